@@ -1,0 +1,84 @@
+// The contract between a Decision and the GitOps tree (DESIGN §5): each action kind plans file edits.
+import type { z } from 'zod';
+import type { Action, ActionKind, CatalogService, Context } from '../engine/types.ts';
+
+/** A read-only view of the target branch's tree. Paths are repository-relative, '/'-separated. */
+export interface TreeView {
+  /** File contents as UTF-8, or undefined when the path is not a file. */
+  read(path: string): string | undefined;
+  /** Every file path under `prefix` (all files when omitted), sorted. */
+  list(prefix?: string): string[];
+}
+
+/** One commit of the target branch's history, newest first in `HistoryView.log`. */
+export interface HistoryCommit {
+  oid: string;
+  parents: string[];
+  message: string;
+  /** Files this commit changed relative to its first parent. */
+  changed: string[];
+}
+
+/** What `rollback` needs from Git history; implemented by `gitops/`. */
+export interface HistoryView {
+  /** Commits of the branch that changed any of `paths` (prefix match), newest first. */
+  commitsTouching(paths: string[], limit?: number): Promise<HistoryCommit[]>;
+  /** The tree as it was at `oid`. */
+  treeAt(oid: string): Promise<TreeView>;
+}
+
+/** A whole-file edit; `before`/`after` null mean absent (create/delete). */
+export interface FileEdit {
+  path: string;
+  before: string | null;
+  after: string | null;
+}
+
+export type RiskLevel = 'low' | 'medium' | 'high';
+
+export interface VerificationSpec {
+  metric: string;
+  direction: 'decrease' | 'increase';
+  window: string;
+}
+
+export interface PlanInput {
+  tree: TreeView;
+  action: Action;
+  service: CatalogService;
+  context: Context;
+  history?: HistoryView;
+  /** Settings from the bundle (e.g. the staged-rollout validation period). */
+  settings?: Record<string, unknown>;
+}
+
+export interface Plan {
+  edits: FileEdit[];
+  /** Sentences for the rationale / PR body, e.g. "replicas clamped to 20 (catalog bound)". */
+  notes: string[];
+  /** The action with params as actually applied (after clamping and defaults). */
+  applied: Action;
+  /** A follow-up recorded in the ledger: scheduled revert or pending production step. */
+  followUp?: { kind: 'revert' | 'promote'; due: string; action: Action; detail: string };
+}
+
+export interface ActionDefinition<P extends z.ZodType = z.ZodType> {
+  kind: ActionKind;
+  params: P;
+  risk: RiskLevel;
+  /** Plain-language description used in commit subjects: e.g. "roll back to 1.4.1". */
+  describe(action: Action): string;
+  plan(input: PlanInput): Promise<Plan>;
+  /** The inverse action, given what the plan changed. */
+  compensate(plan: Plan): FileEdit[];
+  verification: VerificationSpec;
+}
+
+/** A plan was refused: outside allowed paths, breaks rendering, switches image repository, … */
+export class PlanRefusedError extends Error {
+  readonly code = 'PlanRefused';
+  constructor(message: string) {
+    super(message);
+    this.name = 'PlanRefusedError';
+  }
+}

@@ -1,0 +1,252 @@
+// The vocabulary of arbiter: Diagnosis, Context, Action, Verdict and Decision (DESIGN §2–§4.7).
+// Runtime schemas are zod; TypeScript types and JSON Schemas are derived from them, never kept twice.
+import { z } from 'zod';
+
+export const API_VERSION = 'arbiter.dev/v1';
+
+/** `^[A-Za-z0-9._:-]{1,128}$`, and never a path-like name such as `..` or `../x`. */
+export const IdString = z
+  .string()
+  .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must match ^[A-Za-z0-9._:-]{1,128}$')
+  .refine((s) => !/^\.+$/.test(s) && !s.includes('..'), 'must not look like a path (contains "..")');
+
+/** DNS-1123 label: lowercase alphanumerics and '-', 1..63, starting and ending alphanumeric. */
+export const Dns1123Label = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a DNS-1123 label (lowercase letters, digits, "-", at most 63)');
+
+/** Kubernetes object name (DNS-1123 subdomain), used for hypothesis subjects. */
+export const K8sName = z
+  .string()
+  .max(253)
+  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a DNS-1123 subdomain')
+  .refine((s) => !s.includes('..'), 'must not look like a path (contains "..")');
+
+export const Rfc3339 = z
+  .string()
+  .regex(
+    /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/,
+    'must be an RFC 3339 timestamp such as 2026-11-21T02:13:00Z',
+  )
+  .refine((s) => !Number.isNaN(Date.parse(s)), 'is not a valid date');
+
+export const ActionKinds = ['rollback', 'restart', 'scale', 'shift-traffic', 'set-config', 'patch-image'] as const;
+export const ActionKind = z.enum(ActionKinds);
+export type ActionKind = z.infer<typeof ActionKind>;
+
+/** Action parameters: a flat-ish JSON object of scalars (validated per kind by `actions/`). */
+export const ActionParams = z.record(
+  z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'parameter names are identifiers'),
+  z.union([z.string().max(1024), z.number().finite(), z.boolean(), z.null()]),
+);
+export type ActionParams = z.infer<typeof ActionParams>;
+
+export const SuggestedAction = z.object({ kind: ActionKind, params: ActionParams.optional() }).strict();
+
+export const Subject = z
+  .object({
+    kind: z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,62}$/, 'must be a Kubernetes kind such as Deployment'),
+    name: K8sName,
+    namespace: Dns1123Label.optional(),
+    revision: z.string().max(128).optional(),
+    image: z.string().max(512).optional(),
+  })
+  .strict();
+
+export const Hypothesis = z
+  .object({
+    cause: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a lowercase cause such as memory-leak'),
+    confidence: z.number().min(0).max(1),
+    evidence: z.array(z.string().max(2048)).max(100).optional(),
+    subject: Subject.optional(),
+    suggestedActions: z.array(SuggestedAction).max(20).optional(),
+  })
+  .strict();
+export type Hypothesis = z.infer<typeof Hypothesis>;
+
+export const Target = z
+  .object({
+    service: Dns1123Label,
+    namespace: Dns1123Label.optional(),
+    cluster: Dns1123Label.optional(),
+    environment: Dns1123Label.optional(),
+  })
+  .strict();
+
+export const Diagnosis = z
+  .object({
+    apiVersion: z.literal(API_VERSION),
+    kind: z.literal('Diagnosis'),
+    id: IdString,
+    incident: IdString,
+    observedAt: Rfc3339,
+    source: z.string().max(64).optional(),
+    target: Target,
+    signals: z.record(z.string().max(128), z.number().finite()).optional(),
+    hypotheses: z.array(Hypothesis).min(1).max(50),
+  })
+  .strict();
+export type Diagnosis = z.infer<typeof Diagnosis>;
+
+export const Criticality = z.enum(['critical', 'high', 'medium', 'low']);
+export type Criticality = z.infer<typeof Criticality>;
+
+export const Context = z
+  .object({
+    now: Rfc3339,
+    service: z
+      .object({
+        name: Dns1123Label,
+        namespace: Dns1123Label.optional(),
+        criticality: Criticality,
+        owners: z.array(z.string()).default([]),
+      })
+      .strict(),
+    calendar: z
+      .object({
+        businessHours: z.boolean(),
+        maintenanceWindow: z.boolean(),
+        changeFreeze: z.boolean(),
+        peakEvent: z.string().nullable(),
+      })
+      .strict(),
+    history: z
+      .object({
+        incidentActions: z.number().int().min(0),
+        serviceActionsLastHour: z.number().int().min(0),
+        circuitOpen: z.boolean(),
+      })
+      .strict(),
+    killSwitch: z.boolean(),
+  })
+  .strict();
+export type Context = z.infer<typeof Context>;
+
+/** The catalog entry of one service (`.arbiter/catalog.yaml` → services.<name>). */
+export const CatalogService = z
+  .object({
+    namespace: Dns1123Label.optional(),
+    criticality: Criticality.default('medium'),
+    owners: z.array(z.string()).default([]),
+    paths: z.array(z.string()).default([]),
+    bounds: z.record(z.string(), z.object({ min: z.number().optional(), max: z.number().optional() }).strict()).default({}),
+    internetFacing: z.boolean().optional(),
+  })
+  .passthrough();
+export type CatalogService = z.infer<typeof CatalogService>;
+export const Catalog = z.object({ services: z.record(z.string(), CatalogService).default({}) }).passthrough();
+export type Catalog = z.infer<typeof Catalog>;
+
+// ── Decision vocabulary ────────────────────────────────────────────────────────────────────────
+
+/** Ordered from permissive to conservative (DESIGN §4.2). */
+export const Effects = ['allow', 'notify', 'require_approval', 'escalate', 'deny'] as const;
+export type Effect = (typeof Effects)[number];
+export const effectRank = (e: Effect): number => Effects.indexOf(e);
+
+/** The mode ladder guardrails walk down (DESIGN §4.6); `shadow` wraps any of them. */
+export const Modes = ['auto', 'notify', 'approval', 'escalate'] as const;
+export type ActingMode = (typeof Modes)[number];
+export type Mode = ActingMode | 'shadow';
+export const modeRank = (m: ActingMode): number => Modes.indexOf(m);
+
+export interface ActionTarget {
+  service: string;
+  namespace: string;
+}
+
+/** A candidate action as a policy sees it (`input.action`). */
+export interface Action {
+  kind: ActionKind;
+  target: ActionTarget;
+  params: ActionParams;
+}
+
+/** Where a verdict or proposal came from, for `--explain` and the rationale. */
+export interface SourceLocation {
+  file: string;
+  row?: number;
+  col?: number;
+  rule?: string;
+}
+
+export interface Proposal {
+  policy: string;
+  kind: ActionKind;
+  params: ActionParams;
+  reason?: string;
+  source?: SourceLocation;
+}
+
+export interface Verdict {
+  policy: string;
+  effect: Effect;
+  priority: number;
+  weight: number;
+  cost: number;
+  reason: string;
+  source?: SourceLocation;
+}
+
+export interface CandidateReport {
+  action: Action;
+  proposedBy: string[];
+  effect: Effect;
+  support: number;
+  pSuccess: number;
+  expectedCost: number;
+  verdicts: Verdict[];
+}
+
+export interface GuardrailReport {
+  name: string;
+  applied: boolean;
+  detail: string;
+}
+
+export interface Decision {
+  apiVersion: typeof API_VERSION;
+  kind: 'Decision';
+  id: string;
+  idempotencyKey: string;
+  incident: string;
+  diagnosis: string;
+  decidedAt: string;
+  mode: Mode;
+  wouldBe?: ActingMode;
+  action: Action | null;
+  support: number;
+  target: ActionTarget;
+  candidates: CandidateReport[];
+  resolution: {
+    combine: CombineStrategy;
+    select: SelectStrategy;
+    winner: string;
+    overruled: Verdict[];
+  };
+  guardrails: GuardrailReport[];
+  bundle: { revision: string; digest: string };
+  rationale: string[];
+}
+
+export type CombineStrategy = 'priority' | 'deny-overrides' | 'majority' | 'first-applicable';
+export type SelectStrategy = 'cost' | 'support';
+
+/** The input document policies see (DESIGN §4.1). */
+export interface PolicyInput {
+  diagnosis: Diagnosis;
+  context: Context;
+  action?: Action;
+}
+
+/**
+ * A policy backend evaluates one language's policies of a bundle (CEL, the Rego interpreter, opa-wasm).
+ * Both phases are synchronous and pure: same input, same output.
+ */
+export interface PolicyBackend {
+  readonly name: 'cel' | 'rego' | 'wasm';
+  /** Policy names this backend owns (the `<name>` in `data.arbiter.policies.<name>`). */
+  readonly policies: readonly string[];
+  propose(input: PolicyInput): Proposal[];
+  judge(input: PolicyInput & { action: Action }): Verdict[];
+}
