@@ -1,0 +1,151 @@
+// The builtin table: every Rego builtin is registered once, by name, with its signature (like OPA's ast/builtins.go
+// plus topdown's RegisterBuiltinFunc). Families live in sibling files and call `register` at import time;
+// `builtins/index.ts` imports every family.
+import type { Value } from '../value.ts';
+import { typeName } from '../value.ts';
+
+/** Static types for signatures (OPA's types package, simplified). */
+export type RegoType =
+  | { type: 'any' }
+  | { type: 'null' }
+  | { type: 'boolean' }
+  | { type: 'number' }
+  | { type: 'string' }
+  | { type: 'array'; of?: RegoType }
+  | { type: 'set'; of?: RegoType }
+  | { type: 'object'; key?: RegoType; value?: RegoType }
+  | { type: 'union'; of: RegoType[] };
+
+export const T = {
+  any: { type: 'any' } as RegoType,
+  null: { type: 'null' } as RegoType,
+  boolean: { type: 'boolean' } as RegoType,
+  number: { type: 'number' } as RegoType,
+  string: { type: 'string' } as RegoType,
+  array: (of?: RegoType): RegoType => ({ type: 'array', of }),
+  set: (of?: RegoType): RegoType => ({ type: 'set', of }),
+  object: (key?: RegoType, value?: RegoType): RegoType => ({ type: 'object', key, value }),
+  union: (...of: RegoType[]): RegoType => ({ type: 'union', of }),
+};
+
+export interface Signature {
+  args: RegoType[];
+  result: RegoType;
+  /** Extra trailing arguments of this type (e.g. `print`). */
+  variadic?: RegoType;
+}
+
+/** What a builtin may use from the evaluation; never the file system or network. */
+export interface BuiltinContext {
+  /** Evaluation time in nanoseconds since the epoch (OPA's `time.now_ns()`: fixed for one query). */
+  readonly nowNs: bigint;
+  /** Raise builtin errors instead of making the expression undefined (`strict_error`). */
+  readonly strict: boolean;
+  /** Per-query cache, e.g. for nondeterministic builtins that must return one value per query. */
+  readonly cache: Map<string, unknown>;
+  /** Seeded random source for `rand.intn` and `uuid.rfc4122`, so tests can be deterministic. */
+  readonly random: () => number;
+  /** Where `print` writes. */
+  print(line: string): void;
+}
+
+export interface BuiltinDef {
+  /** Dotted name as in Rego: `count`, `strings.replace_n`, `io.jwt.decode_verify`. */
+  name: string;
+  sig: Signature;
+  /**
+   * Returns the result, or `undefined` when the call is undefined (e.g. a failed conversion OPA treats as
+   * undefined). Throw `BuiltinError` / `OperandTypeError` for errors.
+   */
+  fn(args: Value[], ctx: BuiltinContext): Value | undefined;
+  /** Result may differ between queries with equal inputs (time.now_ns, rand.intn, http.send). */
+  nondeterministic?: boolean;
+  /** Operator form (`plus` is `+`, `eq` is `==`, …) for messages. */
+  infix?: string;
+}
+
+/** A builtin failed at run time → `eval_builtin_error` (or undefined unless strict, as OPA does). */
+export class BuiltinError extends Error {
+  readonly code: string = 'eval_builtin_error';
+  constructor(
+    readonly builtin: string,
+    message: string,
+  ) {
+    super(`${builtin}: ${message}`);
+    this.name = 'BuiltinError';
+  }
+}
+
+/** An operand had the wrong type at run time → `eval_type_error`, e.g. "count: operand 1 must be ... but got number". */
+export class OperandTypeError extends BuiltinError {
+  override readonly code = 'eval_type_error';
+  constructor(builtin: string, position: number, expected: string, got: Value) {
+    super(builtin, `operand ${position} must be ${expected} but got ${typeName(got)}`);
+    this.name = 'OperandTypeError';
+  }
+}
+
+/** Halts evaluation whatever the strictness (OPA's Halt, used by e.g. `opa.runtime` misuse). */
+export class BuiltinHalt extends BuiltinError {
+  constructor(builtin: string, message: string) {
+    super(builtin, message);
+    this.name = 'BuiltinHalt';
+  }
+}
+
+const TABLE = new Map<string, BuiltinDef>();
+
+export function register(def: BuiltinDef): void {
+  if (TABLE.has(def.name)) throw new Error(`builtin ${def.name} registered twice`);
+  TABLE.set(def.name, def);
+}
+
+export function lookupBuiltin(name: string): BuiltinDef | undefined {
+  return TABLE.get(name);
+}
+
+export function allBuiltins(): BuiltinDef[] {
+  return [...TABLE.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
+// ── operand checks shared by every family (positions are 1-based, as in OPA's messages) ────────
+
+import { RObject, RSet, isNumber } from '../value.ts';
+import type { RNumber } from '../value.ts';
+
+export function expectString(builtin: string, pos: number, v: Value): string {
+  if (typeof v !== 'string') throw new OperandTypeError(builtin, pos, 'string', v);
+  return v;
+}
+
+export function expectNumber(builtin: string, pos: number, v: Value): RNumber {
+  if (!isNumber(v)) throw new OperandTypeError(builtin, pos, 'number', v);
+  return v;
+}
+
+export function expectBoolean(builtin: string, pos: number, v: Value): boolean {
+  if (typeof v !== 'boolean') throw new OperandTypeError(builtin, pos, 'boolean', v);
+  return v;
+}
+
+export function expectArray(builtin: string, pos: number, v: Value): Value[] {
+  if (!Array.isArray(v)) throw new OperandTypeError(builtin, pos, 'array', v);
+  return v;
+}
+
+export function expectObject(builtin: string, pos: number, v: Value): RObject {
+  if (!(v instanceof RObject)) throw new OperandTypeError(builtin, pos, 'object', v);
+  return v;
+}
+
+export function expectSet(builtin: string, pos: number, v: Value): RSet {
+  if (!(v instanceof RSet)) throw new OperandTypeError(builtin, pos, 'set', v);
+  return v;
+}
+
+/** For "must be one of {set, array}" style operands. */
+export function expectCollection(builtin: string, pos: number, v: Value, kinds: Array<'array' | 'set' | 'object' | 'string'>): Value {
+  const t = typeName(v);
+  if (!(kinds as string[]).includes(t)) throw new OperandTypeError(builtin, pos, `one of {${kinds.join(', ')}}`, v);
+  return v;
+}

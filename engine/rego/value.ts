@@ -1,0 +1,320 @@
+// Rego values at run time (OPA's ast.Value), shared by the evaluator and every builtin.
+//
+//   null | boolean | number | bigint | string | Value[] | RSet | RObject
+//
+// Numbers: a JS `number` for every integer in the safe range and every decimal; a `bigint` only for integers
+// outside ±2^53 (so big integers never lose digits). Use `normalizeNumber` after integer arithmetic on bigints.
+// Arrays are plain frozen-by-convention JS arrays. Sets and objects are classes with structural keys, because
+// Rego object keys may be any value and `{1, 1.0}` is a one-element set.
+
+export type RNumber = number | bigint;
+export type Value = null | boolean | RNumber | string | Value[] | RSet | RObject;
+
+export type TypeName = 'null' | 'boolean' | 'number' | 'string' | 'array' | 'object' | 'set';
+
+export function typeName(v: Value): TypeName {
+  if (v === null) return 'null';
+  switch (typeof v) {
+    case 'boolean':
+      return 'boolean';
+    case 'number':
+    case 'bigint':
+      return 'number';
+    case 'string':
+      return 'string';
+  }
+  if (Array.isArray(v)) return 'array';
+  return v instanceof RSet ? 'set' : 'object';
+}
+
+export const isNumber = (v: Value): v is RNumber => typeof v === 'number' || typeof v === 'bigint';
+export const isString = (v: Value): v is string => typeof v === 'string';
+export const isArray = (v: Value): v is Value[] => Array.isArray(v);
+export const isSet = (v: Value): v is RSet => v instanceof RSet;
+export const isObject = (v: Value): v is RObject => v instanceof RObject;
+
+/** A bigint inside the safe range becomes a number, so each integer has one representation. */
+export function normalizeNumber(n: RNumber): RNumber {
+  if (typeof n === 'bigint' && n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(n);
+  return n;
+}
+
+/** Parse a JSON/Rego number literal without losing integer digits. */
+export function parseNumber(text: string): RNumber {
+  if (/^-?\d+$/.test(text)) {
+    const n = Number(text);
+    return Number.isSafeInteger(n) ? n : BigInt(text);
+  }
+  return Number(text);
+}
+
+export function isInteger(n: RNumber): boolean {
+  return typeof n === 'bigint' || Number.isInteger(n);
+}
+
+/** The number as a JS double (may round big integers: use only where OPA also works in floats). */
+export function toDouble(n: RNumber): number {
+  return typeof n === 'bigint' ? Number(n) : n;
+}
+
+/** OPA's number text: integers without exponent, decimals in shortest round-trip form. */
+export function formatNumber(n: RNumber): string {
+  if (typeof n === 'bigint') return n.toString();
+  if (Number.isInteger(n) && Math.abs(n) < 1e21) return n.toFixed(0);
+  return String(n);
+}
+
+// ── structural keys ────────────────────────────────────────────────────────────────────────────
+
+/** A string that is equal for equal values (1 and 1.0 share a key; "1" does not). */
+export function keyOf(v: Value): string {
+  if (v === null) return 'n';
+  switch (typeof v) {
+    case 'boolean':
+      return v ? 't' : 'f';
+    case 'number':
+      return `#${formatNumber(v)}`;
+    case 'bigint':
+      return `#${v.toString()}`;
+    case 'string':
+      return `"${v}`;
+  }
+  if (Array.isArray(v)) return `[${v.map(keyOf).join('\u0000')}]`;
+  if (v instanceof RSet) return `{${v.sortedKeys().join('\u0000')}}`;
+  const parts: string[] = [];
+  for (const [k, val] of v.sortedEntries()) parts.push(`${keyOf(k)}\u0001${keyOf(val)}`);
+  return `<${parts.join('\u0000')}>`;
+}
+
+export class RSet {
+  private readonly items = new Map<string, Value>();
+
+  constructor(values?: Iterable<Value>) {
+    if (values) for (const v of values) this.add(v);
+  }
+
+  get size(): number {
+    return this.items.size;
+  }
+
+  add(v: Value): this {
+    const k = keyOf(v);
+    if (!this.items.has(k)) this.items.set(k, v);
+    return this;
+  }
+
+  has(v: Value): boolean {
+    return this.items.has(keyOf(v));
+  }
+
+  delete(v: Value): boolean {
+    return this.items.delete(keyOf(v));
+  }
+
+  values(): IterableIterator<Value> {
+    return this.items.values();
+  }
+
+  [Symbol.iterator](): IterableIterator<Value> {
+    return this.items.values();
+  }
+
+  /** Elements in Rego's sort order (deterministic output). */
+  sorted(): Value[] {
+    return [...this.items.values()].sort(compare);
+  }
+
+  sortedKeys(): string[] {
+    return this.sorted().map(keyOf);
+  }
+}
+
+export class RObject {
+  // string keys are the common case and stay cheap; other keys go by structural key
+  private readonly strs = new Map<string, Value>();
+  private readonly others = new Map<string, [Value, Value]>();
+
+  constructor(entries?: Iterable<[Value, Value]>) {
+    if (entries) for (const [k, v] of entries) this.set(k, v);
+  }
+
+  static fromRecord(record: Record<string, Value>): RObject {
+    const o = new RObject();
+    for (const k of Object.keys(record)) o.strs.set(k, record[k] as Value);
+    return o;
+  }
+
+  get size(): number {
+    return this.strs.size + this.others.size;
+  }
+
+  get(k: Value): Value | undefined {
+    if (typeof k === 'string') return this.strs.get(k);
+    return this.others.get(keyOf(k))?.[1];
+  }
+
+  has(k: Value): boolean {
+    return typeof k === 'string' ? this.strs.has(k) : this.others.has(keyOf(k));
+  }
+
+  set(k: Value, v: Value): this {
+    if (typeof k === 'string') this.strs.set(k, v);
+    else this.others.set(keyOf(k), [k, v]);
+    return this;
+  }
+
+  delete(k: Value): boolean {
+    return typeof k === 'string' ? this.strs.delete(k) : this.others.delete(keyOf(k));
+  }
+
+  *keys(): IterableIterator<Value> {
+    yield* this.strs.keys();
+    for (const [k] of this.others.values()) yield k;
+  }
+
+  *entries(): IterableIterator<[Value, Value]> {
+    yield* this.strs.entries();
+    yield* this.others.values();
+  }
+
+  [Symbol.iterator](): IterableIterator<[Value, Value]> {
+    return this.entries();
+  }
+
+  /** Entries in Rego's key order (deterministic output). */
+  sortedEntries(): Array<[Value, Value]> {
+    return [...this.entries()].sort((a, b) => compare(a[0], b[0]));
+  }
+
+  /** True when every key is a string (JSON-representable without key conversion). */
+  hasOnlyStringKeys(): boolean {
+    return this.others.size === 0;
+  }
+}
+
+// ── ordering and equality (OPA ast.Compare) ───────────────────────────────────────────────────
+
+const TYPE_ORDER: Record<TypeName, number> = { null: 0, boolean: 1, number: 2, string: 3, array: 6, object: 7, set: 8 };
+
+export function compareNumbers(a: RNumber, b: RNumber): number {
+  if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0;
+  if (typeof a === 'bigint' && typeof b === 'bigint') return a < b ? -1 : a > b ? 1 : 0;
+  // mixed: compare exactly where the double is an integer, else by double
+  const [x, y] = [a, b];
+  if (typeof x === 'number' && !Number.isInteger(x)) return x < Number(y) ? -1 : x > Number(y) ? 1 : 0;
+  if (typeof y === 'number' && !Number.isInteger(y)) return Number(x) < y ? -1 : Number(x) > y ? 1 : 0;
+  const bx = BigInt(x);
+  const by = BigInt(y);
+  return bx < by ? -1 : bx > by ? 1 : 0;
+}
+
+export function compare(a: Value, b: Value): number {
+  const ta = typeName(a);
+  const tb = typeName(b);
+  if (ta !== tb) return TYPE_ORDER[ta] - TYPE_ORDER[tb];
+  switch (ta) {
+    case 'null':
+      return 0;
+    case 'boolean':
+      return a === b ? 0 : a ? 1 : -1;
+    case 'number':
+      return compareNumbers(a as RNumber, b as RNumber);
+    case 'string':
+      return (a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0;
+    case 'array': {
+      const x = a as Value[];
+      const y = b as Value[];
+      for (let i = 0; i < x.length && i < y.length; i++) {
+        const c = compare(x[i] as Value, y[i] as Value);
+        if (c !== 0) return c;
+      }
+      return x.length - y.length;
+    }
+    case 'object': {
+      const x = (a as RObject).sortedEntries();
+      const y = (b as RObject).sortedEntries();
+      for (let i = 0; i < x.length && i < y.length; i++) {
+        const [xk, xv] = x[i] as [Value, Value];
+        const [yk, yv] = y[i] as [Value, Value];
+        const ck = compare(xk, yk);
+        if (ck !== 0) return ck;
+        const cv = compare(xv, yv);
+        if (cv !== 0) return cv;
+      }
+      return x.length - y.length;
+    }
+    case 'set': {
+      const x = (a as RSet).sorted();
+      const y = (b as RSet).sorted();
+      for (let i = 0; i < x.length && i < y.length; i++) {
+        const c = compare(x[i] as Value, y[i] as Value);
+        if (c !== 0) return c;
+      }
+      return x.length - y.length;
+    }
+  }
+}
+
+export function equal(a: Value, b: Value): boolean {
+  if (a === b) return true;
+  const ta = typeName(a);
+  if (ta !== typeName(b)) return false;
+  if (ta === 'number') return compareNumbers(a as RNumber, b as RNumber) === 0;
+  if (ta === 'string' || ta === 'boolean' || ta === 'null') return false;
+  return keyOf(a) === keyOf(b);
+}
+
+// ── JSON conversion ────────────────────────────────────────────────────────────────────────────
+
+/** A parsed JSON document (numbers already `number`) to a Value. Plain objects become RObject. */
+export function fromJSON(x: unknown): Value {
+  if (x === null || x === undefined) return null;
+  switch (typeof x) {
+    case 'boolean':
+    case 'string':
+      return x;
+    case 'number':
+      return x;
+    case 'bigint':
+      return normalizeNumber(x);
+  }
+  if (Array.isArray(x)) return x.map(fromJSON);
+  if (x instanceof RSet || x instanceof RObject) return x;
+  const o = new RObject();
+  for (const k of Object.keys(x as object)) o.set(k, fromJSON((x as Record<string, unknown>)[k]));
+  return o;
+}
+
+/**
+ * A Value to plain JSON data as OPA serializes it: sets become sorted arrays, non-string object keys become their
+ * JSON text (as OPA's ast.JSON does). Big integers stay `bigint`; use `stringifyJSON` to print them exactly.
+ */
+export function toJSON(v: Value): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map(toJSON);
+  if (v instanceof RSet) return v.sorted().map(toJSON);
+  const out: Record<string, unknown> = {};
+  for (const [k, val] of v.sortedEntries()) out[typeof k === 'string' ? k : stringifyJSON(k)] = toJSON(val);
+  return out;
+}
+
+/** JSON text of a Value: keys in sorted order, big integers exact, no insignificant whitespace. */
+export function stringifyJSON(v: Value): string {
+  if (v === null) return 'null';
+  switch (typeof v) {
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'number':
+    case 'bigint':
+      return formatNumber(v);
+    case 'string':
+      return JSON.stringify(v);
+  }
+  if (Array.isArray(v)) return `[${v.map(stringifyJSON).join(',')}]`;
+  if (v instanceof RSet) return `[${v.sorted().map(stringifyJSON).join(',')}]`;
+  const parts: string[] = [];
+  for (const [k, val] of v.sortedEntries()) {
+    parts.push(`${JSON.stringify(typeof k === 'string' ? k : stringifyJSON(k))}:${stringifyJSON(val)}`);
+  }
+  return `{${parts.join(',')}}`;
+}
