@@ -1,0 +1,5 @@
+// Builtins: bits.and, bits.or, bits.xor, bits.negate, bits.lsh, bits.rsh
+// (owner while building: A)
+import { register } from './registry.ts';
+
+void register;

@@ -1,0 +1,28 @@
+// Every builtin family; importing this module registers the whole table. One file per family, like OPA's topdown/*.go.
+import './aggregates.ts';
+import './arithmetic.ts';
+import './arrays.ts';
+import './bits.ts';
+import './comparison.ts';
+import './crypto.ts';
+import './encoding.ts';
+import './glob.ts';
+import './graph.ts';
+import './graphql.ts';
+import './http.ts';
+import './json.ts';
+import './jwt.ts';
+import './net.ts';
+import './objects.ts';
+import './providers.ts';
+import './regex.ts';
+import './runtime.ts';
+import './semver.ts';
+import './sets.ts';
+import './strings.ts';
+import './template.ts';
+import './time.ts';
+import './types.ts';
+import './units.ts';
+import './uuid.ts';
+export { lookupBuiltin, allBuiltins } from './registry.ts';

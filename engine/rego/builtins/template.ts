@@ -1,0 +1,5 @@
+// Builtins: strings.render_template
+// (owner while building: B2)
+import { register } from './registry.ts';
+
+void register;
