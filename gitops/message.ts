@@ -1,0 +1,106 @@
+// Commit messages as DESIGN §6 fixes them: `arbiter(<service>): <what>`, a body a reviewer can read, the trailers.
+import type { Decision, Diagnosis } from '../engine/types.ts';
+
+export const SUBJECT_MAX = 72;
+
+/** The trailer block every arbiter commit (actuation and ledger) carries, in this order. */
+export interface ArbiterTrailers {
+  'Arbiter-Decision': string;
+  'Arbiter-Incident': string;
+  'Arbiter-Action': string;
+  'Arbiter-Target': string;
+  'Arbiter-Mode': string;
+  'Arbiter-Support': string;
+  'Arbiter-Idempotency-Key': string;
+  'Arbiter-Bundle-Revision': string;
+}
+
+export function decisionTrailers(decision: Decision): ArbiterTrailers {
+  const target = decision.action?.target ?? decision.target;
+  return {
+    'Arbiter-Decision': decision.id,
+    'Arbiter-Incident': decision.incident,
+    'Arbiter-Action': decision.action?.kind ?? 'none',
+    'Arbiter-Target': `${target.namespace || 'default'}/${target.service}`,
+    'Arbiter-Mode': decision.mode,
+    'Arbiter-Support': decision.support.toFixed(2),
+    'Arbiter-Idempotency-Key': decision.idempotencyKey,
+    'Arbiter-Bundle-Revision': oneLine(decision.bundle.revision || 'unknown'),
+  };
+}
+
+function oneLine(value: string): string {
+  return value.replace(/\s+/g, ' ').trim();
+}
+
+/** `arbiter(<service>): <what>`, cut to 72 characters with an ellipsis when `what` is long. */
+export function commitSubject(service: string, what: string): string {
+  const subject = `arbiter(${service}): ${oneLine(what)}`;
+  return subject.length <= SUBJECT_MAX ? subject : `${subject.slice(0, SUBJECT_MAX - 1)}…`;
+}
+
+export function formatTrailers(trailers: object): string {
+  return Object.entries(trailers)
+    .map(([k, v]) => `${k}: ${oneLine(String(v))}`)
+    .join('\n');
+}
+
+/** Subject, blank line, body paragraphs (wrapped at 72), blank line, trailers. */
+export function formatMessage(subject: string, body: string[], trailers: object): string {
+  const paragraphs = body.map((p) => p.trimEnd()).filter(Boolean);
+  return `${subject}\n\n${paragraphs.length ? `${paragraphs.join('\n\n')}\n\n` : ''}${formatTrailers(trailers)}\n`;
+}
+
+/** Wraps prose at `width` columns; lines starting with `-` or spaces are kept as they are. */
+export function wrap(text: string, width = 72): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      if (line.length <= width || /^\s/.test(line)) return line;
+      const indent = /^- /.test(line) ? '  ' : '';
+      const out: string[] = [];
+      let current = '';
+      for (const word of line.split(' ')) {
+        if (current && current.length + word.length + 1 > width) {
+          out.push(current);
+          current = indent + word;
+        } else current = current ? `${current} ${word}` : word;
+      }
+      if (current) out.push(current);
+      return out.join('\n');
+    })
+    .join('\n');
+}
+
+/** The body of an actuation commit: diagnosis, evidence, why this action, what happens next. */
+export function actuationBody(decision: Decision, diagnosis: Diagnosis | undefined, notes: string[], next: string): string[] {
+  const body: string[] = [];
+  if (diagnosis) {
+    const top = [...diagnosis.hypotheses].sort((a, b) => b.confidence - a.confidence);
+    body.push(
+      wrap(`Diagnosis ${diagnosis.id} for incident ${diagnosis.incident} (observed ${diagnosis.observedAt}${diagnosis.source ? `, source ${diagnosis.source}` : ''}):`) +
+        '\n' +
+        top.map((h) => wrap(`- ${h.cause} (confidence ${h.confidence.toFixed(2)})`)).join('\n'),
+    );
+    const evidence = top.flatMap((h) => h.evidence ?? []).slice(0, 8);
+    if (evidence.length) body.push(`Evidence:\n${evidence.map((e) => wrap(`- ${oneLine(e)}`)).join('\n')}`);
+  }
+  const why = [...decision.rationale, ...notes];
+  if (why.length) body.push(`Why this action:\n${why.map((r) => wrap(`- ${oneLine(r)}`)).join('\n')}`);
+  body.push(wrap(`What happens next: ${next}`));
+  return body;
+}
+
+/** Parses the trailer block (the last paragraph of `Key: value` lines), as `git interpret-trailers --parse` does. */
+export function parseTrailers(message: string): Record<string, string> {
+  const paragraphs = message.trimEnd().split(/\n\s*\n/);
+  if (paragraphs.length < 2) return {};
+  const last = paragraphs[paragraphs.length - 1]!.split('\n');
+  const out: Record<string, string> = {};
+  for (const line of last) {
+    const m = /^([A-Za-z0-9-]+):\s*(.*)$/.exec(line);
+    if (m) out[m[1]!] = m[2]!;
+    else if (!/^\s/.test(line)) return {};
+  }
+  return out;
+}

@@ -1,0 +1,178 @@
+// The Git object store of one repository: loose objects are read and written directly (node:zlib, temp file +
+// rename, so a crash never leaves a half-written object); packed objects are read through isomorphic-git.
+import { createHash, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { inflateSync, deflateSync } from 'node:zlib';
+import git from 'isomorphic-git';
+
+export type ObjectType = 'blob' | 'tree' | 'commit' | 'tag';
+
+export interface GitObject {
+  type: ObjectType;
+  content: Buffer;
+}
+
+/** One entry of a tree object. `mode` is git's octal string: 100644, 100755, 120000, 40000, 160000. */
+export interface TreeEntry {
+  mode: string;
+  name: string;
+  oid: string;
+}
+
+export class ObjectMissingError extends Error {
+  readonly code = 'ObjectMissing';
+  constructor(readonly oid: string) {
+    super(`object ${oid} is missing from the repository (fetch it, or check the repository is complete)`);
+    this.name = 'ObjectMissingError';
+  }
+}
+
+export class CorruptObjectError extends Error {
+  readonly code = 'CorruptObject';
+  constructor(oid: string, detail: string) {
+    super(`object ${oid} is corrupt: ${detail}`);
+    this.name = 'CorruptObjectError';
+  }
+}
+
+const OID = /^[0-9a-f]{40}$/;
+
+export function isOid(value: string): boolean {
+  return OID.test(value);
+}
+
+/** The sha1 of a git object of `type` with `content`, as `git hash-object` computes it. */
+export function hashObject(type: ObjectType, content: Buffer): string {
+  return createHash('sha1').update(`${type} ${content.length}\0`).update(content).digest('hex');
+}
+
+export class ObjectStore {
+  /** isomorphic-git's pack cache: keeps parsed pack indexes between reads. */
+  private readonly packCache: object = {};
+  /** Parsed trees and commits are immutable; caching them makes repeated walks cheap. */
+  private readonly memo = new Map<string, GitObject>();
+  private readonly written = new Set<string>();
+
+  constructor(readonly gitdir: string) {}
+
+  async read(oid: string): Promise<GitObject> {
+    const memo = this.memo.get(oid);
+    if (memo) return memo;
+    const object = (await this.readLoose(oid)) ?? (await this.readPacked(oid));
+    if (!object) throw new ObjectMissingError(oid);
+    if (object.type !== 'blob') this.memo.set(oid, object);
+    return object;
+  }
+
+  async has(oid: string): Promise<boolean> {
+    if (this.memo.has(oid) || this.written.has(oid)) return true;
+    if (fs.existsSync(this.loosePath(oid))) return true;
+    try {
+      await git.readObject({ fs, gitdir: this.gitdir, oid, format: 'deflated', cache: this.packCache });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async readBlob(oid: string): Promise<Buffer> {
+    const object = await this.read(oid);
+    if (object.type !== 'blob') throw new CorruptObjectError(oid, `expected a blob, found a ${object.type}`);
+    return object.content;
+  }
+
+  async readTree(oid: string): Promise<TreeEntry[]> {
+    const object = await this.read(oid);
+    if (object.type !== 'tree') throw new CorruptObjectError(oid, `expected a tree, found a ${object.type}`);
+    return parseTree(object.content);
+  }
+
+  /** Writes an object (no-op when it exists) and returns its oid. */
+  async write(type: ObjectType, content: Buffer): Promise<string> {
+    const oid = hashObject(type, content);
+    if (this.written.has(oid)) return oid;
+    const path = this.loosePath(oid);
+    if (!fs.existsSync(path)) {
+      const dir = path.slice(0, path.lastIndexOf('/'));
+      await mkdir(dir, { recursive: true });
+      const temp = `${dir}/tmp_obj_${randomBytes(6).toString('hex')}`;
+      const header = Buffer.from(`${type} ${content.length}\0`);
+      await writeFile(temp, deflateSync(Buffer.concat([header, content]), { level: 1 }), { mode: 0o444 });
+      // rename is atomic: readers see either no object or the whole object
+      await rename(temp, path).catch(async (err) => {
+        await unlink(temp).catch(() => undefined);
+        throw err;
+      });
+    }
+    this.written.add(oid);
+    if (type !== 'blob') this.memo.set(oid, { type, content });
+    return oid;
+  }
+
+  writeBlob(content: string | Buffer): Promise<string> {
+    return this.write('blob', typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
+  }
+
+  writeTree(entries: TreeEntry[]): Promise<string> {
+    return this.write('tree', serializeTree(entries));
+  }
+
+  private loosePath(oid: string): string {
+    return `${this.gitdir}/objects/${oid.slice(0, 2)}/${oid.slice(2)}`;
+  }
+
+  private async readLoose(oid: string): Promise<GitObject | undefined> {
+    let raw: Buffer;
+    try {
+      raw = await readFile(this.loosePath(oid));
+    } catch {
+      return undefined;
+    }
+    const data = inflateSync(raw);
+    const nul = data.indexOf(0);
+    const [type, size] = data.subarray(0, nul).toString('latin1').split(' ');
+    const content = data.subarray(nul + 1);
+    if (Number(size) !== content.length) throw new CorruptObjectError(oid, 'length does not match its header');
+    return { type: type as ObjectType, content };
+  }
+
+  private async readPacked(oid: string): Promise<GitObject | undefined> {
+    try {
+      const result = await git.readObject({ fs, gitdir: this.gitdir, oid, format: 'content', cache: this.packCache });
+      return { type: result.type as ObjectType, content: Buffer.from(result.object as Uint8Array) };
+    } catch (err) {
+      if (err && typeof err === 'object' && 'code' in err && err.code === 'NotFoundError') return undefined;
+      throw err;
+    }
+  }
+}
+
+export function parseTree(content: Buffer): TreeEntry[] {
+  const entries: TreeEntry[] = [];
+  let i = 0;
+  while (i < content.length) {
+    const space = content.indexOf(0x20, i);
+    const nul = content.indexOf(0, space);
+    const mode = content.subarray(i, space).toString('latin1');
+    const name = content.subarray(space + 1, nul).toString('utf8');
+    const oid = content.subarray(nul + 1, nul + 21).toString('hex');
+    entries.push({ mode: mode === '40000' ? '40000' : mode, name, oid });
+    i = nul + 21;
+  }
+  return entries;
+}
+
+/** Git orders tree entries by name, comparing a directory's name as if it ended in '/'. */
+function sortKey(entry: TreeEntry): Buffer {
+  return Buffer.from(entry.mode === '40000' ? `${entry.name}/` : entry.name, 'utf8');
+}
+
+export function serializeTree(entries: TreeEntry[]): Buffer {
+  const sorted = [...entries].sort((a, b) => Buffer.compare(sortKey(a), sortKey(b)));
+  const parts: Buffer[] = [];
+  for (const e of sorted) {
+    parts.push(Buffer.from(`${e.mode} ${e.name}\0`, 'utf8'), Buffer.from(e.oid, 'hex'));
+  }
+  return Buffer.concat(parts);
+}
