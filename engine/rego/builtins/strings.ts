@@ -1,5 +1,210 @@
 // Builtins: concat, contains, startswith, endswith, format_int, indexof, indexof_n, lower, upper, replace, split, sprintf, substring, trim*, strings.*
 // (owner while building: B1)
-import { register } from './registry.ts';
+// Positions and lengths count Unicode code points (Go runes), as OPA does; Go's strings package semantics otherwise.
+import type { Value } from '../value.ts';
+import { toDouble } from '../value.ts';
+import { BuiltinError, T, expectArray, expectNumber, expectObject, expectString, register } from './registry.ts';
+import { goSprintf } from './strings-format.ts';
+import { OperandMessageError, expectInt, expectStringOrStrings, expectStringsOf } from './strings-operands.ts';
 
-void register;
+const S = T.string;
+const stringsOf = T.union(T.array(T.string), T.set(T.string));
+
+register({
+  name: 'concat',
+  sig: { args: [S, stringsOf], result: S },
+  fn: ([d, c]) => expectStringsOf('concat', 2, c as Value).join(expectString('concat', 1, d as Value)),
+});
+
+function stringPredicate(name: string, test: (a: string, b: string) => boolean): void {
+  register({
+    name,
+    sig: { args: [S, S], result: T.boolean },
+    fn: ([a, b]) => test(expectString(name, 1, a as Value), expectString(name, 2, b as Value)),
+  });
+}
+stringPredicate('contains', (a, b) => a.includes(b));
+stringPredicate('startswith', (a, b) => a.startsWith(b));
+stringPredicate('endswith', (a, b) => a.endsWith(b));
+
+const BASES: Record<number, number> = { 2: 2, 8: 8, 10: 10, 16: 16 };
+register({
+  name: 'format_int',
+  sig: { args: [T.number, T.number], result: S },
+  fn: ([n, b]) => {
+    const num = expectNumber('format_int', 1, n as Value);
+    const base = BASES[toDouble(expectNumber('format_int', 2, b as Value))];
+    if (base === undefined) throw new OperandMessageError('format_int', 'operand 2 must be one of {2, 8, 10, 16}');
+    // Go truncates toward zero (big.Float.Int)
+    const int = typeof num === 'bigint' ? num : BigInt(Math.trunc(num));
+    return int.toString(base);
+  },
+});
+
+/** Code-point index of `needle` in `hay` at or after code point `from`, or -1. */
+function runeIndex(hay: string[], needle: string[], from: number): number {
+  outer: for (let i = from; i + needle.length <= hay.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+register({
+  name: 'indexof',
+  sig: { args: [S, S], result: T.number },
+  fn: ([a, b]) => runeIndex([...expectString('indexof', 1, a as Value)], [...expectString('indexof', 2, b as Value)], 0),
+});
+
+register({
+  name: 'indexof_n',
+  sig: { args: [S, S], result: T.array(T.number) },
+  fn: ([a, b]) => {
+    const hay = [...expectString('indexof_n', 1, a as Value)];
+    const needle = [...expectString('indexof_n', 2, b as Value)];
+    const out: Value[] = [];
+    for (let i = runeIndex(hay, needle, 0); i >= 0 && i < hay.length; i = runeIndex(hay, needle, i + 1)) out.push(i);
+    return out;
+  },
+});
+
+function stringMap(name: string, f: (s: string) => string): void {
+  register({ name, sig: { args: [S], result: S }, fn: ([a]) => f(expectString(name, 1, a as Value)) });
+}
+stringMap('lower', (s) => s.toLowerCase());
+stringMap('upper', (s) => s.toUpperCase());
+stringMap('strings.reverse', (s) => [...s].reverse().join(''));
+
+register({
+  name: 'replace',
+  sig: { args: [S, S, S], result: S },
+  fn: ([s, o, n]) =>
+    expectString('replace', 1, s as Value).replaceAll(expectString('replace', 2, o as Value), expectString('replace', 3, n as Value)),
+});
+
+register({
+  name: 'split',
+  sig: { args: [S, S], result: T.array(S) },
+  fn: ([s, d]) => {
+    const text = expectString('split', 1, s as Value);
+    const delim = expectString('split', 2, d as Value);
+    return delim === '' ? [...text] : text.split(delim);
+  },
+});
+
+register({
+  name: 'sprintf',
+  sig: { args: [S, T.array(T.any)], result: S },
+  fn: ([f, vals]) => goSprintf(expectString('sprintf', 1, f as Value), expectArray('sprintf', 2, vals as Value)),
+});
+
+register({
+  name: 'substring',
+  sig: { args: [S, T.number, T.number], result: S },
+  fn: ([s, o, l]) => {
+    const runes = [...expectString('substring', 1, s as Value)];
+    const offset = expectInt('substring', 2, o as Value);
+    const length = expectInt('substring', 3, l as Value);
+    if (offset < 0) throw new BuiltinError('substring', 'negative offset');
+    if (offset >= runes.length) return '';
+    return (length < 0 ? runes.slice(offset) : runes.slice(offset, offset + length)).join('');
+  },
+});
+
+function trimmer(name: string, f: (s: string, arg: string) => string): void {
+  register({
+    name,
+    sig: { args: [S, S], result: S },
+    fn: ([s, c]) => f(expectString(name, 1, s as Value), expectString(name, 2, c as Value)),
+  });
+}
+const trimLeft = (s: string, cut: Set<string>): string => {
+  const r = [...s];
+  let i = 0;
+  while (i < r.length && cut.has(r[i] as string)) i++;
+  return r.slice(i).join('');
+};
+const trimRight = (s: string, cut: Set<string>): string => {
+  const r = [...s];
+  let j = r.length;
+  while (j > 0 && cut.has(r[j - 1] as string)) j--;
+  return r.slice(0, j).join('');
+};
+trimmer('trim', (s, c) => trimRight(trimLeft(s, new Set(c)), new Set(c)));
+trimmer('trim_left', (s, c) => trimLeft(s, new Set(c)));
+trimmer('trim_right', (s, c) => trimRight(s, new Set(c)));
+trimmer('trim_prefix', (s, p) => (s.startsWith(p) ? s.slice(p.length) : s));
+trimmer('trim_suffix', (s, p) => (p !== '' && s.endsWith(p) ? s.slice(0, s.length - p.length) : s));
+
+// Go's unicode.IsSpace: ASCII white space, U+0085, U+00A0 and the Unicode Zs/Zl/Zp categories (not U+FEFF as in JS)
+const GO_SPACE = /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
+stringMap('trim_space', (s) => s.replace(GO_SPACE, ''));
+
+register({
+  name: 'strings.replace_n',
+  sig: { args: [T.object(S, S), S], result: S },
+  fn: ([p, s]) => {
+    const patterns = expectObject('strings.replace_n', 1, p as Value);
+    const text = expectString('strings.replace_n', 2, s as Value);
+    const pairs: Array<[string, string]> = [];
+    for (const [k, v] of patterns.sortedEntries()) {
+      if (typeof k !== 'string') throw new OperandMessageError('strings.replace_n', 'operand 1 non-string key found in pattern object');
+      if (typeof v !== 'string') throw new OperandMessageError('strings.replace_n', 'operand 1 non-string value found in pattern object');
+      pairs.push([k, v]);
+    }
+    return replaceAllPairs(text, pairs);
+  },
+});
+
+/** Go's strings.NewReplacer: left to right, no overlaps, earlier pairs (sorted keys) win at the same position. */
+function replaceAllPairs(text: string, pairs: Array<[string, string]>): string {
+  let out = '';
+  let i = 0;
+  while (i <= text.length) {
+    let matched = false;
+    for (const [old, repl] of pairs) {
+      if (old === '' ? true : text.startsWith(old, i)) {
+        out += repl;
+        if (old === '') {
+          if (i < text.length) out += text[i];
+          i++;
+        } else i += old.length;
+        matched = true;
+        break;
+      }
+    }
+    if (!matched) {
+      if (i < text.length) out += text[i];
+      i++;
+    }
+  }
+  return out;
+}
+
+register({
+  name: 'strings.count',
+  sig: { args: [S, S], result: T.number },
+  fn: ([s, sub]) => {
+    const text = expectString('strings.count', 1, s as Value);
+    const needle = expectString('strings.count', 2, sub as Value);
+    if (needle === '') return [...text].length + 1;
+    let n = 0;
+    for (let i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + needle.length)) n++;
+    return n;
+  },
+});
+
+function anyMatch(name: string, test: (s: string, affix: string) => boolean): void {
+  const arg = T.union(S, T.array(S), T.set(S));
+  register({
+    name,
+    sig: { args: [arg, arg], result: T.boolean },
+    fn: ([a, b]) => {
+      const xs = expectStringOrStrings(name, 1, a as Value);
+      const affixes = expectStringOrStrings(name, 2, b as Value);
+      return xs.some((x) => affixes.some((p) => test(x, p)));
+    },
+  });
+}
+anyMatch('strings.any_prefix_match', (s, p) => s.startsWith(p));
+anyMatch('strings.any_suffix_match', (s, p) => s.endsWith(p));

@@ -1,0 +1,333 @@
+// Go-compatible text rendering for Rego values: OPA's term String() (used by sprintf for non-scalar arguments) and a
+// Go fmt.Sprintf interpreter for the verbs policies use. Written here because no JS library follows Go's fmt rules.
+import type { Value } from '../value.ts';
+import { RObject, RSet, formatNumber, isInteger } from '../value.ts';
+
+/** A Go string literal as strconv.Quote writes it (JSON escapes plus Go's \a \b \f \v and \x forms). */
+export function goQuote(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const cp = ch.codePointAt(0) as number;
+    if (ch === '"') out += '\\"';
+    else if (ch === '\\') out += '\\\\';
+    else if (cp === 7) out += '\\a';
+    else if (cp === 8) out += '\\b';
+    else if (cp === 12) out += '\\f';
+    else if (cp === 10) out += '\\n';
+    else if (cp === 13) out += '\\r';
+    else if (cp === 9) out += '\\t';
+    else if (cp === 11) out += '\\v';
+    else if (cp < 0x20 || cp === 0x7f) out += `\\x${cp.toString(16).padStart(2, '0')}`;
+    else if (cp >= 0xd800 && cp <= 0xdfff) out += '\\ufffd';
+    else out += ch;
+  }
+  return `${out}"`;
+}
+
+/** OPA's ast term String(): Rego literal syntax, `", "` separators, sorted sets and objects, `set()` for {}. */
+export function regoTermString(v: Value): string {
+  if (v === null) return 'null';
+  switch (typeof v) {
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'number':
+    case 'bigint':
+      return formatNumber(v);
+    case 'string':
+      return goQuote(v);
+  }
+  if (Array.isArray(v)) return `[${v.map(regoTermString).join(', ')}]`;
+  if (v instanceof RSet) return v.size === 0 ? 'set()' : `{${v.sorted().map(regoTermString).join(', ')}}`;
+  const parts = (v as RObject).sortedEntries().map(([k, val]) => `${regoTermString(k)}: ${regoTermString(val)}`);
+  return `{${parts.join(', ')}}`;
+}
+
+// ── Go fmt.Sprintf ────────────────────────────────────────────────────────────────────────────
+
+/** An argument as OPA hands it to Go: int, *big.Int, float64 or string (everything else as its term text). */
+type GoArg =
+  | { go: 'int'; n: bigint }
+  | { go: '*big.Int'; n: bigint }
+  | { go: 'float64'; f: number }
+  | { go: 'string'; s: string };
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+export function toGoArg(v: Value): GoArg {
+  if (typeof v === 'bigint') return v >= INT64_MIN && v <= INT64_MAX ? { go: 'int', n: v } : { go: '*big.Int', n: v };
+  if (typeof v === 'number') {
+    if (Number.isInteger(v) && isInteger(v) && Math.abs(v) < 1e21) {
+      const n = BigInt(v);
+      return n >= INT64_MIN && n <= INT64_MAX ? { go: 'int', n } : { go: '*big.Int', n };
+    }
+    if (!Number.isFinite(v)) return { go: 'string', s: formatNumber(v) };
+    return { go: 'float64', f: v };
+  }
+  if (typeof v === 'string') return { go: 'string', s: v };
+  return { go: 'string', s: regoTermString(v) };
+}
+
+interface Spec {
+  minus: boolean;
+  plus: boolean;
+  sharp: boolean;
+  space: boolean;
+  zero: boolean;
+  width?: number;
+  prec?: number;
+}
+
+function pad(s: string, spec: Spec, numeric: boolean): string {
+  if (spec.width === undefined) return s;
+  const runes = [...s].length;
+  if (runes >= spec.width) return s;
+  const fill = spec.width - runes;
+  if (spec.minus) return s + ' '.repeat(fill);
+  if (spec.zero && numeric) {
+    const sign = /^[+\- ]/.test(s) ? s[0] : '';
+    return sign + '0'.repeat(fill) + s.slice(sign.length);
+  }
+  return ' '.repeat(fill) + s;
+}
+
+function signed(body: string, negative: boolean, spec: Spec): string {
+  if (negative) return `-${body}`;
+  if (spec.plus) return `+${body}`;
+  if (spec.space) return ` ${body}`;
+  return body;
+}
+
+function formatInt(n: bigint, verb: string, spec: Spec): string | undefined {
+  const neg = n < 0n;
+  const abs = neg ? -n : n;
+  let body: string;
+  switch (verb) {
+    case 'd':
+    case 'v':
+    case 's':
+      body = abs.toString(10);
+      break;
+    case 'x':
+      body = (spec.sharp ? '0x' : '') + abs.toString(16);
+      break;
+    case 'X':
+      body = (spec.sharp ? '0X' : '') + abs.toString(16).toUpperCase();
+      break;
+    case 'o':
+      body = (spec.sharp ? '0' : '') + abs.toString(8);
+      break;
+    case 'O':
+      body = `0o${abs.toString(8)}`;
+      break;
+    case 'b':
+      body = abs.toString(2);
+      break;
+    case 'c':
+      return pad(String.fromCodePoint(Number(n)), spec, false);
+    case 'q':
+      return pad(`'${String.fromCodePoint(Number(n))}'`, spec, false);
+    case 'U':
+      return pad(`U+${abs.toString(16).toUpperCase().padStart(4, '0')}`, spec, false);
+    default:
+      return undefined;
+  }
+  if (spec.prec !== undefined) body = body.padStart(spec.prec, '0');
+  const zeroOk = spec.prec === undefined;
+  return pad(signed(body, neg, spec), { ...spec, zero: spec.zero && zeroOk && !spec.minus }, true);
+}
+
+/** Go's %e mantissa/exponent layout: d.ddde+XX (at least two exponent digits). */
+function goExp(f: number, prec: number | undefined, upper: boolean): string {
+  const t = prec === undefined ? Math.abs(f).toExponential() : Math.abs(f).toExponential(prec);
+  const [mant, exp] = t.split('e') as [string, string];
+  const e = Number(exp);
+  const es = `${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
+  return `${mant}${upper ? 'E' : 'e'}${es}`;
+}
+
+/** Go's %g: shortest digits (or `prec` significant), exponent form when exp < -4 or exp >= precision. */
+function goG(f: number, prec: number | undefined, upper: boolean): string {
+  const a = Math.abs(f);
+  if (a === 0) return '0';
+  const digits = prec === undefined ? a.toExponential() : a.toExponential(Math.max(prec, 1) - 1);
+  const [mant, expText] = digits.split('e') as [string, string];
+  const exp = Number(expText);
+  const eprec = prec === undefined ? 6 : Math.max(prec, 1);
+  const sig = mant.replace('.', '').replace(/0+$/, '') || '0';
+  if (exp < -4 || exp >= eprec) {
+    const m = sig.length > 1 ? `${sig[0]}.${sig.slice(1)}` : sig;
+    return `${m}${upper ? 'E' : 'e'}${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+  }
+  if (exp >= 0) {
+    const intPart = sig.slice(0, exp + 1).padEnd(exp + 1, '0');
+    const frac = sig.slice(exp + 1);
+    return frac ? `${intPart}.${frac}` : intPart;
+  }
+  return `0.${'0'.repeat(-exp - 1)}${sig}`;
+}
+
+function formatFloat(f: number, verb: string, spec: Spec): string | undefined {
+  const neg = f < 0 || Object.is(f, -0);
+  let body: string;
+  switch (verb) {
+    case 'v':
+    case 'g':
+    case 'G':
+      body = goG(f, spec.prec, verb === 'G');
+      break;
+    case 'f':
+    case 'F':
+      body = Math.abs(f).toFixed(spec.prec ?? 6);
+      break;
+    case 'e':
+    case 'E':
+      body = goExp(f, spec.prec ?? 6, verb === 'E');
+      break;
+    default:
+      return undefined;
+  }
+  return pad(signed(body, neg, spec), { ...spec, zero: spec.zero && !spec.minus }, true);
+}
+
+function hexOfString(s: string, upper: boolean, spec: Spec): string {
+  const bytes = new TextEncoder().encode(s);
+  let out = '';
+  for (const b of bytes) {
+    if (spec.space && out) out += ' ';
+    if (spec.sharp && (spec.space || !out)) out += upper ? '0X' : '0x';
+    const h = b.toString(16).padStart(2, '0');
+    out += upper ? h.toUpperCase() : h;
+  }
+  return out;
+}
+
+function formatString(s: string, verb: string, spec: Spec): string | undefined {
+  switch (verb) {
+    case 'v':
+    case 's': {
+      const cut = spec.prec === undefined ? s : [...s].slice(0, spec.prec).join('');
+      return pad(cut, spec, false);
+    }
+    case 'q':
+      return pad(spec.sharp && !/[`\u0000-\u001f\u007f]/.test(s) ? `\`${s}\`` : goQuote(s), spec, false);
+    case 'x':
+    case 'X':
+      return pad(hexOfString(s, verb === 'X', spec), spec, false);
+    default:
+      return undefined;
+  }
+}
+
+/** The text Go's %v gives an argument (used inside %!verb(type=value) and %!(EXTRA ...)). */
+function plainText(a: GoArg): string {
+  switch (a.go) {
+    case 'int':
+    case '*big.Int':
+      return a.n.toString();
+    case 'float64':
+      return goG(a.f, undefined, false).replace(/^/, a.f < 0 ? '-' : '');
+    case 'string':
+      return a.s;
+  }
+}
+
+function formatArg(a: GoArg, verb: string, spec: Spec): string {
+  if (verb === 'T') return pad(a.go, spec, false);
+  let out: string | undefined;
+  switch (a.go) {
+    case 'int':
+      out = verb === 's' ? undefined : formatInt(a.n, verb, spec);
+      break;
+    case '*big.Int':
+      out = ['d', 's', 'v', 'x', 'X', 'o', 'O', 'b'].includes(verb) ? formatInt(a.n, verb, spec) : undefined;
+      if (out === undefined) return `%!${verb}(big.Int=${a.n.toString()})`;
+      break;
+    case 'float64':
+      out = formatFloat(a.f, verb, spec);
+      break;
+    case 'string':
+      out = formatString(a.s, verb, spec);
+      break;
+  }
+  return out ?? `%!${verb}(${a.go}=${plainText(a)})`;
+}
+
+/** Go's fmt.Sprintf over OPA-converted arguments, including Go's %!verb(MISSING) / %!(EXTRA …) markers. */
+export function goSprintf(format: string, values: Value[]): string {
+  const args = values.map(toGoArg);
+  let argi = 0;
+  let out = '';
+  let i = 0;
+  while (i < format.length) {
+    const ch = format[i] as string;
+    if (ch !== '%') {
+      out += ch;
+      i++;
+      continue;
+    }
+    i++;
+    if (i >= format.length) {
+      out += '%!(NOVERB)';
+      break;
+    }
+    const spec: Spec = { minus: false, plus: false, sharp: false, space: false, zero: false };
+    flags: for (; i < format.length; i++) {
+      switch (format[i]) {
+        case '-':
+          spec.minus = true;
+          break;
+        case '+':
+          spec.plus = true;
+          break;
+        case '#':
+          spec.sharp = true;
+          break;
+        case ' ':
+          spec.space = true;
+          break;
+        case '0':
+          spec.zero = true;
+          break;
+        default:
+          break flags;
+      }
+    }
+    const readNum = (): number | undefined => {
+      if (format[i] === '*') {
+        i++;
+        const a = args[argi++];
+        return a && a.go === 'int' ? Number(a.n) : undefined;
+      }
+      const m = /^\d+/.exec(format.slice(i));
+      if (!m) return undefined;
+      i += m[0].length;
+      return Number(m[0]);
+    };
+    spec.width = readNum();
+    if (format[i] === '.') {
+      i++;
+      spec.prec = readNum() ?? 0;
+    }
+    const verb = String.fromCodePoint(format.codePointAt(i) as number);
+    i += verb.length;
+    if (verb === '%') {
+      out += '%';
+      continue;
+    }
+    const a = args[argi];
+    if (a === undefined) {
+      out += `%!${verb}(MISSING)`;
+      continue;
+    }
+    argi++;
+    out += formatArg(a, verb, spec);
+  }
+  if (argi < args.length) {
+    out += `%!(EXTRA ${args
+      .slice(argi)
+      .map((a) => `${a.go}=${plainText(a)}`)
+      .join(', ')})`;
+  }
+  return out;
+}
