@@ -50,6 +50,8 @@ export interface PlanInput {
   history?: HistoryView;
   /** Settings from the bundle (e.g. the staged-rollout validation period). */
   settings?: Record<string, unknown>;
+  /** The diagnosis target's environment: picks the Kustomize overlay to edit (default `production`). */
+  environment?: string;
 }
 
 export interface Plan {
