@@ -185,7 +185,7 @@ export class Repository {
   }
 
   /** Moves `branch` from `expected` (null: create) to `oid`, atomically; ConcurrentUpdateError when it moved. */
-  async updateBranch(branch: string, oid: string, expected: string | null): Promise<void> {
+  async updateBranch(branch: string, oid: string, expected: string | null, options: { force?: boolean } = {}): Promise<void> {
     checkBranchName(branch);
     if (!this.url) {
       await this.refuseCheckedOut(branch);
@@ -196,7 +196,7 @@ export class Repository {
     await compareAndSwapRef(this.gitdir, outgoing, oid, (await readRef(this.gitdir, outgoing)) ?? null);
     const onAuth = this.credentials ? () => this.credentials! : undefined;
     try {
-      await git.push({ fs, http, gitdir: this.gitdir, url: this.url, remote: 'origin', ref: outgoing, remoteRef: `refs/heads/${branch}`, onAuth });
+      await git.push({ fs, http, gitdir: this.gitdir, url: this.url, remote: 'origin', ref: outgoing, remoteRef: `refs/heads/${branch}`, force: options.force ?? false, onAuth });
     } catch (err) {
       const code = err && typeof err === 'object' && 'code' in err ? String(err.code) : '';
       if (code === 'PushRejectedError' || code === 'GitPushError') {

@@ -1,0 +1,209 @@
+// The decision ledger: the orphan branch `arbiter/ledger`, one signed commit per entry (DESIGN §6, §7).
+//   decisions/YYYY/MM/DD/<id>.json           the Decision plus `actuation` (or a verification/compensation event)
+//   index/keys/<hex[0,2]>/<hex>/<id>          idempotency key → entries (a lookup walks 4 trees, not the ledger)
+//   index/incidents/<incident>/<id>           incident → entries (history.incidentActions)
+// Index files hold `{path, mode, commit}` so lookups never parse whole entries.
+import { createHash } from 'node:crypto';
+import type { ActionTarget, Context, Decision } from '../engine/types.ts';
+import { readCommit, readPath, writeCommit, writeTreeChanges, type TreeChange } from './commit.ts';
+import { commitSubject, decisionTrailers, formatMessage, parseTrailers, wrap } from './message.ts';
+import type { ObjectStore } from './objects.ts';
+import type { Signer } from './sign/signer.ts';
+
+export const LEDGER_BRANCH = 'arbiter/ledger';
+
+export interface PullRequestRef {
+  number: number;
+  url: string;
+}
+
+export interface Actuation {
+  /** The actuation commit (on `branch`), or null when nothing was written (escalate, shadow, no-op). */
+  commit: string | null;
+  branch: string | null;
+  pullRequest: PullRequestRef | null;
+}
+
+export type DecisionEntry = Decision & { actuation: Actuation };
+
+/** What verification (§7) records: the outcome of an actuated decision, or the compensating change. */
+export interface EventEntry {
+  apiVersion: 'arbiter.dev/v1';
+  kind: 'Verification' | 'Compensation';
+  id: string;
+  /** The decision this event is about. */
+  decision: string;
+  incident: string;
+  target: ActionTarget;
+  at: string;
+  outcome: 'recovered' | 'failed' | 'reverted';
+  detail: string;
+  actuation: Actuation;
+}
+
+export type LedgerEntry = DecisionEntry | EventEntry;
+
+export interface IndexRecord {
+  path: string;
+  mode: string;
+  commit: string | null;
+}
+
+function isDecision(entry: LedgerEntry): entry is DecisionEntry {
+  return entry.kind === 'Decision';
+}
+
+function entryTime(entry: LedgerEntry): string {
+  return isDecision(entry) ? entry.decidedAt : entry.at;
+}
+
+/** `decisions/YYYY/MM/DD/<id>.json`, dated by the decision time in UTC. */
+export function entryPath(entry: LedgerEntry): string {
+  const day = new Date(entryTime(entry)).toISOString().slice(0, 10).replace(/-/g, '/');
+  return `decisions/${day}/${entry.id}.json`;
+}
+
+/** A path-safe name for an idempotency key: its hex when it is `sha256:<hex>`, else a hash of it. */
+export function keyName(key: string): string {
+  const m = /^sha256:([0-9a-f]{64})$/.exec(key);
+  return m ? m[1]! : createHash('sha256').update(key).digest('hex');
+}
+
+export function keyIndexDir(key: string): string {
+  const hex = keyName(key);
+  return `index/keys/${hex.slice(0, 2)}/${hex}`;
+}
+
+/** The trailers of a ledger commit: the decision's trailers, then where the entry is and its sequence number. */
+export function ledgerTrailers(entry: LedgerEntry, path: string, seq: number): Record<string, string> {
+  const base: Record<string, string> = isDecision(entry)
+    ? { ...decisionTrailers(entry) }
+    : {
+        'Arbiter-Decision': entry.decision,
+        'Arbiter-Incident': entry.incident,
+        'Arbiter-Target': `${entry.target.namespace || 'default'}/${entry.target.service}`,
+        'Arbiter-Event': `${entry.kind.toLowerCase()} ${entry.outcome}`,
+      };
+  return { ...base, 'Arbiter-Ledger-Entry': path, 'Arbiter-Ledger-Seq': String(seq) };
+}
+
+function ledgerBody(entry: LedgerEntry): string[] {
+  if (!isDecision(entry)) return [wrap(`${entry.kind} of decision ${entry.decision}: ${entry.outcome}. ${entry.detail}`)];
+  const what = entry.action ? `${entry.action.kind} on ${entry.action.target.namespace}/${entry.action.target.service}` : 'no action';
+  const where = entry.actuation.commit
+    ? `Actuation: commit ${entry.actuation.commit} on ${entry.actuation.branch}${entry.actuation.pullRequest ? `, pull request #${entry.actuation.pullRequest.number}` : ''}.`
+    : 'Nothing was written to the GitOps repository.';
+  return [wrap(`Decision ${entry.id} for incident ${entry.incident}: mode ${entry.mode}${entry.wouldBe ? ` (would be ${entry.wouldBe})` : ''}, ${what}, support ${entry.support.toFixed(2)}.`), where];
+}
+
+export function ledgerSubject(entry: LedgerEntry): string {
+  if (!isDecision(entry)) return commitSubject(entry.target.service, `ledger ${entry.kind.toLowerCase()} ${entry.outcome}`);
+  return commitSubject(entry.action?.target.service ?? entry.target.service, `ledger ${entry.mode} ${entry.action?.kind ?? 'no action'}`);
+}
+
+export async function ledgerSeq(store: ObjectStore, tip: string | null): Promise<number> {
+  if (!tip) return 0;
+  const seq = Number(parseTrailers((await readCommit(store, tip)).message)['Arbiter-Ledger-Seq']);
+  return Number.isInteger(seq) && seq > 0 ? seq : 0;
+}
+
+/** The tree changes that append `entry` (the entry file plus its index files). */
+export function entryChanges(entry: LedgerEntry): TreeChange[] {
+  const path = entryPath(entry);
+  const record: IndexRecord = { path, mode: isDecision(entry) ? entry.mode : entry.kind, commit: entry.actuation.commit };
+  const changes: TreeChange[] = [{ path, content: `${JSON.stringify(entry, null, 2)}\n` }];
+  const index = `${JSON.stringify(record)}\n`;
+  if (isDecision(entry)) changes.push({ path: `${keyIndexDir(entry.idempotencyKey)}/${entry.id}`, content: index });
+  changes.push({ path: `index/incidents/${entry.incident}/${entry.id}`, content: index });
+  return changes;
+}
+
+/** Writes the ledger commit that appends `entry` on top of `tip` (null: the first, orphan commit). */
+export async function appendLedgerEntry(store: ObjectStore, tip: string | null, entry: LedgerEntry, signer: Signer | undefined, when?: Date): Promise<string> {
+  const base = tip ? (await readCommit(store, tip)).tree : null;
+  const path = entryPath(entry);
+  if (base && (await readPath(store, base, path))) throw new Error(`ledger entry ${path} already exists`);
+  const tree = await writeTreeChanges(store, base, entryChanges(entry));
+  const seq = (await ledgerSeq(store, tip)) + 1;
+  const message = formatMessage(ledgerSubject(entry), ledgerBody(entry), ledgerTrailers(entry, path, seq));
+  return writeCommit(store, { tree, parents: tip ? [tip] : [], message, signer, when });
+}
+
+async function readJson<T>(store: ObjectStore, root: string, path: string): Promise<T | undefined> {
+  const found = await readPath(store, root, path);
+  if (!found || found.mode === '40000') return undefined;
+  return JSON.parse((await store.readBlob(found.oid)).toString('utf8')) as T;
+}
+
+async function indexRecords(store: ObjectStore, root: string, dir: string): Promise<IndexRecord[]> {
+  const found = await readPath(store, root, dir);
+  if (!found || found.mode !== '40000') return [];
+  const out: IndexRecord[] = [];
+  for (const e of await store.readTree(found.oid)) out.push(JSON.parse((await store.readBlob(e.oid)).toString('utf8')) as IndexRecord);
+  return out;
+}
+
+export async function readLedgerEntry(store: ObjectStore, ledgerTip: string, path: string): Promise<LedgerEntry | undefined> {
+  return readJson<LedgerEntry>(store, (await readCommit(store, ledgerTip)).tree, path);
+}
+
+/** Decision entries recorded for an idempotency key, oldest first. */
+export async function entriesForKey(store: ObjectStore, ledgerTip: string | null, key: string): Promise<DecisionEntry[]> {
+  if (!ledgerTip) return [];
+  const root = (await readCommit(store, ledgerTip)).tree;
+  const out: DecisionEntry[] = [];
+  for (const record of await indexRecords(store, root, keyIndexDir(key))) {
+    const entry = await readJson<DecisionEntry>(store, root, record.path);
+    if (entry) out.push(entry);
+  }
+  return out.sort((a, b) => a.decidedAt.localeCompare(b.decidedAt));
+}
+
+/** Entries under `decisions/` dated on the UTC days from `from` to `to`. */
+async function entriesBetween(store: ObjectStore, root: string, from: Date, to: Date): Promise<LedgerEntry[]> {
+  const out: LedgerEntry[] = [];
+  const day = new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate()));
+  for (; day <= to; day.setUTCDate(day.getUTCDate() + 1)) {
+    const dir = `decisions/${day.toISOString().slice(0, 10).replace(/-/g, '/')}`;
+    const found = await readPath(store, root, dir);
+    if (!found || found.mode !== '40000') continue;
+    for (const e of await store.readTree(found.oid)) {
+      if (e.mode !== '40000') out.push(JSON.parse((await store.readBlob(e.oid)).toString('utf8')) as LedgerEntry);
+    }
+  }
+  return out;
+}
+
+/** An entry acted when it wrote a commit (auto, notify, approval). */
+function acted(entry: LedgerEntry): boolean {
+  return isDecision(entry) && entry.actuation.commit !== null;
+}
+
+/**
+ * `context.history` (DESIGN §3) from the ledger at `ledgerTip`:
+ * incidentActions = actuated decisions of this incident; serviceActionsLastHour = actuated decisions on the service in
+ * (now − 1h, now]; circuitOpen = a failed verification or a compensation on the service within the cooldown.
+ */
+export async function ledgerHistory(
+  store: ObjectStore,
+  ledgerTip: string | null,
+  query: { incident: string; service: string; now: string; cooldownMinutes: number },
+): Promise<Context['history']> {
+  const history = { incidentActions: 0, serviceActionsLastHour: 0, circuitOpen: false };
+  if (!ledgerTip) return history;
+  const root = (await readCommit(store, ledgerTip)).tree;
+  history.incidentActions = (await indexRecords(store, root, `index/incidents/${query.incident}`)).filter((r) => r.commit !== null && r.mode !== 'Verification' && r.mode !== 'Compensation').length;
+  const now = new Date(query.now);
+  const hourAgo = now.getTime() - 3_600_000;
+  const cooldownFrom = now.getTime() - query.cooldownMinutes * 60_000;
+  const from = new Date(Math.min(hourAgo, cooldownFrom));
+  for (const entry of await entriesBetween(store, root, from, now)) {
+    const service = isDecision(entry) ? (entry.action?.target.service ?? entry.target.service) : entry.target.service;
+    if (service !== query.service) continue;
+    const at = Date.parse(entryTime(entry));
+    if (at > now.getTime()) continue;
+    if (acted(entry) && at > hourAgo) history.serviceActionsLastHour++;
+    if (!isDecision(entry) && at >= cooldownFrom && (entry.outcome === 'failed' || entry.kind === 'Compensation')) history.circuitOpen = true;
+  }
+  return history;
+}
