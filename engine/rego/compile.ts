@@ -1,0 +1,782 @@
+// Rego compiler (OPA's ast/compile.go, the stages evaluation needs): merge modules into a rule tree under `data`,
+// resolve names (package rules, imports, builtins), rename shadowing locals, and reorder bodies for safety.
+import { RegoError, varsOf } from './ast.ts';
+import type { Body, Expr, Location, Module, Rule, Term } from './ast.ts';
+import { lookupBuiltin } from './builtins/index.ts';
+import type { Value } from './value.ts';
+
+/** A rule ready for evaluation, hung at the tree node of its ground ref prefix. */
+export interface CompiledRule {
+  /** Head ref terms below the node (variables or non-string keys), e.g. `[q, "r"]` for `p[q].r`. */
+  suffix: Term[];
+  args: Term[] | null;
+  value: Term | null;
+  multi: boolean;
+  isDefault: boolean;
+  body: Body;
+  elses: Array<{ value: Term | null; body: Body; loc: Location }>;
+  loc: Location;
+  /** `data.pkg.p` as text, for explanations. */
+  name: string;
+}
+
+export interface RuleNode {
+  path: string[];
+  children: Map<string, RuleNode>;
+  rules: CompiledRule[];
+  /** Any rule at this node or below (so the evaluator can skip pure base-document subtrees). */
+  hasRules: boolean;
+  isFunction: boolean;
+  arities?: Map<string, number>;
+}
+
+export interface CompiledQuery {
+  body: Body;
+  /** Variable names to report (user-visible query vars). */
+  outputVars: string[];
+}
+
+const ROOTS = new Set(['data', 'input']);
+
+export function newNode(path: string[]): RuleNode {
+  return { path, children: new Map(), rules: [], hasRules: false, isFunction: false };
+}
+
+/** Builds the rule tree from parsed modules. */
+export function compileModules(modules: Module[]): RuleNode {
+  const root = newNode([]);
+  userArity = new Map();
+  for (const m of modules) {
+    for (const r of m.rules) {
+      if (r.args) userArity.set(['data', ...m.pkg, ...r.ref.map((t) => String((t as { value?: unknown }).value))].join('.'), r.args.length);
+    }
+  }
+  root.arities = userArity;
+  const pkgNames = new Map<string, Set<string>>();
+  for (const m of modules) {
+    const key = m.pkg.join('.');
+    const names = pkgNames.get(key) ?? new Set<string>();
+    for (const r of m.rules) {
+      const first = r.ref[0];
+      if (first?.type === 'scalar' && typeof first.value === 'string') names.add(first.value);
+    }
+    pkgNames.set(key, names);
+  }
+  for (const m of modules) {
+    const names = pkgNames.get(m.pkg.join('.')) as Set<string>;
+    const imports = new Map<string, Term>();
+    for (const imp of m.imports) {
+      const path = refParts(imp.path);
+      if (!path || (path[0] !== 'data' && path[0] !== 'input')) continue; // rego.v1, future.keywords: no-ops
+      const alias = imp.alias ?? path[path.length - 1];
+      if (alias) imports.set(alias, imp.path);
+    }
+    const ctx: ResolveCtx = { pkg: m.pkg, names, imports, fresh: { n: 0 } };
+    for (const r of m.rules) {
+      const cr = compileRule(r, ctx);
+      let node = root;
+      const staticPath = [...m.pkg];
+      let i = 0;
+      for (; i < r.ref.length; i++) {
+        const t = r.ref[i] as Term;
+        if (t.type === 'scalar' && typeof t.value === 'string' && !(r.multi && i === r.ref.length - 1 && false)) staticPath.push(t.value);
+        else break;
+      }
+      cr.suffix = cr.suffix.slice(i);
+      for (const seg of staticPath) {
+        node.hasRules = true;
+        let child = node.children.get(seg);
+        if (!child) {
+          child = newNode([...node.path, seg]);
+          node.children.set(seg, child);
+        }
+        node = child;
+      }
+      node.hasRules = true;
+      node.rules.push(cr);
+      if (cr.args) node.isFunction = true;
+    }
+  }
+  checkRuleKinds(root);
+  return root;
+}
+
+function checkRuleKinds(node: RuleNode): void {
+  const fns = node.rules.filter((r) => r.args).length;
+  if (fns && fns !== node.rules.length) {
+    const r = node.rules[0] as CompiledRule;
+    throw new RegoError('rego_type_error', `conflicting rules ${r.name} found`, r.loc);
+  }
+  const arities = new Set(node.rules.filter((r) => r.args).map((r) => r.args?.length));
+  if (arities.size > 1) {
+    const r = node.rules[0] as CompiledRule;
+    throw new RegoError('rego_type_error', `conflicting rules ${r.name} found`, r.loc);
+  }
+  for (const c of node.children.values()) checkRuleKinds(c);
+}
+
+export function compileQuery(body: Body, root: RuleNode, ctx?: Partial<ResolveCtx>): CompiledQuery {
+  userArity = root.arities ?? new Map();
+  const full: ResolveCtx = { pkg: ctx?.pkg ?? [], names: ctx?.names ?? new Set(), imports: ctx?.imports ?? new Map(), fresh: { n: 0 } };
+  const scope = new Scope(null);
+  const resolved = resolveBody(body, scope, full, false);
+  const outputVars = [...new Set([...bodyTopVars(resolved)])].filter((v) => !v.startsWith('$'));
+  const ordered = reorderBody(resolved, new Set(), new Set());
+  return { body: ordered, outputVars };
+}
+
+// ── name resolution ───────────────────────────────────────────────────────────────────────────
+
+interface ResolveCtx {
+  pkg: string[];
+  names: Set<string>;
+  imports: Map<string, Term>;
+  fresh: { n: number };
+}
+
+class Scope {
+  readonly decl = new Map<string, string>();
+  constructor(readonly parent: Scope | null) {}
+  lookup(name: string): string | undefined {
+    return this.decl.get(name) ?? this.parent?.lookup(name);
+  }
+}
+
+function compileRule(r: Rule, ctx: ResolveCtx): CompiledRule {
+  const scope = new Scope(null);
+  const name = ['data', ...ctx.pkg, ...r.ref.map((t) => (t.type === 'scalar' ? String(t.value) : '[_]'))].join('.');
+  let args: Term[] | null = null;
+  const argVars = new Set<string>();
+  if (r.args) {
+    args = r.args.map((a) => resolveTerm(a, scope, ctx, true));
+    for (const a of args) for (const v of patternVarsOf(a)) {
+      scope.decl.set(v, v);
+      argVars.add(v);
+    }
+  }
+  const compileClause = (value: Term | null, body: Body, suffix: Term[]): { value: Term | null; body: Body; suffix: Term[] } => {
+    const s = new Scope(scope);
+    const rb = resolveBody(body, s, ctx, false);
+    const rv = value ? resolveTerm(value, s, ctx, false) : null;
+    const rs = suffix.map((t) => resolveTerm(t, s, ctx, false));
+    const headVars = new Set<string>();
+    if (rv) varsOf(rv, headVars);
+    for (const t of rs) varsOf(t, headVars);
+    const ordered = reorderBody(rb, argVars, headVars);
+    return { value: rv, body: ordered, suffix: rs };
+  };
+  const main = compileClause(r.value, r.body, r.ref);
+  const elses = r.elses.map((e) => {
+    const c = compileClause(e.value ?? r.value, e.body, []);
+    return { value: c.value, body: c.body, loc: e.loc };
+  });
+  return {
+    suffix: main.suffix,
+    args,
+    value: main.value,
+    multi: r.multi,
+    isDefault: r.isDefault,
+    body: main.body,
+    elses,
+    loc: r.loc,
+    name,
+  };
+}
+
+function refParts(t: Term): string[] | null {
+  if (t.type === 'var') return [t.name];
+  if (t.type !== 'ref' || t.head.type !== 'var') return null;
+  const out = [t.head.name];
+  for (const p of t.path) {
+    if (p.type !== 'scalar' || typeof p.value !== 'string') return null;
+    out.push(p.value);
+  }
+  return out;
+}
+
+function dataRef(path: string[], loc: Location): Term {
+  return {
+    type: 'ref',
+    head: { type: 'var', name: 'data', loc },
+    path: path.map((s) => ({ type: 'scalar', value: s, loc }) as Term),
+    loc,
+  };
+}
+
+/** Resolve a variable occurrence: local, root document, import alias or package rule. */
+function resolveVarName(name: string, loc: Location, scope: Scope, ctx: ResolveCtx): Term {
+  const local = scope.lookup(name);
+  if (local !== undefined) return { type: 'var', name: local, loc };
+  if (ROOTS.has(name)) return { type: 'var', name, loc };
+  const imp = ctx.imports.get(name);
+  if (imp) {
+    const parts = refParts(imp) as string[];
+    if (parts[0] === 'input') {
+      return parts.length === 1
+        ? { type: 'var', name: 'input', loc }
+        : { type: 'ref', head: { type: 'var', name: 'input', loc }, path: parts.slice(1).map((s) => ({ type: 'scalar', value: s, loc }) as Term), loc };
+    }
+    return dataRef(parts.slice(1), loc);
+  }
+  if (ctx.names.has(name)) return dataRef([...ctx.pkg, name], loc);
+  return { type: 'var', name, loc };
+}
+
+function resolveTerm(t: Term, scope: Scope, ctx: ResolveCtx, declaring: boolean): Term {
+  switch (t.type) {
+    case 'scalar':
+      return t;
+    case 'var':
+      if (declaring || t.name.startsWith('$')) return t;
+      return resolveVarName(t.name, t.loc, scope, ctx);
+    case 'ref': {
+      const head = resolveTerm(t.head, scope, ctx, false);
+      const path = t.path.map((p) => resolveTerm(p, scope, ctx, false));
+      if (head.type === 'ref') return { type: 'ref', head: head.head, path: [...head.path, ...path], loc: t.loc };
+      return { type: 'ref', head, path, loc: t.loc };
+    }
+    case 'array':
+    case 'set':
+      return { ...t, items: t.items.map((x) => resolveTerm(x, scope, ctx, declaring)) };
+    case 'object':
+      return { ...t, items: t.items.map(([k, v]) => [resolveTerm(k, scope, ctx, false), resolveTerm(v, scope, ctx, declaring)] as [Term, Term]) };
+    case 'call': {
+      const args = t.args.map((a) => resolveTerm(a, scope, ctx, false));
+      return { ...t, op: resolveCallName(t.op, t.loc, scope, ctx), args };
+    }
+    case 'template':
+      return { ...t, parts: t.parts.map((p) => (typeof p === 'string' ? p : resolveTerm(p, scope, ctx, false))) };
+    case 'arraycompr':
+    case 'setcompr': {
+      const s = new Scope(scope);
+      const body = resolveBody(t.body, s, ctx, true);
+      return { ...t, body, head: resolveTerm(t.head, s, ctx, false) };
+    }
+    case 'objectcompr': {
+      const s = new Scope(scope);
+      const body = resolveBody(t.body, s, ctx, true);
+      return { ...t, body, key: resolveTerm(t.key, s, ctx, false), value: resolveTerm(t.value, s, ctx, false) };
+    }
+  }
+}
+
+function resolveCallName(op: string, loc: Location, scope: Scope, ctx: ResolveCtx): string {
+  const parts = op.split('.');
+  const first = parts[0] as string;
+  if (first === 'data') return op;
+  if (scope.lookup(first) === undefined) {
+    const imp = ctx.imports.get(first);
+    if (imp) {
+      const ip = refParts(imp) as string[];
+      if (ip[0] === 'data') return [...ip, ...parts.slice(1)].join('.');
+    }
+    if (ctx.names.has(first)) return ['data', ...ctx.pkg, ...parts].join('.');
+  }
+  if (!lookupBuiltin(op) && !INTERNAL_OPS.has(op)) {
+    throw new RegoError('rego_type_error', `undefined function ${op}`, loc);
+  }
+  return op;
+}
+
+const INTERNAL_OPS = new Set(['internal.member_2', 'internal.member_3', 'eq', 'assign']);
+
+function fresh(name: string, ctx: ResolveCtx): string {
+  return `$${name}${ctx.fresh.n++}`;
+}
+
+/** `nested` bodies (comprehensions, every) rename their declarations so they never clash with outer variables. */
+function resolveBody(body: Body, scope: Scope, ctx: ResolveCtx, nested: boolean): Body {
+  const out: Body = [];
+  const declare = (v: Term): Term => {
+    if (v.type !== 'var' || v.name.startsWith('$')) return v;
+    const n = nested ? fresh(v.name, ctx) : v.name;
+    scope.decl.set(v.name, n);
+    return { ...v, name: n };
+  };
+  const declarePattern = (t: Term): Term => {
+    if (t.type === 'var') return declare(t);
+    if (t.type === 'array') return { ...t, items: t.items.map(declarePattern) };
+    if (t.type === 'object') return { ...t, items: t.items.map(([k, v]) => [resolveTerm(k, scope, ctx, false), declarePattern(v)] as [Term, Term]) };
+    return resolveTerm(t, scope, ctx, false);
+  };
+  for (const e of body) {
+    const withs = e.withs.map((w) => ({ ...w, value: resolveTerm(w.value, scope, ctx, false), target: resolveWithTarget(w.target, scope, ctx) }));
+    switch (e.kind) {
+      case 'term':
+        out.push({ ...e, term: resolveTerm(e.term, scope, ctx, false), withs });
+        break;
+      case 'unify':
+        if (e.assign) {
+          const right = resolveTerm(e.right, scope, ctx, false);
+          const left = declarePattern(e.left);
+          out.push({ ...e, left, right, withs });
+        } else out.push({ ...e, left: resolveTerm(e.left, scope, ctx, false), right: resolveTerm(e.right, scope, ctx, false), withs });
+        break;
+      case 'some':
+        for (const v of e.vars) declare(v);
+        break;
+      case 'somein': {
+        const domain = resolveTerm(e.domain, scope, ctx, false);
+        const key = e.key ? declarePattern(e.key) : null;
+        const value = declarePattern(e.value);
+        out.push({ ...e, key, value, domain, withs });
+        break;
+      }
+      case 'every': {
+        const domain = resolveTerm(e.domain, scope, ctx, false);
+        const s = new Scope(scope);
+        const inner = { ...ctx };
+        const declIn = (v: Term | null): Term | null => {
+          if (!v) return null;
+          if (v.type !== 'var') return resolveTerm(v, s, inner, false);
+          const n = fresh(v.name, ctx);
+          s.decl.set(v.name, n);
+          return { ...v, name: n };
+        };
+        const key = declIn(e.key);
+        const value = declIn(e.value) as Term;
+        const eb = resolveBody(e.body, s, ctx, true);
+        out.push({ ...e, key, value, domain, body: eb, withs });
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+function resolveWithTarget(t: Term, scope: Scope, ctx: ResolveCtx): Term {
+  const parts = refParts(t);
+  if (!parts) throw new RegoError('rego_type_error', 'with target must be a reference', t.loc);
+  if (parts[0] === 'input' || parts[0] === 'data') return t;
+  const name = parts.join('.');
+  if (lookupBuiltin(name)) return { type: 'scalar', value: `builtin:${name}`, loc: t.loc };
+  const r = resolveTerm(t, scope, ctx, false);
+  const rp = refParts(r);
+  if (rp && rp[0] === 'data') return r;
+  throw new RegoError('rego_type_error', `with keyword target ${name} must reference existing input, data, or a function`, t.loc);
+}
+
+// ── safety: reorder body literals so every variable is bound before use (OPA's reorderBodyForSafety) ──
+
+function patternVarsOf(t: Term, out = new Set<string>()): Set<string> {
+  if (t.type === 'var') out.add(t.name);
+  else if (t.type === 'array') for (const x of t.items) patternVarsOf(x, out);
+  else if (t.type === 'object') for (const [, v] of t.items) patternVarsOf(v, out);
+  return out;
+}
+
+function isRootVar(name: string): boolean {
+  return name === 'data' || name === 'input';
+}
+
+/** Vars of a term outside nested closures (comprehensions). */
+function topVars(t: Term, out: Set<string>): void {
+  switch (t.type) {
+    case 'var':
+      out.add(t.name);
+      break;
+    case 'ref':
+      topVars(t.head, out);
+      for (const p of t.path) topVars(p, out);
+      break;
+    case 'array':
+    case 'set':
+      for (const x of t.items) topVars(x, out);
+      break;
+    case 'object':
+      for (const [k, v] of t.items) {
+        topVars(k, out);
+        topVars(v, out);
+      }
+      break;
+    case 'call':
+      for (const a of t.args) topVars(a, out);
+      break;
+    case 'template':
+      for (const p of t.parts) if (typeof p !== 'string') topVars(p, out);
+      break;
+    default:
+      break;
+  }
+}
+
+function exprTopVars(e: Expr, out: Set<string>): void {
+  switch (e.kind) {
+    case 'term':
+      topVars(e.term, out);
+      break;
+    case 'unify':
+      topVars(e.left, out);
+      topVars(e.right, out);
+      break;
+    case 'somein':
+      if (e.key) topVars(e.key, out);
+      topVars(e.value, out);
+      topVars(e.domain, out);
+      break;
+    case 'every':
+      topVars(e.domain, out);
+      break;
+    default:
+      break;
+  }
+  for (const w of e.withs) topVars(w.value, out);
+}
+
+function bodyTopVars(b: Body): Set<string> {
+  const out = new Set<string>();
+  for (const e of b) exprTopVars(e, out);
+  return out;
+}
+
+class Safety {
+  constructor(readonly universe: Set<string>) {}
+
+  /** Unbound vars needed to evaluate `t` as a value (ref keys and closure-locals excluded). */
+  needs(t: Term, bound: Set<string>, out: Set<string>): void {
+    switch (t.type) {
+      case 'scalar':
+        return;
+      case 'var':
+        if (!bound.has(t.name) && !isRootVar(t.name)) out.add(t.name);
+        return;
+      case 'ref':
+        this.needs(t.head, bound, out);
+        for (const p of t.path) this.needsPattern(p, bound, out);
+        return;
+      case 'array':
+      case 'set':
+        for (const x of t.items) this.needs(x, bound, out);
+        return;
+      case 'object':
+        for (const [k, v] of t.items) {
+          this.needs(k, bound, out);
+          this.needs(v, bound, out);
+        }
+        return;
+      case 'call':
+        for (const a of t.args) this.needs(a, bound, out);
+        return;
+      case 'template':
+        for (const p of t.parts) if (typeof p !== 'string') this.needs(p, bound, out);
+        return;
+      default:
+        for (const v of varsOf(t)) if (this.universe.has(v) && !bound.has(v) && !isRootVar(v)) out.add(v);
+    }
+  }
+
+  /** Like needs, but plain variables in array/object positions are outputs. */
+  needsPattern(t: Term, bound: Set<string>, out: Set<string>): void {
+    if (t.type === 'var') return;
+    if (t.type === 'array') {
+      for (const x of t.items) this.needsPattern(x, bound, out);
+      return;
+    }
+    if (t.type === 'object') {
+      for (const [k, v] of t.items) {
+        this.needs(k, bound, out);
+        this.needsPattern(v, bound, out);
+      }
+      return;
+    }
+    this.needs(t, bound, out);
+  }
+
+  /** Vars bound by evaluating refs inside `t` (their key positions). */
+  outputs(t: Term, out: Set<string>): void {
+    switch (t.type) {
+      case 'ref':
+        this.outputs(t.head, out);
+        for (const p of t.path) {
+          patternVarsOf(p, out);
+          this.outputs(p, out);
+        }
+        return;
+      case 'array':
+      case 'set':
+        for (const x of t.items) this.outputs(x, out);
+        return;
+      case 'object':
+        for (const [k, v] of t.items) {
+          this.outputs(k, out);
+          this.outputs(v, out);
+        }
+        return;
+      case 'call':
+        for (const a of t.args) this.outputs(a, out);
+        return;
+      case 'template':
+        for (const p of t.parts) if (typeof p !== 'string') this.outputs(p, out);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private evaluable(t: Term, bound: Set<string>): boolean {
+    const n = new Set<string>();
+    this.needs(t, bound, n);
+    return n.size === 0;
+  }
+
+  private withOutputs(t: Term, bound: Set<string>): Set<string> {
+    const o = new Set(bound);
+    this.outputs(t, o);
+    return o;
+  }
+
+  /** Vars bound after unifying a and b, or null if neither side can be evaluated yet. */
+  unify(a: Term, b: Term, bound: Set<string>): Set<string> | null {
+    for (const [x, y] of [
+      [a, b],
+      [b, a],
+    ] as Array<[Term, Term]>) {
+      if (this.evaluable(x, bound)) {
+        const b2 = this.withOutputs(x, bound);
+        if (this.evaluable(y, b2)) return this.withOutputs(y, b2);
+        const n = new Set<string>();
+        this.needsPattern(y, b2, n);
+        if (n.size === 0) {
+          const b3 = this.withOutputs(y, b2);
+          patternVarsOf(y, b3);
+          return b3;
+        }
+      }
+    }
+    if (a.type === 'array' && b.type === 'array' && a.items.length === b.items.length) {
+      let cur: Set<string> = bound;
+      const pending = a.items.map((x, i) => [x, b.items[i] as Term] as [Term, Term]);
+      let progress = true;
+      while (pending.length && progress) {
+        progress = false;
+        for (let i = 0; i < pending.length; i++) {
+          const [x, y] = pending[i] as [Term, Term];
+          const r = this.unify(x, y, cur);
+          if (r) {
+            cur = r;
+            pending.splice(i, 1);
+            i--;
+            progress = true;
+          }
+        }
+      }
+      return pending.length ? null : cur;
+    }
+    if (a.type === 'object' && b.type === 'object' && a.items.length === b.items.length) {
+      let cur: Set<string> = bound;
+      for (const [k, v] of a.items) {
+        const other = b.items.find(([k2]) => k2.type === 'scalar' && k.type === 'scalar' && k2.value === k.value);
+        if (!other) return null;
+        const r = this.unify(v, other[1], cur);
+        if (!r) return null;
+        cur = r;
+      }
+      return cur;
+    }
+    return null;
+  }
+
+  /** Vars bound after `e`, or null if `e` cannot run yet. */
+  expr(e: Expr, bound: Set<string>): Set<string> | null {
+    for (const w of e.withs) if (!this.evaluable(w.value, bound)) return null;
+    if (e.negated) {
+      const vs = new Set<string>();
+      exprVarsAll(e, vs);
+      for (const v of vs) if (this.universe.has(v) && !bound.has(v) && !isRootVar(v) && !v.startsWith('$_')) return null;
+      return bound;
+    }
+    switch (e.kind) {
+      case 'some':
+        return bound;
+      case 'term': {
+        const t = e.term;
+        if (t.type === 'call') {
+          const arity = callArity(t.op);
+          if (arity !== null && t.args.length === arity + 1) {
+            const ins = t.args.slice(0, arity);
+            const n = new Set<string>();
+            for (const a of ins) this.needs(a, bound, n);
+            if (n.size) return null;
+            const b2 = new Set(bound);
+            for (const a of ins) this.outputs(a, b2);
+            const last = t.args[arity] as Term;
+            const n2 = new Set<string>();
+            this.needsPattern(last, b2, n2);
+            if (n2.size) return null;
+            this.outputs(last, b2);
+            patternVarsOf(last, b2);
+            return b2;
+          }
+        }
+        if (!this.evaluable(t, bound)) return null;
+        return this.withOutputs(t, bound);
+      }
+      case 'unify':
+        return this.unify(e.left, e.right, bound);
+      case 'somein': {
+        if (!this.evaluable(e.domain, bound)) return null;
+        const b2 = this.withOutputs(e.domain, bound);
+        for (const x of [e.key, e.value]) {
+          if (!x) continue;
+          const n = new Set<string>();
+          this.needsPattern(x, b2, n);
+          if (n.size) return null;
+          this.outputs(x, b2);
+          patternVarsOf(x, b2);
+        }
+        return b2;
+      }
+      case 'every': {
+        if (!this.evaluable(e.domain, bound)) return null;
+        const inner = new Set<string>();
+        for (const x of e.body) exprVarsAll(x, inner);
+        for (const v of inner) if (this.universe.has(v) && !bound.has(v) && !isRootVar(v)) return null;
+        return this.withOutputs(e.domain, bound);
+      }
+    }
+  }
+}
+
+function exprVarsAll(e: Expr, out: Set<string>): void {
+  switch (e.kind) {
+    case 'term':
+      varsOf(e.term, out);
+      break;
+    case 'unify':
+      varsOf(e.left, out);
+      varsOf(e.right, out);
+      break;
+    case 'somein':
+      if (e.key) varsOf(e.key, out);
+      varsOf(e.value, out);
+      varsOf(e.domain, out);
+      break;
+    case 'every':
+      if (e.key) varsOf(e.key, out);
+      varsOf(e.value, out);
+      varsOf(e.domain, out);
+      for (const x of e.body) exprVarsAll(x, out);
+      break;
+    default:
+      break;
+  }
+  for (const w of e.withs) varsOf(w.value, out);
+}
+
+/** Declared arity of a builtin or `null` for user functions (resolved at evaluation). */
+export function callArity(op: string): number | null {
+  if (op === 'internal.member_2') return 2;
+  if (op === 'internal.member_3') return 3;
+  if (op.startsWith('data.')) return userArity.get(op) ?? null;
+  const b = lookupBuiltin(op);
+  if (!b || b.sig.variadic) return null;
+  return b.sig.args.length;
+}
+
+/** User function arities of the modules being compiled (the reorder pass needs them to spot output arguments). */
+let userArity = new Map<string, number>();
+
+/** Reorder a body and, recursively, closures inside it. `entry` are vars bound when the body starts. */
+export function reorderBody(body: Body, entry: Set<string>, headVars: Set<string>, outerUniverse?: Set<string>): Body {
+  const universe = new Set<string>([...entry, ...headVars, ...(outerUniverse ?? [])]);
+  for (const v of bodyTopVars(body)) universe.add(v);
+  const safety = new Safety(universe);
+  let bound = new Set(entry);
+  for (const v of outerUniverse ?? []) bound.add(v);
+  const remaining = [...body];
+  const out: Body = [];
+  let progress = true;
+  while (remaining.length && progress) {
+    progress = false;
+    for (let i = 0; i < remaining.length; i++) {
+      const e = remaining[i] as Expr;
+      const next = safety.expr(e, bound);
+      if (next) {
+        out.push(reorderNested(e, next, universe));
+        bound = next;
+        remaining.splice(i, 1);
+        i--;
+        progress = true;
+      }
+    }
+  }
+  if (remaining.length) {
+    const e = remaining[0] as Expr;
+    const vs = new Set<string>();
+    exprVarsAll(e, vs);
+    const unsafe = [...vs].filter((v) => !bound.has(v) && !isRootVar(v) && !v.startsWith('$_')).sort();
+    throw new RegoError('rego_unsafe_var_error', `var ${displayVar(unsafe[0] ?? '?')} is unsafe`, e.loc);
+  }
+  for (const v of headVars) {
+    if (!bound.has(v) && !isRootVar(v)) throw new RegoError('rego_unsafe_var_error', `var ${displayVar(v)} is unsafe`, body[0]?.loc);
+  }
+  return out;
+}
+
+function displayVar(v: string): string {
+  return v.startsWith('$') ? v.replace(/^\$/, '').replace(/\d+$/, '') : v;
+}
+
+function reorderNested(e: Expr, bound: Set<string>, universe: Set<string>): Expr {
+  const fix = (t: Term): Term => reorderTerm(t, universe);
+  switch (e.kind) {
+    case 'term':
+      return { ...e, term: fix(e.term), withs: e.withs.map((w) => ({ ...w, value: fix(w.value) })) };
+    case 'unify':
+      return { ...e, left: fix(e.left), right: fix(e.right), withs: e.withs.map((w) => ({ ...w, value: fix(w.value) })) };
+    case 'somein':
+      return { ...e, domain: fix(e.domain), withs: e.withs.map((w) => ({ ...w, value: fix(w.value) })) };
+    case 'every': {
+      const entry = new Set<string>();
+      if (e.key) varsOf(e.key, entry);
+      varsOf(e.value, entry);
+      return { ...e, domain: fix(e.domain), body: reorderBody(e.body, entry, new Set(), universe) };
+    }
+    default:
+      void bound;
+      return e;
+  }
+}
+
+function reorderTerm(t: Term, universe: Set<string>): Term {
+  const r = (x: Term): Term => reorderTerm(x, universe);
+  switch (t.type) {
+    case 'ref':
+      return { ...t, head: r(t.head), path: t.path.map(r) };
+    case 'array':
+    case 'set':
+      return { ...t, items: t.items.map(r) };
+    case 'object':
+      return { ...t, items: t.items.map(([k, v]) => [r(k), r(v)] as [Term, Term]) };
+    case 'call':
+      return { ...t, args: t.args.map(r) };
+    case 'template':
+      return { ...t, parts: t.parts.map((p) => (typeof p === 'string' ? p : r(p))) };
+    case 'arraycompr':
+    case 'setcompr': {
+      const head = new Set<string>();
+      varsOf(t.head, head);
+      const captured = intersect(universe, varsOf(t));
+      const body = reorderBody(t.body, captured, new Set([...head].filter((v) => !captured.has(v))), universe);
+      return { ...t, body, head: reorderTerm(t.head, universe) };
+    }
+    case 'objectcompr': {
+      const head = new Set<string>();
+      varsOf(t.key, head);
+      varsOf(t.value, head);
+      const captured = intersect(universe, varsOf(t));
+      const body = reorderBody(t.body, captured, new Set([...head].filter((v) => !captured.has(v))), universe);
+      return { ...t, body };
+    }
+    default:
+      return t;
+  }
+}
+
+function intersect(a: Set<string>, b: Set<string>): Set<string> {
+  const out = new Set<string>();
+  for (const x of b) if (a.has(x)) out.add(x);
+  return out;
+}
+
+export type { Value };

@@ -1,0 +1,928 @@
+// Top-down Rego evaluation (OPA's topdown): continuation-passing search with backtracking over a binding trail.
+// A continuation returns true to stop the search (negation, `every`, and early exit use it).
+import { RegoError } from './ast.ts';
+import type { Body, Expr, Term } from './ast.ts';
+import type { CompiledRule, RuleNode } from './compile.ts';
+import { BuiltinError, BuiltinHalt, lookupBuiltin } from './builtins/registry.ts';
+import type { BuiltinContext } from './builtins/registry.ts';
+import { RObject, RSet, equal, formatNumber, isNumber, keyOf } from './value.ts';
+import type { Value } from './value.ts';
+
+type K = () => boolean | void;
+type KV = (v: Value) => boolean | void;
+
+export interface EvalLimits {
+  /** Maximum evaluation steps (expressions entered) per query. */
+  maxSteps: number;
+  /** Maximum nesting of rule and function evaluation. */
+  maxDepth: number;
+}
+
+export const DEFAULT_LIMITS: EvalLimits = { maxSteps: 5_000_000, maxDepth: 400 };
+
+/** Called when a rule body produces a value (explanations: which rule, at which location). */
+export type RuleTracer = (rule: CompiledRule, value: Value) => void;
+
+class Frame {
+  readonly vars = new Map<string, Value>();
+}
+
+interface WithState {
+  input: Value | undefined;
+  /** Replaced data paths (`with data.x.y as v`), longest match wins. */
+  dataPatches: Array<{ path: string[]; value: Value }>;
+  /** Replaced functions/builtins by name (`with count as f`). */
+  mocks: Map<string, Value | { fn: string }>;
+  cache: Map<RuleNode, Value | undefined | typeof IN_PROGRESS>;
+}
+
+const IN_PROGRESS = Symbol('in-progress');
+const OWNED = new WeakSet<object>();
+
+export class Evaluator {
+  private trail: Array<[Frame, string]> = [];
+  private steps = 0;
+  private depth = 0;
+  private state: WithState;
+
+  constructor(
+    private readonly root: RuleNode,
+    private readonly baseData: Value,
+    input: Value | undefined,
+    private readonly ctx: BuiltinContext,
+    private readonly limits: EvalLimits = DEFAULT_LIMITS,
+    private readonly tracer?: RuleTracer,
+  ) {
+    this.state = { input, dataPatches: [], mocks: new Map(), cache: new Map() };
+  }
+
+  /** All solutions of a query body, as variable bindings. */
+  query(body: Body, outputVars: string[]): Array<Map<string, Value>> {
+    const f = new Frame();
+    const out: Array<Map<string, Value>> = [];
+    this.evalBody(body, 0, f, () => {
+      const m = new Map<string, Value>();
+      for (const v of outputVars) {
+        const x = f.vars.get(v);
+        if (x !== undefined) m.set(v, x);
+      }
+      out.push(m);
+    });
+    return out;
+  }
+
+  // ── bindings ────────────────────────────────────────────────────────────────────────────────
+
+  private bind(f: Frame, name: string, v: Value): void {
+    f.vars.set(name, v);
+    this.trail.push([f, name]);
+  }
+
+  private undo(mark: number): void {
+    while (this.trail.length > mark) {
+      const [f, n] = this.trail.pop() as [Frame, string];
+      f.vars.delete(n);
+    }
+  }
+
+  // ── bodies and expressions ──────────────────────────────────────────────────────────────────
+
+  evalBody(body: Body, i: number, f: Frame, k: K): boolean {
+    if (i === body.length) return k() === true;
+    if (++this.steps > this.limits.maxSteps) {
+      throw new RegoError('eval_cancel_error', 'evaluation exceeded its step budget', body[i]?.loc);
+    }
+    const e = body[i] as Expr;
+    return this.evalExpr(e, f, () => this.evalBody(body, i + 1, f, k));
+  }
+
+  private evalExpr(e: Expr, f: Frame, k: K): boolean {
+    if (e.withs.length) return this.evalWith(e, f, k);
+    if (e.negated) {
+      const mark = this.trail.length;
+      let found = false;
+      this.evalPositive(e, f, () => {
+        found = true;
+        return true;
+      });
+      this.undo(mark);
+      return found ? false : k() === true;
+    }
+    return this.evalPositive(e, f, k);
+  }
+
+  private evalWith(e: Expr, f: Frame, k: K): boolean {
+    const saved = this.state;
+    const next: WithState = {
+      input: saved.input,
+      dataPatches: [...saved.dataPatches],
+      mocks: new Map(saved.mocks),
+      cache: new Map(),
+    };
+    for (const w of e.withs) {
+      let value: Value | undefined;
+      const mark = this.trail.length;
+      this.evalTerm(w.value, f, (v) => {
+        value = v;
+        return true;
+      });
+      this.undo(mark);
+      const target = w.target;
+      if (target.type === 'scalar' && typeof target.value === 'string' && target.value.startsWith('builtin:')) {
+        next.mocks.set(target.value.slice(8), mockOf(w.value, value));
+        continue;
+      }
+      const parts = refPath(target);
+      if (parts[0] === 'input') {
+        if (value === undefined) return false;
+        next.input = parts.length === 1 ? value : patch(next.input, parts.slice(1), value);
+      } else {
+        const fnNode = this.node(parts.slice(1));
+        if (fnNode?.isFunction) next.mocks.set(parts.join('.'), mockOf(w.value, value));
+        else {
+          if (value === undefined) return false;
+          next.dataPatches.push({ path: parts.slice(1), value });
+        }
+      }
+    }
+    const inner = { ...e, withs: [] };
+    this.state = next;
+    try {
+      return this.evalExpr(inner, f, () => {
+        this.state = saved;
+        try {
+          return k();
+        } finally {
+          this.state = next;
+        }
+      });
+    } finally {
+      this.state = saved;
+    }
+  }
+
+  private node(path: string[]): RuleNode | undefined {
+    let n: RuleNode | undefined = this.root;
+    for (const p of path) {
+      n = n.children.get(p);
+      if (!n) return undefined;
+    }
+    return n;
+  }
+
+  private evalPositive(e: Expr, f: Frame, k: K): boolean {
+    switch (e.kind) {
+      case 'term': {
+        const t = e.term;
+        if (t.type === 'call') return this.evalCall(t, f, (v) => (v === false ? false : k()), true);
+        return this.evalTerm(t, f, (v) => (v === false ? false : k()));
+      }
+      case 'unify':
+        return this.unify(e.left, e.right, f, k);
+      case 'some':
+        return k() === true;
+      case 'somein':
+        return this.evalTerm(e.domain, f, (coll) =>
+          this.iterate(coll, (key, val) => {
+            const mark = this.trail.length;
+            const stop =
+              (e.key ? this.unifyValue(e.key, key, f, () => this.unifyValue(e.value, val, f, k)) : this.unifyValue(e.value, val, f, k));
+            this.undo(mark);
+            return stop;
+          }),
+        );
+      case 'every':
+        return this.evalTerm(e.domain, f, (coll) => {
+          let ok = true;
+          if (!(Array.isArray(coll) || coll instanceof RSet || coll instanceof RObject)) return false;
+          this.iterate(coll, (key, val) => {
+            const mark = this.trail.length;
+            let found = false;
+            const bindAndRun = (): boolean => this.evalBody(e.body, 0, f, () => ((found = true), true));
+            if (e.key) this.unifyValue(e.key, key, f, () => this.unifyValue(e.value, val, f, bindAndRun));
+            else this.unifyValue(e.value, val, f, bindAndRun);
+            this.undo(mark);
+            if (!found) {
+              ok = false;
+              return true;
+            }
+            return false;
+          });
+          return ok ? k() === true : false;
+        });
+    }
+  }
+
+  /** Iterate a collection as (key, value): arrays by index, objects by key, sets as (element, element). */
+  private iterate(coll: Value, fn: (k: Value, v: Value) => boolean | void): boolean {
+    if (Array.isArray(coll)) {
+      for (let i = 0; i < coll.length; i++) if (fn(i, coll[i] as Value) === true) return true;
+    } else if (coll instanceof RObject) {
+      for (const [k, v] of coll.entries()) if (fn(k, v) === true) return true;
+    } else if (coll instanceof RSet) {
+      for (const v of coll.values()) if (fn(v, v) === true) return true;
+    }
+    return false;
+  }
+
+  // ── unification ─────────────────────────────────────────────────────────────────────────────
+
+  private isUnboundVar(t: Term, f: Frame): boolean {
+    return t.type === 'var' && t.name !== 'input' && t.name !== 'data' && !f.vars.has(t.name);
+  }
+
+  /** Does `t` hold unbound variables in pattern positions (bare, or inside array/object literals)? */
+  private hasPatternVars(t: Term, f: Frame): boolean {
+    if (t.type === 'var') return this.isUnboundVar(t, f);
+    if (t.type === 'array') return t.items.some((x) => this.hasPatternVars(x, f));
+    if (t.type === 'object') return t.items.some(([, v]) => this.hasPatternVars(v, f));
+    return false;
+  }
+
+  unify(a: Term, b: Term, f: Frame, k: K): boolean {
+    const pa = this.hasPatternVars(a, f);
+    const pb = this.hasPatternVars(b, f);
+    if (!pa) return this.evalTerm(a, f, (va) => this.unifyValue(b, va, f, k));
+    if (!pb) return this.evalTerm(b, f, (vb) => this.unifyValue(a, vb, f, k));
+    if (a.type === 'array' && b.type === 'array') {
+      if (a.items.length !== b.items.length) return false;
+      return this.unifyPairs(a.items.map((x, i) => [x, b.items[i] as Term]), f, k);
+    }
+    if (a.type === 'object' && b.type === 'object') {
+      if (a.items.length !== b.items.length) return false;
+      const pairs: Array<[Term, Term]> = [];
+      for (const [ka, va] of a.items) {
+        const m = b.items.find(([kb]) => kb.type === 'scalar' && ka.type === 'scalar' && equal(kb.value, ka.value));
+        if (!m) return false;
+        pairs.push([va, m[1]]);
+      }
+      return this.unifyPairs(pairs, f, k);
+    }
+    if (a.type === 'var' && b.type === 'var') throw new RegoError('rego_unsafe_var_error', `var ${a.name} is unsafe`, a.loc);
+    return false;
+  }
+
+  private unifyPairs(pairs: Array<[Term, Term]>, f: Frame, k: K): boolean {
+    if (!pairs.length) return k() === true;
+    // unify a pair where one side is already evaluable first
+    let idx = pairs.findIndex(([x, y]) => !this.hasPatternVars(x, f) || !this.hasPatternVars(y, f));
+    if (idx < 0) idx = 0;
+    const [x, y] = pairs[idx] as [Term, Term];
+    const rest = pairs.filter((_, i) => i !== idx);
+    return this.unify(x, y, f, () => this.unifyPairs(rest, f, k));
+  }
+
+  /** Unify term `t` (possibly with unbound vars) against a ground value. */
+  unifyValue(t: Term, v: Value, f: Frame, k: K): boolean {
+    switch (t.type) {
+      case 'var': {
+        if (t.name.startsWith('$_')) return k() === true;
+        const cur = f.vars.get(t.name);
+        if (cur !== undefined) return equal(cur, v) ? k() === true : false;
+        if (t.name === 'input' || t.name === 'data') return this.evalTerm(t, f, (x) => (equal(x, v) ? k() : false));
+        const mark = this.trail.length;
+        this.bind(f, t.name, v);
+        const stop = k() === true;
+        this.undo(mark);
+        return stop;
+      }
+      case 'array': {
+        if (!Array.isArray(v) || v.length !== t.items.length) return false;
+        const step = (i: number): boolean => (i === t.items.length ? k() === true : this.unifyValue(t.items[i] as Term, v[i] as Value, f, () => step(i + 1)));
+        return step(0);
+      }
+      case 'object': {
+        if (!(v instanceof RObject) || v.size !== t.items.length) return false;
+        const step = (i: number): boolean => {
+          if (i === t.items.length) return k() === true;
+          const [kt, vt] = t.items[i] as [Term, Term];
+          return this.evalTerm(kt, f, (key) => {
+            const child = v.get(key);
+            if (child === undefined) return false;
+            return this.unifyValue(vt, child, f, () => step(i + 1));
+          });
+        };
+        return step(0);
+      }
+      case 'scalar':
+        return equal(t.value, v) ? k() === true : false;
+      default:
+        return this.evalTerm(t, f, (x) => (equal(x, v) ? k() : false));
+    }
+  }
+
+  // ── terms ───────────────────────────────────────────────────────────────────────────────────
+
+  evalTerm(t: Term, f: Frame, k: KV): boolean {
+    switch (t.type) {
+      case 'scalar':
+        return k(t.value) === true;
+      case 'var': {
+        const v = f.vars.get(t.name);
+        if (v !== undefined) return k(v) === true;
+        if (t.name === 'input') return this.state.input === undefined ? false : k(this.state.input) === true;
+        if (t.name === 'data') return this.evalData(this.root, this.baseData, [], [], 0, f, k);
+        if (t.name.startsWith('$_')) throw new RegoError('rego_unsafe_var_error', 'var _ is unsafe', t.loc);
+        throw new RegoError('rego_unsafe_var_error', `var ${t.name} is unsafe`, t.loc);
+      }
+      case 'ref':
+        return this.evalRef(t, f, k);
+      case 'array': {
+        const items = t.items;
+        const out: Value[] = new Array(items.length);
+        const step = (i: number): boolean => {
+          if (i === items.length) return k(out.slice()) === true;
+          return this.evalTerm(items[i] as Term, f, (v) => {
+            out[i] = v;
+            return step(i + 1);
+          });
+        };
+        return step(0);
+      }
+      case 'set': {
+        const items = t.items;
+        const out: Value[] = [];
+        const step = (i: number): boolean => {
+          if (i === items.length) return k(new RSet(out)) === true;
+          return this.evalTerm(items[i] as Term, f, (v) => {
+            out[i] = v;
+            const r = step(i + 1);
+            out.length = i;
+            return r;
+          });
+        };
+        return step(0);
+      }
+      case 'object': {
+        const items = t.items;
+        const keys: Value[] = [];
+        const vals: Value[] = [];
+        const step = (i: number): boolean => {
+          if (i === items.length) {
+            const o = new RObject();
+            for (let j = 0; j < keys.length; j++) o.set(keys[j] as Value, vals[j] as Value);
+            return k(o) === true;
+          }
+          const [kt, vt] = items[i] as [Term, Term];
+          return this.evalTerm(kt, f, (kv) =>
+            this.evalTerm(vt, f, (vv) => {
+              keys[i] = kv;
+              vals[i] = vv;
+              return step(i + 1);
+            }),
+          );
+        };
+        return step(0);
+      }
+      case 'call':
+        return this.evalCall(t, f, k, false);
+      case 'arraycompr': {
+        const out: Value[] = [];
+        const mark = this.trail.length;
+        this.evalBody(t.body, 0, f, () => {
+          this.evalTerm(t.head, f, (v) => {
+            out.push(v);
+          });
+        });
+        this.undo(mark);
+        return k(out) === true;
+      }
+      case 'setcompr': {
+        const out = new RSet();
+        const mark = this.trail.length;
+        this.evalBody(t.body, 0, f, () => {
+          this.evalTerm(t.head, f, (v) => {
+            out.add(v);
+          });
+        });
+        this.undo(mark);
+        return k(out) === true;
+      }
+      case 'objectcompr': {
+        const out = new RObject();
+        const mark = this.trail.length;
+        this.evalBody(t.body, 0, f, () => {
+          this.evalTerm(t.key, f, (kv) =>
+            this.evalTerm(t.value, f, (vv) => {
+              const prev = out.get(kv);
+              if (prev !== undefined && !equal(prev, vv)) {
+                throw new RegoError('eval_conflict_error', 'object keys must be unique', t.loc);
+              }
+              out.set(kv, vv);
+            }),
+          );
+        });
+        this.undo(mark);
+        return k(out) === true;
+      }
+      case 'template': {
+        let s = '';
+        for (const p of t.parts) {
+          if (typeof p === 'string') {
+            s += p;
+            continue;
+          }
+          let got: Value | undefined;
+          const mark = this.trail.length;
+          this.evalTerm(p, f, (v) => {
+            got = v;
+            return true;
+          });
+          this.undo(mark);
+          s += got === undefined ? '<undefined>' : typeof got === 'string' ? got : formatTerm(got);
+        }
+        return k(s) === true;
+      }
+    }
+  }
+
+  private evalRef(t: Extract<Term, { type: 'ref' }>, f: Frame, k: KV): boolean {
+    const head = t.head;
+    if (head.type === 'var') {
+      if (head.name === 'data' && !f.vars.has('data')) return this.evalData(this.root, this.baseData, [], t.path, 0, f, k);
+      if (head.name === 'input' && !f.vars.has('input')) {
+        const input = this.state.input;
+        if (input === undefined) return false;
+        return this.walk(input, t.path, 0, f, k);
+      }
+    }
+    return this.evalTerm(head, f, (v) => this.walk(v, t.path, 0, f, k));
+  }
+
+  /** Index `value` by path[i..], iterating over unbound variable keys. */
+  private walk(value: Value, path: Term[], i: number, f: Frame, k: KV): boolean {
+    if (i === path.length) return k(value) === true;
+    const p = path[i] as Term;
+    if (this.hasPatternVars(p, f)) {
+      return this.iterate(value, (key, child) => {
+        const mark = this.trail.length;
+        const stop = this.unifyValue(p, key, f, () => this.walk(child, path, i + 1, f, k));
+        this.undo(mark);
+        return stop;
+      });
+    }
+    return this.evalTerm(p, f, (key) => {
+      const child = lookup(value, key);
+      if (child === undefined) return false;
+      return this.walk(child, path, i + 1, f, k);
+    });
+  }
+
+  // ── data: base documents merged with virtual documents ─────────────────────────────────────
+
+  private patchAt(path: string[]): { exact?: Value; below: boolean } {
+    let exact: Value | undefined;
+    let below = false;
+    for (const p of this.state.dataPatches) {
+      if (p.path.length <= path.length && p.path.every((s, i) => s === path[i])) exact = lookupPath(p.value, path.slice(p.path.length));
+      else if (p.path.length > path.length && path.every((s, i) => s === p.path[i])) below = true;
+    }
+    return exact !== undefined ? { exact, below } : { below };
+  }
+
+  private evalData(node: RuleNode | undefined, base: Value | undefined, prefix: string[], path: Term[], i: number, f: Frame, k: KV): boolean {
+    if (this.state.dataPatches.length) {
+      const pt = this.patchAt(prefix);
+      if (pt.exact !== undefined && !pt.below) return this.walk(pt.exact, path, i, f, k);
+      if (pt.exact !== undefined) base = pt.exact;
+    }
+    if (!node || (!node.hasRules && !this.state.dataPatches.length)) {
+      if (base === undefined) return false;
+      return this.walk(base, path, i, f, k);
+    }
+    if (node.rules.length || i === path.length) {
+      const v = this.materialize(node, base, prefix);
+      if (v === undefined) return false;
+      return this.walk(v, path, i, f, k);
+    }
+    const p = path[i] as Term;
+    if (this.hasPatternVars(p, f)) {
+      const v = this.materialize(node, base, prefix);
+      if (v === undefined) return false;
+      return this.walk(v, path, i, f, k);
+    }
+    return this.evalTerm(p, f, (key) => {
+      if (typeof key === 'string') {
+        const child = node.children.get(key);
+        const baseChild = base instanceof RObject ? base.get(key) : undefined;
+        if (child || this.state.dataPatches.length) return this.evalData(child, baseChild, [...prefix, key], path, i + 1, f, k);
+        if (baseChild === undefined) return false;
+        return this.walk(baseChild, path, i + 1, f, k);
+      }
+      const bc = base === undefined ? undefined : lookup(base, key);
+      if (bc === undefined) return false;
+      return this.walk(bc, path, i + 1, f, k);
+    });
+  }
+
+  /** The full value of a data node: base document, child nodes and the rules at this node, memoized per query. */
+  private materialize(node: RuleNode | undefined, base: Value | undefined, prefix: string[]): Value | undefined {
+    if (this.state.dataPatches.length) {
+      const pt = this.patchAt(prefix);
+      if (pt.exact !== undefined && !pt.below) return pt.exact;
+      if (pt.exact !== undefined) base = pt.exact;
+    }
+    if (!node) {
+      if (!this.state.dataPatches.length || !(base instanceof RObject || base === undefined)) return base;
+    }
+    const cache = this.state.cache;
+    if (node) {
+      const c = cache.get(node);
+      if (c === IN_PROGRESS) {
+        throw new RegoError('rego_recursion_error', `rule data.${node.path.join('.')} is recursive`, node.rules[0]?.loc);
+      }
+      if (cache.has(node)) return c as Value | undefined;
+      cache.set(node, IN_PROGRESS);
+    }
+    try {
+      const v = this.computeNode(node, base, prefix);
+      if (node) cache.set(node, v);
+      return v;
+    } catch (err) {
+      if (node) cache.delete(node);
+      throw err;
+    }
+  }
+
+  private computeNode(node: RuleNode | undefined, base: Value | undefined, prefix: string[]): Value | undefined {
+    if (node?.isFunction) return undefined;
+    const rules = node?.rules ?? [];
+    if (rules.length && rules.every((r) => !r.multi && r.suffix.length === 0)) return this.evalComplete(rules);
+    if (rules.length && rules.every((r) => r.multi && r.suffix.length === 0) && (!node || node.children.size === 0)) {
+      const set = new RSet();
+      for (const r of rules) this.evalRule(r, (_keys, v) => void set.add(v));
+      return set;
+    }
+    const obj = new RObject();
+    OWNED.add(obj);
+    if (base instanceof RObject) for (const [k, v] of base.entries()) obj.set(k, v);
+    else if (base !== undefined && !node?.hasRules) return base;
+    const keys = new Set<string>();
+    if (node) for (const k of node.children.keys()) keys.add(k);
+    for (const p of this.state.dataPatches) {
+      if (p.path.length > prefix.length && prefix.every((s, i) => s === p.path[i])) keys.add(p.path[prefix.length] as string);
+    }
+    for (const key of keys) {
+      const child = node?.children.get(key);
+      if (child?.isFunction) continue;
+      const v = this.materialize(child, obj.get(key), [...prefix, key]);
+      if (v !== undefined) obj.set(key, v);
+      else if (child && !(base instanceof RObject && base.has(key))) obj.delete(key);
+    }
+    for (const r of rules) {
+      this.evalRule(r, (keys, v) => insertAt(obj, keys, v, r));
+    }
+    return obj;
+  }
+
+  /** Complete rules at one node: all bodies must agree on one value (else eval_conflict_error). */
+  private evalComplete(rules: CompiledRule[]): Value | undefined {
+    let result: Value | undefined;
+    let deflt: Value | undefined;
+    for (const r of rules) {
+      if (r.isDefault) {
+        this.evalTerm(r.value as Term, new Frame(), (v) => {
+          deflt = v;
+          return true;
+        });
+        continue;
+      }
+      this.evalRule(r, (_keys, v) => {
+        if (result !== undefined && !equal(result, v)) {
+          throw new RegoError('eval_conflict_error', 'complete rules must not produce multiple outputs', r.loc);
+        }
+        result = v;
+      });
+    }
+    return result ?? deflt;
+  }
+
+  /** Evaluate one rule (with its else chain); `emit` gets the head's suffix keys and value per solution. */
+  private evalRule(r: CompiledRule, emit: (keys: Value[], v: Value) => void): void {
+    if (r.isDefault) return;
+    if (++this.depth > this.limits.maxDepth) {
+      this.depth = 0;
+      throw new RegoError('eval_cancel_error', 'evaluation exceeded its depth limit', r.loc);
+    }
+    try {
+      const clauses = [{ value: r.value, body: r.body, suffix: r.suffix }, ...r.elses.map((e) => ({ value: e.value, body: e.body, suffix: [] as Term[] }))];
+      for (const c of clauses) {
+        const f = new Frame();
+        let any = false;
+        this.evalBody(c.body, 0, f, () => {
+          const keys: Value[] = [];
+          const step = (i: number): boolean => {
+            if (i === c.suffix.length) {
+              if (c.value === null) {
+                any = true;
+                this.tracer?.(r, true);
+                emit(keys.slice(), true);
+                return false;
+              }
+              return this.evalTerm(c.value, f, (v) => {
+                any = true;
+                this.tracer?.(r, v);
+                emit(keys.slice(), v);
+              });
+            }
+            return this.evalTerm(c.suffix[i] as Term, f, (kv) => {
+              keys[i] = kv;
+              return step(i + 1);
+            });
+          };
+          step(0);
+        });
+        if (any || r.elses.length === 0) return;
+      }
+    } finally {
+      if (this.depth > 0) this.depth--;
+    }
+  }
+
+  // ── calls ───────────────────────────────────────────────────────────────────────────────────
+
+  private evalCall(t: Extract<Term, { type: 'call' }>, f: Frame, k: KV, asExpr: boolean): boolean {
+    const op = t.op;
+    if (op === 'internal.member_2' || op === 'internal.member_3') return this.evalMember(t, f, k);
+    const mock = this.state.mocks.get(op);
+    let target: { kind: 'user'; node: RuleNode } | { kind: 'builtin'; name: string } | { kind: 'value'; value: Value };
+    if (mock !== undefined) {
+      if (mock !== null && typeof mock === 'object' && 'fn' in mock && !(mock instanceof RObject) && !(mock instanceof RSet) && !Array.isArray(mock)) {
+        const name = (mock as { fn: string }).fn;
+        if (name.startsWith('data.')) {
+          const n = this.node(name.split('.').slice(1));
+          if (!n) return false;
+          target = { kind: 'user', node: n };
+        } else target = { kind: 'builtin', name };
+      } else target = { kind: 'value', value: mock as Value };
+    } else if (op.startsWith('data.')) {
+      const n = this.node(op.split('.').slice(1));
+      if (!n || !n.isFunction) {
+        throw new RegoError('rego_type_error', `undefined function ${op}`, t.loc);
+      }
+      target = { kind: 'user', node: n };
+    } else target = { kind: 'builtin', name: op };
+
+    let arity: number;
+    if (target.kind === 'user') arity = (target.node.rules[0]?.args ?? []).length;
+    else if (target.kind === 'builtin') {
+      const b = lookupBuiltin(target.name);
+      arity = b ? (b.sig.variadic ? t.args.length : b.sig.args.length) : t.args.length;
+    } else arity = t.args.length;
+    const hasOut = asExpr && t.args.length === arity + 1;
+    if (!hasOut && t.args.length !== arity && target.kind !== 'value') {
+      throw new RegoError('rego_type_error', `${op}: arity mismatch`, t.loc);
+    }
+    const inputs = hasOut ? t.args.slice(0, arity) : t.args;
+    const vals: Value[] = new Array(inputs.length);
+    const finish = (result: Value | undefined): boolean => {
+      if (result === undefined) return false;
+      if (hasOut) return this.unifyValue(t.args[arity] as Term, result, f, () => k(true));
+      return k(result) === true;
+    };
+    const step = (i: number): boolean => {
+      if (i < inputs.length) {
+        return this.evalTerm(inputs[i] as Term, f, (v) => {
+          vals[i] = v;
+          return step(i + 1);
+        });
+      }
+      const args = vals.slice();
+      if (target.kind === 'value') return finish(target.value);
+      if (target.kind === 'user') {
+        let out: Value | undefined;
+        this.callUser(target.node, args, t, (v) => {
+          out = v;
+        });
+        return finish(out);
+      }
+      return finish(this.callBuiltin(target.name, args, t));
+    };
+    return step(0);
+  }
+
+  private callBuiltin(name: string, args: Value[], t: Term): Value | undefined {
+    const b = lookupBuiltin(name);
+    if (!b) throw new RegoError('rego_type_error', `undefined function ${name}`, t.loc);
+    try {
+      return b.fn(args, this.ctx);
+    } catch (err) {
+      if (err instanceof RegoError) throw err;
+      if (err instanceof BuiltinHalt) throw new RegoError(err.code, err.message, t.loc);
+      if (err instanceof BuiltinError) {
+        if (this.ctx.strict) throw new RegoError(err.code, err.message, t.loc);
+        return undefined;
+      }
+      if (this.ctx.strict) throw new RegoError('eval_builtin_error', `${name}: ${(err as Error).message}`, t.loc);
+      return undefined;
+    }
+  }
+
+  /** A user function call: every definition whose arguments unify contributes; outputs must agree. */
+  private callUser(node: RuleNode, args: Value[], t: Term, k: KV): void {
+    let result: Value | undefined;
+    let deflt: Value | undefined;
+    if (++this.depth > this.limits.maxDepth) {
+      this.depth = 0;
+      throw new RegoError('eval_cancel_error', 'evaluation exceeded its depth limit (recursive function?)', t.loc);
+    }
+    try {
+      for (const r of node.rules) {
+        const params = r.args as Term[];
+        if (r.isDefault) {
+          this.evalTerm(r.value as Term, new Frame(), (v) => {
+            deflt = v;
+            return true;
+          });
+          continue;
+        }
+        const clauses = [{ value: r.value, body: r.body }, ...r.elses];
+        for (const c of clauses) {
+          const f = new Frame();
+          let any = false;
+          const bindArgs = (i: number): boolean => {
+            if (i === params.length) {
+              return this.evalBody(c.body, 0, f, () => {
+                const emit = (v: Value): boolean | void => {
+                  any = true;
+                  if (result !== undefined && !equal(result, v)) {
+                    throw new RegoError('eval_conflict_error', 'functions must not produce multiple outputs for same inputs', r.loc);
+                  }
+                  this.tracer?.(r, v);
+                  result = v;
+                };
+                if (c.value === null) return emit(true);
+                return this.evalTerm(c.value, f, emit);
+              });
+            }
+            return this.unifyValue(params[i] as Term, args[i] as Value, f, () => bindArgs(i + 1));
+          };
+          bindArgs(0);
+          if (any) break;
+        }
+      }
+    } finally {
+      if (this.depth > 0) this.depth--;
+    }
+    const v = result ?? deflt;
+    if (v !== undefined) k(v);
+  }
+
+  private evalMember(t: Extract<Term, { type: 'call' }>, f: Frame, k: KV): boolean {
+    const [a, b, c] = t.args as [Term, Term, Term | undefined];
+    if (c === undefined) {
+      return this.evalTerm(a, f, (x) =>
+        this.evalTerm(b, f, (coll) => {
+          let found = false;
+          if (coll instanceof RSet) found = coll.has(x);
+          else this.iterate(coll, (_k, v) => (equal(v, x) ? (found = true) : false));
+          return k(found);
+        }),
+      );
+    }
+    return this.evalTerm(a, f, (key) =>
+      this.evalTerm(b, f, (val) =>
+        this.evalTerm(c, f, (coll) => {
+          const got = coll instanceof RSet ? (equal(key, val) && coll.has(val) ? val : undefined) : lookup(coll, key);
+          return k(got !== undefined && equal(got, val));
+        }),
+      ),
+    );
+  }
+}
+
+function mockOf(t: Term, value: Value | undefined): Value | { fn: string } {
+  if (t.type === 'var' && value === undefined) return { fn: t.name };
+  if (t.type === 'ref') {
+    const p = refPathOrNull(t);
+    if (p && p[0] === 'data' && value === undefined) return { fn: p.join('.') };
+  }
+  if (value === undefined) {
+    const p = refPathOrNull(t);
+    if (p) return { fn: p.join('.') };
+  }
+  return value as Value;
+}
+
+function refPathOrNull(t: Term): string[] | null {
+  if (t.type === 'var') return [t.name];
+  if (t.type !== 'ref' || t.head.type !== 'var') return null;
+  const out = [t.head.name];
+  for (const p of t.path) {
+    if (p.type !== 'scalar' || typeof p.value !== 'string') return null;
+    out.push(p.value);
+  }
+  return out;
+}
+
+function refPath(t: Term): string[] {
+  const p = refPathOrNull(t);
+  if (!p) throw new RegoError('rego_type_error', 'with target must be a ground reference', t.loc);
+  return p;
+}
+
+/** Replace the value at `path` inside `doc`, creating objects on the way (OPA's `with input.a.b as v`). */
+function patch(doc: Value | undefined, path: string[], value: Value): Value {
+  if (!path.length) return value;
+  const obj = new RObject();
+  if (doc instanceof RObject) for (const [k, v] of doc.entries()) obj.set(k, v);
+  const [head, ...rest] = path as [string, ...string[]];
+  obj.set(head, patch(obj.get(head), rest, value));
+  return obj;
+}
+
+function lookupPath(v: Value, path: string[]): Value | undefined {
+  let cur: Value | undefined = v;
+  for (const p of path) {
+    if (cur === undefined) return undefined;
+    cur = lookup(cur, p);
+  }
+  return cur;
+}
+
+export function lookup(v: Value, key: Value): Value | undefined {
+  if (Array.isArray(v)) {
+    if (!isNumber(key)) return undefined;
+    const n = Number(key);
+    if (!Number.isInteger(n) || n < 0 || n >= v.length) return undefined;
+    return v[n];
+  }
+  if (v instanceof RObject) return v.get(key);
+  if (v instanceof RSet) return v.has(key) ? key : undefined;
+  return undefined;
+}
+
+/** Put a rule's value at `keys` below `obj` (ref heads), raising OPA's conflict errors. */
+function insertAt(obj: RObject, keys: Value[], v: Value, r: CompiledRule): void {
+  let cur = obj;
+  const n = r.multi ? keys.length : keys.length - 1;
+  for (let i = 0; i < n; i++) {
+    const key = keys[i] as Value;
+    let next = cur.get(key);
+    if (next === undefined) {
+      next = new RObject();
+      OWNED.add(next);
+      cur.set(key, next);
+    } else if (!(next instanceof RObject)) {
+      if (r.multi && i === n - 1 && next instanceof RSet) break;
+      throw new RegoError('eval_conflict_error', 'object keys must be unique', r.loc);
+    } else if (!OWNED.has(next)) {
+      const copy = new RObject(next.entries());
+      OWNED.add(copy);
+      cur.set(key, copy);
+      next = copy;
+    }
+    cur = next as RObject;
+  }
+  if (r.multi) {
+    if (keys.length === 0) throw new RegoError('eval_conflict_error', 'multi-value rule conflicts with other rules', r.loc);
+    // the set lives at the full key path
+    const parentKeys = keys.slice(0, -1);
+    void parentKeys;
+    let holder = obj;
+    for (let i = 0; i < keys.length - 1; i++) holder = holder.get(keys[i] as Value) as RObject;
+    const last = keys[keys.length - 1] as Value;
+    let set = holder.get(last);
+    if (set === undefined) {
+      set = new RSet();
+      OWNED.add(set);
+      holder.set(last, set);
+    } else if (!(set instanceof RSet)) throw new RegoError('eval_conflict_error', 'object keys must be unique', r.loc);
+    else if (!OWNED.has(set)) {
+      set = new RSet(set.values());
+      OWNED.add(set);
+      holder.set(last, set);
+    }
+    (set as RSet).add(v);
+    return;
+  }
+  if (keys.length === 0) return;
+  const last = keys[keys.length - 1] as Value;
+  const prev = cur.get(last);
+  if (prev !== undefined && !equal(prev, v)) {
+    throw new RegoError('eval_conflict_error', keys.length > 1 || true ? 'object keys must be unique' : '', r.loc);
+  }
+  cur.set(last, v);
+}
+
+/** A value as Rego term text (`[1, "a"]`, `{"a": 1}`, `set()`), as template strings and print show it. */
+export function formatTerm(v: Value): string {
+  if (v === null) return 'null';
+  switch (typeof v) {
+    case 'boolean':
+      return String(v);
+    case 'number':
+    case 'bigint':
+      return formatNumber(v);
+    case 'string':
+      return JSON.stringify(v);
+  }
+  if (Array.isArray(v)) return `[${v.map(formatTerm).join(', ')}]`;
+  if (v instanceof RSet) return v.size === 0 ? 'set()' : `{${v.sorted().map(formatTerm).join(', ')}}`;
+  return `{${v
+    .sortedEntries()
+    .map(([k, x]) => `${formatTerm(k)}: ${formatTerm(x)}`)
+    .join(', ')}}`;
+}
+
+export { keyOf };

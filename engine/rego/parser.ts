@@ -1,0 +1,579 @@
+// Rego v1 parser (OPA's ast/parser.go): tokens → Module / Body. Operator precedence as OPA:
+// `in` < relations (== != < > <= >=) < `|` < `&` < `+ -` < `* / %`.
+import { RegoError } from './ast.ts';
+import type { Body, ElseClause, Expr, ExprBody, Import, Location, Module, Rule, Term, WithModifier } from './ast.ts';
+import { tokenize } from './lexer.ts';
+import type { Token } from './lexer.ts';
+import { parseNumber } from './value.ts';
+
+const INFIX: Record<string, string> = {
+  '==': 'equal',
+  '!=': 'neq',
+  '<': 'lt',
+  '>': 'gt',
+  '<=': 'lte',
+  '>=': 'gte',
+  '|': 'or',
+  '&': 'and',
+  '+': 'plus',
+  '-': 'minus',
+  '*': 'mul',
+  '/': 'div',
+  '%': 'rem',
+};
+
+const RELATIONS = new Set(['==', '!=', '<', '>', '<=', '>=']);
+
+class Parser {
+  private pos = 0;
+  private wildcards = 0;
+
+  constructor(
+    private readonly toks: Token[],
+    private readonly file: string,
+  ) {}
+
+  private get tok(): Token {
+    return this.toks[this.pos] as Token;
+  }
+
+  private peek(n = 1): Token {
+    return this.toks[Math.min(this.pos + n, this.toks.length - 1)] as Token;
+  }
+
+  private loc(t: Token = this.tok): Location {
+    return { file: this.file, row: t.row, col: t.col };
+  }
+
+  private fail(msg: string, t: Token = this.tok): never {
+    throw new RegoError('rego_parse_error', msg, this.loc(t));
+  }
+
+  private is(text: string): boolean {
+    const t = this.tok;
+    return (t.kind === 'punct' || t.kind === 'ident') && t.text === text;
+  }
+
+  private accept(text: string): boolean {
+    if (this.is(text)) {
+      this.pos++;
+      return true;
+    }
+    return false;
+  }
+
+  private expect(text: string): Token {
+    if (!this.is(text)) {
+      const t = this.tok;
+      this.fail(t.kind === 'eof' ? `unexpected eof token: expected ${text}` : `unexpected ${describe(t)} token: expected ${text}`);
+    }
+    return this.toks[this.pos++] as Token;
+  }
+
+  private ident(): Token {
+    const t = this.tok;
+    if (t.kind !== 'ident') this.fail(t.kind === 'eof' ? 'unexpected eof token: expected ident' : `unexpected ${describe(t)} token: expected ident`);
+    this.pos++;
+    return t;
+  }
+
+  atEnd(): boolean {
+    return this.tok.kind === 'eof';
+  }
+
+  // ── module ──────────────────────────────────────────────────────────────────────────────────
+
+  module(): Module {
+    const pkgTok = this.tok;
+    if (!this.accept('package')) this.fail('package expected');
+    const pkg = this.dottedPath();
+    const imports: Import[] = [];
+    const rules: Rule[] = [];
+    while (this.is('import')) {
+      const t = this.tok;
+      this.pos++;
+      const path = this.refTerm();
+      let alias: string | null = null;
+      if (this.accept('as')) alias = this.ident().text;
+      imports.push({ path, alias, loc: this.loc(t) });
+    }
+    while (!this.atEnd()) {
+      if (this.is('import')) this.fail('imports must appear before rules');
+      rules.push(...this.rule());
+    }
+    return { file: this.file, pkg, pkgLoc: this.loc(pkgTok), imports, rules };
+  }
+
+  private dottedPath(): string[] {
+    const t = this.refTerm();
+    const out: string[] = [];
+    const walk = (x: Term): void => {
+      if (x.type === 'var') out.push(x.name);
+      else if (x.type === 'ref') {
+        walk(x.head);
+        for (const p of x.path) {
+          if (p.type !== 'scalar' || typeof p.value !== 'string') this.fail('package path must be strings');
+          out.push(p.value);
+        }
+      } else this.fail('invalid package path');
+    };
+    walk(t);
+    if (out[0] === 'data') out.shift();
+    return out;
+  }
+
+  private refTerm(): Term {
+    const t = this.ident();
+    return this.refTail({ type: 'var', name: t.text, loc: this.loc(t) }, false);
+  }
+
+  private rule(): Rule[] {
+    const start = this.tok;
+    const isDefault = this.accept('default');
+    const headTok = this.ident();
+    const headVar: Term = { type: 'var', name: headTok.text, loc: this.loc(headTok) };
+    const head = this.refTail(headVar, false);
+    let ref: Term[];
+    let args: Term[] | null = null;
+    if (head.type === 'call') {
+      ref = this.callRef(head);
+      args = head.args;
+    } else if (head.type === 'ref') {
+      ref = [{ type: 'scalar', value: (head.head as { name: string }).name, loc: head.head.loc }, ...head.path];
+    } else ref = [{ type: 'scalar', value: headTok.text, loc: headVar.loc }];
+    let value: Term | null = null;
+    let multi = false;
+    if (this.accept('contains')) {
+      multi = true;
+      value = this.termIn();
+    } else if (this.is(':=') || this.is('=')) {
+      this.pos++;
+      value = this.termIn();
+    }
+    const loc = this.loc(start);
+    let body: Body = [];
+    if (this.accept('if')) body = this.ruleBody();
+    else if (this.is('{') && !isDefault) {
+      this.pos++;
+      body = this.query('}');
+      this.expect('}');
+    }
+    if (isDefault && value === null) this.fail('default rules must have a value');
+    // v1: `p[x] if …` is a single-value ref-head rule with value true; `p contains x` is the multi-value form
+    const rule: Rule = { ref, args, value, multi, isDefault, body, elses: [], loc };
+    while (this.is('else')) {
+      const t = this.tok;
+      this.pos++;
+      let ev: Term | null = null;
+      if (this.is(':=') || this.is('=')) {
+        this.pos++;
+        ev = this.termIn();
+      }
+      let eb: Body = [];
+      if (this.accept('if')) eb = this.ruleBody();
+      else if (this.is('{')) {
+        this.pos++;
+        eb = this.query('}');
+        this.expect('}');
+      }
+      const clause: ElseClause = { value: ev, body: eb, loc: this.loc(t) };
+      rule.elses.push(clause);
+    }
+    return [rule];
+  }
+
+  private callRef(call: Extract<Term, { type: 'call' }>): Term[] {
+    return call.op.split('.').map((s) => ({ type: 'scalar', value: s, loc: call.loc }) as Term);
+  }
+
+  private ruleBody(): Body {
+    if (this.is('{')) {
+      this.pos++;
+      const b = this.query('}');
+      this.expect('}');
+      return b;
+    }
+    return [this.literal()];
+  }
+
+  // ── queries ─────────────────────────────────────────────────────────────────────────────────
+
+  query(end: string | null): Body {
+    const body: Body = [];
+    if (end && this.is(end)) this.fail('found empty body');
+    while (true) {
+      body.push(this.literal());
+      if (this.accept(';')) {
+        if (end && this.is(end)) return body;
+        continue;
+      }
+      if (end ? this.is(end) : this.atEnd()) return body;
+      if (this.atEnd()) this.fail(`unexpected eof token: expected ${end}`);
+      // a new literal starts on the next token (newline-separated)
+      if (!this.canStartLiteral()) this.fail(`unexpected ${describe(this.tok)} token`);
+    }
+  }
+
+  private canStartLiteral(): boolean {
+    const t = this.tok;
+    if (t.kind !== 'punct') return true;
+    return ['(', '[', '{', '-'].includes(t.text);
+  }
+
+  private literal(): Expr {
+    const t = this.tok;
+    const loc = this.loc(t);
+    if (this.is('some')) {
+      this.pos++;
+      const first = this.termRelation();
+      const terms = [first];
+      while (this.accept(',')) terms.push(this.termRelation());
+      if (this.accept('in')) {
+        if (terms.length > 2) this.fail('unexpected , token');
+        const domain = this.termRelation();
+        const body: ExprBody =
+          terms.length === 2
+            ? { kind: 'somein', key: terms[0] as Term, value: terms[1] as Term, domain }
+            : { kind: 'somein', key: null, value: first, domain };
+        return this.withs({ ...body, negated: false, withs: [], loc });
+      }
+      // `some x in xs` written as a single member call
+      if (terms.length === 1 && first.type === 'call' && (first.op === 'internal.member_2' || first.op === 'internal.member_3')) {
+        const a = first.args;
+        const body: ExprBody =
+          a.length === 3
+            ? { kind: 'somein', key: a[0] as Term, value: a[1] as Term, domain: a[2] as Term }
+            : { kind: 'somein', key: null, value: a[0] as Term, domain: a[1] as Term };
+        return this.withs({ ...body, negated: false, withs: [], loc });
+      }
+      for (const v of terms) if (v.type !== 'var') this.fail('expected var in some declaration', t);
+      return { kind: 'some', vars: terms, negated: false, withs: [], loc };
+    }
+    if (this.is('every')) {
+      this.pos++;
+      const first = this.termRelation();
+      let key: Term | null = null;
+      let value = first;
+      if (this.accept(',')) {
+        key = first;
+        value = this.termRelation();
+      }
+      this.expect('in');
+      const domain = this.termRelation();
+      this.expect('{');
+      const body = this.query('}');
+      this.expect('}');
+      return this.withs({ kind: 'every', key, value, domain, body, negated: false, withs: [], loc });
+    }
+    let negated = false;
+    if (this.is('not')) {
+      this.pos++;
+      negated = true;
+    }
+    const left = this.termIn();
+    let e: Expr;
+    if (this.is(':=') || this.is('=')) {
+      const assign = this.tok.text === ':=';
+      this.pos++;
+      const right = this.termIn();
+      e = { kind: 'unify', left, right, assign, negated, withs: [], loc };
+    } else e = { kind: 'term', term: left, negated, withs: [], loc };
+    return this.withs(e);
+  }
+
+  private withs(e: Expr): Expr {
+    const withs: WithModifier[] = [];
+    while (this.is('with')) {
+      const t = this.tok;
+      this.pos++;
+      const target = this.refTerm();
+      this.expect('as');
+      const value = this.termIn();
+      withs.push({ target, value, loc: this.loc(t) });
+    }
+    e.withs = withs;
+    return e;
+  }
+
+  // ── terms ───────────────────────────────────────────────────────────────────────────────────
+
+  termIn(noOr = false): Term {
+    let lhs = this.termRelation(noOr);
+    while (this.is('in')) {
+      const t = this.tok;
+      this.pos++;
+      const rhs = this.termRelation(noOr);
+      lhs = { type: 'call', op: 'internal.member_2', args: [lhs, rhs], loc: this.loc(t) };
+    }
+    return lhs;
+  }
+
+  private termRelation(noOr = false): Term {
+    let lhs = this.termOr(noOr);
+    while (this.tok.kind === 'punct' && RELATIONS.has(this.tok.text)) {
+      const op = this.tok.text;
+      const loc = lhs.loc;
+      this.pos++;
+      const rhs = this.termOr(noOr);
+      lhs = { type: 'call', op: INFIX[op] as string, args: [lhs, rhs], loc };
+    }
+    return lhs;
+  }
+
+  private termOr(noOr: boolean): Term {
+    let lhs = this.termAnd();
+    while (!noOr && this.is('|')) {
+      this.pos++;
+      lhs = { type: 'call', op: 'or', args: [lhs, this.termAnd()], loc: lhs.loc };
+    }
+    return lhs;
+  }
+
+  private termAnd(): Term {
+    let lhs = this.termArith();
+    while (this.is('&')) {
+      this.pos++;
+      lhs = { type: 'call', op: 'and', args: [lhs, this.termArith()], loc: lhs.loc };
+    }
+    return lhs;
+  }
+
+  private termArith(): Term {
+    let lhs = this.termFactor();
+    while (this.is('+') || this.is('-')) {
+      const op = INFIX[this.tok.text] as string;
+      this.pos++;
+      lhs = { type: 'call', op, args: [lhs, this.termFactor()], loc: lhs.loc };
+    }
+    return lhs;
+  }
+
+  private termFactor(): Term {
+    let lhs = this.termUnary();
+    while (this.is('*') || this.is('/') || this.is('%')) {
+      const op = INFIX[this.tok.text] as string;
+      this.pos++;
+      lhs = { type: 'call', op, args: [lhs, this.termUnary()], loc: lhs.loc };
+    }
+    return lhs;
+  }
+
+  private termUnary(): Term {
+    if (this.is('-')) {
+      const t = this.tok;
+      const next = this.peek();
+      if (next.kind === 'number' && !next.spaced) {
+        this.pos += 2;
+        return this.refTail({ type: 'scalar', value: negate(parseNumber(next.text)), loc: this.loc(t) }, true);
+      }
+      this.pos++;
+      const operand = this.termUnary();
+      return { type: 'call', op: 'minus', args: [{ type: 'scalar', value: 0, loc: this.loc(t) }, operand], loc: this.loc(t) };
+    }
+    return this.primary();
+  }
+
+  private primary(): Term {
+    const t = this.tok;
+    const loc = this.loc(t);
+    switch (t.kind) {
+      case 'number':
+        this.pos++;
+        return { type: 'scalar', value: parseNumber(t.text), loc };
+      case 'string':
+      case 'rawstring':
+        this.pos++;
+        return this.refTail({ type: 'scalar', value: t.text, loc }, true);
+      case 'template': {
+        this.pos++;
+        const parts: Array<string | Term> = [];
+        for (const p of t.parts ?? []) {
+          if ('lit' in p) {
+            if (p.lit) parts.push(p.lit);
+          } else {
+            const sub = new Parser(tokenize(p.expr, this.file, p.row, p.col), this.file);
+            const term = sub.termIn();
+            if (!sub.atEnd()) sub.fail('unexpected token in template expression');
+            parts.push(term);
+          }
+        }
+        return { type: 'template', parts, loc };
+      }
+      case 'ident': {
+        this.pos++;
+        switch (t.text) {
+          case 'true':
+            return { type: 'scalar', value: true, loc };
+          case 'false':
+            return { type: 'scalar', value: false, loc };
+          case 'null':
+            return { type: 'scalar', value: null, loc };
+          case 'set':
+            if (this.is('(') && !this.tok.spaced && this.peek().text === ')') {
+              this.pos += 2;
+              return { type: 'set', items: [], loc };
+            }
+            break;
+          case '_':
+            return { type: 'var', name: `$_${this.wildcards++}`, loc };
+        }
+        return this.refTail({ type: 'var', name: t.text, loc }, true);
+      }
+      case 'punct':
+        if (t.text === '(') {
+          this.pos++;
+          const inner = this.termIn();
+          this.expect(')');
+          return this.refTail(inner, true);
+        }
+        if (t.text === '[') return this.refTail(this.arrayLit(), true);
+        if (t.text === '{') return this.refTail(this.braceLit(), true);
+        break;
+    }
+    return this.fail(t.kind === 'eof' ? 'unexpected eof token' : `unexpected ${describe(t)} token`);
+  }
+
+  private arrayLit(): Term {
+    const loc = this.loc();
+    this.expect('[');
+    if (this.accept(']')) return { type: 'array', items: [], loc };
+    const first = this.termIn(true);
+    if (this.accept('|')) {
+      const body = this.query(']');
+      this.expect(']');
+      return { type: 'arraycompr', head: first, body, loc };
+    }
+    const items = [first];
+    while (this.accept(',')) {
+      if (this.is(']')) break;
+      items.push(this.termIn());
+    }
+    this.expect(']');
+    return { type: 'array', items, loc };
+  }
+
+  private braceLit(): Term {
+    const loc = this.loc();
+    this.expect('{');
+    if (this.accept('}')) return { type: 'object', items: [], loc };
+    const first = this.termIn(true);
+    if (this.accept(':')) {
+      const v = this.termIn(true);
+      if (this.accept('|')) {
+        const body = this.query('}');
+        this.expect('}');
+        return { type: 'objectcompr', key: first, value: v, body, loc };
+      }
+      const items: Array<[Term, Term]> = [[first, v]];
+      while (this.accept(',')) {
+        if (this.is('}')) break;
+        const k = this.termIn();
+        this.expect(':');
+        items.push([k, this.termIn()]);
+      }
+      this.expect('}');
+      return { type: 'object', items, loc };
+    }
+    if (this.accept('|')) {
+      const body = this.query('}');
+      this.expect('}');
+      return { type: 'setcompr', head: first, body, loc };
+    }
+    const items = [first];
+    while (this.accept(',')) {
+      if (this.is('}')) break;
+      items.push(this.termIn());
+    }
+    this.expect('}');
+    return { type: 'set', items, loc };
+  }
+
+  /** `.name`, `[term]` and `(args)` directly after a term (no whitespace), as OPA's parseRef/parseCall. */
+  private refTail(head: Term, allowCall: boolean): Term {
+    let cur = head;
+    while (!this.tok.spaced) {
+      if (this.is('.')) {
+        this.pos++;
+        const id = this.tok;
+        if (id.kind !== 'ident' || id.spaced) this.fail(id.kind === 'eof' ? 'unexpected eof token: expected ident' : `unexpected ${describe(id)} token: expected ident`);
+        this.pos++;
+        cur = appendRef(cur, { type: 'scalar', value: id.text, loc: this.loc(id) });
+      } else if (this.is('[')) {
+        this.pos++;
+        const key = this.termIn();
+        this.expect(']');
+        cur = appendRef(cur, key);
+      } else if (this.is('(')) {
+        const name = dottedName(cur);
+        if (name === null) break;
+        this.pos++;
+        const args: Term[] = [];
+        if (!this.is(')')) {
+          args.push(this.termIn());
+          while (this.accept(',')) args.push(this.termIn());
+        }
+        this.expect(')');
+        cur = { type: 'call', op: name, args, loc: cur.loc };
+        if (!allowCall) return cur;
+      } else break;
+    }
+    return cur;
+  }
+}
+
+function appendRef(cur: Term, p: Term): Term {
+  if (cur.type === 'ref') return { ...cur, path: [...cur.path, p] };
+  return { type: 'ref', head: cur, path: [p], loc: cur.loc };
+}
+
+/** `a.b.c` as a function name, or null if the term is not a plain dotted name. */
+function dottedName(t: Term): string | null {
+  if (t.type === 'var') return t.name;
+  if (t.type !== 'ref' || t.head.type !== 'var') return null;
+  const parts = [t.head.name];
+  for (const p of t.path) {
+    if (p.type !== 'scalar' || typeof p.value !== 'string') return null;
+    parts.push(p.value);
+  }
+  return parts.join('.');
+}
+
+function negate(n: number | bigint): number | bigint {
+  return typeof n === 'bigint' ? -n : -n;
+}
+
+function describe(t: Token): string {
+  switch (t.kind) {
+    case 'eof':
+      return 'eof';
+    case 'ident':
+      return t.text;
+    case 'string':
+    case 'rawstring':
+      return 'string';
+    case 'number':
+      return 'number';
+    case 'template':
+      return 'template string';
+    default:
+      return t.text;
+  }
+}
+
+export function parseModule(file: string, source: string): Module {
+  return new Parser(tokenize(source, file), file).module();
+}
+
+export function parseQuery(source: string, file = 'query'): Body {
+  const p = new Parser(tokenize(source, file), file);
+  const body = p.query(null);
+  return body;
+}
+
+/** A single term (e.g. an `input_term`). */
+export function parseTerm(source: string, file = 'term'): Term {
+  const p = new Parser(tokenize(source, file), file);
+  const t = p.termIn();
+  if (!p.atEnd()) throw new RegoError('rego_parse_error', 'unexpected trailing tokens', { file, row: 1, col: 1 });
+  return t;
+}
