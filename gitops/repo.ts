@@ -127,6 +127,7 @@ export class Repository {
         await git.init({ fs, gitdir, bare: true, defaultBranch: 'main' });
       }
       await git.setConfig({ fs, gitdir, path: 'remote.origin.url', value: url });
+      await git.setConfig({ fs, gitdir, path: 'remote.origin.fetch', value: '+refs/heads/*:refs/remotes/origin/*' });
       return new Repository(gitdir, url, undefined, options.credentials ?? credentialsFromEnv());
     }
     const path = resolve(location.replace(/^file:\/\//, ''));
