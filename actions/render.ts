@@ -64,6 +64,20 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: nu
   });
 }
 
+/** kubectl logs through klog (`E1121 … run.go:72] "command failed" err="…"`); keep what a reader needs. */
+export function kubectlMessage(line: string): string {
+  const body = line.replace(/^[EWIF]\d{4} [\d:.]+\s+\d+ [\w.-]+:\d+\] /, '');
+  const quoted = /^"command failed" err=(".*")$/.exec(body);
+  if (quoted) {
+    try {
+      return `Error: ${JSON.parse(quoted[1]!) as string}`;
+    } catch {
+      return body;
+    }
+  }
+  return body;
+}
+
 export async function checkRender(tree: TreeView, edits: FileEdit[], service: CatalogService, options: RenderOptions = {}): Promise<RenderResult> {
   const paths = validateServicePaths(service.paths);
   const files = new Map<string, string>();
@@ -78,7 +92,7 @@ export async function checkRender(tree: TreeView, edits: FileEdit[], service: Ca
   }
   const kustomizations = [...files.keys()].filter((f) => KUSTOMIZATION.test(f));
   if (kustomizations.length === 0) return { status: 'not-applicable', rendered: [], detail: 'no kustomization in the service paths' };
-  const kubectl = options.kubectl ?? findKubectl();
+  const kubectl = options.kubectl === undefined ? findKubectl() : options.kubectl || undefined;
   if (!kubectl) return { status: 'skipped', rendered: [], detail: 'skipped: kubectl not found' };
   const referenced = referencedDirs(files);
   const roots = [...new Set(kustomizations.map((k) => posix.dirname(k)))].filter((d) => !referenced.has(d)).sort();
@@ -92,7 +106,7 @@ export async function checkRender(tree: TreeView, edits: FileEdit[], service: Ca
       const { code, stderr } = await run(kubectl, ['kustomize', join(dir, root)], options.timeoutMs ?? 30_000);
       if (code !== 0) {
         const first = stderr.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? `exit code ${code}`;
-        throw new PlanRefusedError(`the edited tree does not render: kubectl kustomize ${root}: ${first.split(dir + '/').join('')}`);
+        throw new PlanRefusedError(`the edited tree does not render: kubectl kustomize ${root}: ${kubectlMessage(first).split(`${dir}/`).join('')}`);
       }
     }
   } finally {

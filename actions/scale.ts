@@ -38,7 +38,7 @@ function numberAt(node: unknown, keys: string[]): number | undefined {
   return typeof v === 'number' ? v : undefined;
 }
 
-function replicaSite(m: ServiceManifests, action: Action, environment: string): ReplicaSite {
+function replicaSite(m: ServiceManifests, action: Action, environment: string, raised: string[]): ReplicaSite {
   const values = m.helmValues.find((v) => v.path.endsWith(`values-${environment}.yaml`) && nodeAt(v.doc.contents, ['replicaCount']))
     ?? m.helmValues.find((v) => /\/values\.ya?ml$/.test(v.path));
   const workload = findWorkload(m, action.target.service, action.target.namespace, environment);
@@ -51,7 +51,10 @@ function replicaSite(m: ServiceManifests, action: Action, environment: string): 
       set: (n) => {
         const splices = [setScalarAt(values.source, root, keys, n)];
         const max = numberAt(root, ['autoscaling', 'maxReplicas']);
-        if (autoscaled && max !== undefined && n > max) splices.push(setScalarAt(values.source, root, ['autoscaling', 'maxReplicas'], n));
+        if (autoscaled && max !== undefined && n > max) {
+          splices.push(setScalarAt(values.source, root, ['autoscaling', 'maxReplicas'], n));
+          raised.push(`autoscaling.maxReplicas raised from ${max} to ${n} to stay above the new floor`);
+        }
         return splices;
       },
     };
@@ -69,7 +72,10 @@ function replicaSite(m: ServiceManifests, action: Action, environment: string): 
       set: (n) => {
         const splices = [setScalarAt(hpa.source, root, ['spec', 'minReplicas'], n)];
         const max = numberAt(root, ['spec', 'maxReplicas']);
-        if (max !== undefined && n > max) splices.push(setScalarAt(hpa.source, root, ['spec', 'maxReplicas'], n));
+        if (max !== undefined && n > max) {
+          splices.push(setScalarAt(hpa.source, root, ['spec', 'maxReplicas'], n));
+          raised.push(`HorizontalPodAutoscaler ${hpa.name} maxReplicas raised from ${max} to ${n} to stay above the new floor`);
+        }
         return splices;
       },
     };
@@ -105,8 +111,9 @@ export const scale: ActionDefinition<typeof params> = {
     const p = params.parse(action.params);
     const environment = input.environment ?? DEFAULT_ENVIRONMENT;
     const m = loadServiceManifests(tree, service.paths);
-    const site = replicaSite(m, action, environment);
     const notes: string[] = [];
+    const raised: string[] = [];
+    const site = replicaSite(m, action, environment, raised);
     let requested: number;
     if (p.replicas !== undefined) requested = p.replicas;
     else {
@@ -118,7 +125,7 @@ export const scale: ActionDefinition<typeof params> = {
     if (clamped.note) notes.push(clamped.note);
     const edits = new EditSet();
     for (const s of site.set(clamped.value)) edits.add(site.path, site.source, s);
-    notes.push(`${site.label}: ${site.current ?? 'unset'} → ${clamped.value}`);
+    notes.push(`${site.label}: ${site.current ?? 'unset'} → ${clamped.value}`, ...raised);
     return { edits: edits.edits(), notes, applied: { ...action, params: { replicas: clamped.value } } };
   },
   compensate: invertEdits,

@@ -39,9 +39,11 @@ export function parseDocuments(source: string): Document.Parsed[] | undefined {
 /** True when `plain` written unquoted reads back as exactly `value` under YAML 1.2 and 1.1 (kubectl's go-yaml). */
 export function readsBackAs(plain: string, value: ScalarValue): boolean {
   if (plain === '' || /[\r\n]/.test(plain) || plain !== plain.trim()) return false;
+  // tags, anchors, aliases and reserved indicators change meaning even when the value reads back
+  if (/^[!&*%@`]/.test(plain)) return false;
   for (const version of ['1.2', '1.1'] as const) {
     try {
-      if (parse(plain, { version, prettyErrors: false }) !== value) return false;
+      if (parse(plain, { version, prettyErrors: false, logLevel: 'silent' }) !== value) return false;
     } catch {
       return false;
     }

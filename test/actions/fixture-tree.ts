@@ -46,19 +46,21 @@ export class MemoryTree implements TreeView {
 
 export const shopTree = (): MemoryTree => MemoryTree.fromDir(SHOP);
 
+export const ROOT_OID = 'e'.repeat(40);
+
 /** A linear history: commits oldest first, each replacing files of the previous tree. */
 export function linearHistory(base: MemoryTree, commits: Array<{ oid: string; message: string; files: Record<string, string | null> }>) {
-  const trees = new Map<string, MemoryTree>([['root', base]]);
+  const trees = new Map<string, MemoryTree>([[ROOT_OID, base]]);
   const log: HistoryCommit[] = [];
   let tree = base;
-  let parent = 'root';
+  let parent = ROOT_OID;
   for (const c of commits) {
     for (const [p, s] of Object.entries(c.files)) tree = tree.withFile(p, s);
     trees.set(c.oid, tree);
     log.unshift({ oid: c.oid, parents: [parent], message: c.message, changed: Object.keys(c.files) });
     parent = c.oid;
   }
-  log.push({ oid: 'root', parents: [], message: 'initial', changed: base.list() });
+  log.push({ oid: ROOT_OID, parents: [], message: 'initial', changed: base.list() });
   const history: HistoryView = {
     async commitsTouching(paths, limit = Infinity) {
       return log.filter((c) => c.changed.some((f) => paths.some((p) => f.startsWith(p)))).slice(0, limit);
