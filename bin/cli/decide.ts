@@ -1,0 +1,115 @@
+// `arbiter decide`: a Diagnosis (and optionally a Context, a bundle, a GitOps working tree) in, a Decision out.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { loadBundle, type Bundle } from '../../engine/bundle.ts';
+import { canonicalJson } from '../../engine/canonical.ts';
+import { buildContext, catalogAndCalendar, parseCalendar, parseCatalog, resolveCatalogService, type CalendarSpec } from '../../engine/context.ts';
+import { decide } from '../../engine/decide.ts';
+import { InputError } from '../../engine/errors.ts';
+import { renderDecision } from '../../engine/explain.ts';
+import { parseContextOverride, parseDiagnosis, type ContextOverride } from '../../engine/ingest.ts';
+import { Rfc3339, type Catalog, type CatalogService, type Context, type Decision, type Diagnosis } from '../../engine/types.ts';
+
+/** The shipped bundle, relative to the package root. */
+export const DEFAULT_BUNDLE = fileURLToPath(new URL('../../policies/remediation', import.meta.url));
+
+const USAGE = `usage: arbiter decide --diagnosis FILE [--context FILE] [--bundle DIR] [--repo DIR] [--now RFC3339] [--explain] [--json]
+
+  --diagnosis FILE   the Diagnosis (JSON, YAML or a CloudEvent)
+  --context FILE     explicit Context values; they win field by field
+  --bundle DIR       policy bundle directory or .tar.gz (default: the shipped policies/remediation)
+  --repo DIR         GitOps working tree: .arbiter/catalog.yaml, .arbiter/calendar.yaml, .arbiter/pause
+  --now RFC3339      decision time (default: the context file's now, else the diagnosis observedAt)
+  --explain          add the verdict table, the winner and the guardrails
+  --json             print the Decision as one JSON document
+`;
+
+export function readInputFile(file: string): string {
+  let stat;
+  try {
+    stat = statSync(file);
+  } catch {
+    throw new InputError('no such file', file);
+  }
+  if (!stat.isFile()) throw new InputError('not a regular file', file);
+  if (stat.size > 1024 * 1024) throw new InputError('document is larger than 1048576 bytes', file);
+  return readFileSync(file, 'utf8');
+}
+
+/** What a GitOps working tree contributes to the context. */
+export function readRepoContext(repoDir: string): { catalog?: Catalog; calendar?: CalendarSpec; killSwitch: boolean } {
+  if (!existsSync(repoDir) || !statSync(repoDir).isDirectory()) throw new InputError('not a directory', repoDir);
+  const out: { catalog?: Catalog; calendar?: CalendarSpec; killSwitch: boolean } = { killSwitch: existsSync(join(repoDir, '.arbiter', 'pause')) };
+  const catalogFile = join(repoDir, '.arbiter', 'catalog.yaml');
+  const calendarFile = join(repoDir, '.arbiter', 'calendar.yaml');
+  if (existsSync(catalogFile)) out.catalog = parseCatalog(readInputFile(catalogFile), catalogFile);
+  if (existsSync(calendarFile)) out.calendar = parseCalendar(readInputFile(calendarFile), calendarFile);
+  return out;
+}
+
+export interface DecisionInputs {
+  diagnosis: Diagnosis;
+  context: Context;
+  bundle: Bundle;
+  service: CatalogService;
+}
+
+/**
+ * Assembles everything `decide` needs from files. `now`: explicit, else the context file's, else the diagnosis
+ * `observedAt` — never the wall clock.
+ */
+export async function loadDecisionInputs(args: { diagnosisFile: string; contextFile?: string; bundleDir?: string; repoDir?: string; now?: string; override?: ContextOverride }): Promise<DecisionInputs> {
+  const diagnosis = parseDiagnosis(readInputFile(args.diagnosisFile), args.diagnosisFile);
+  const fileOverride = args.contextFile ? parseContextOverride(readInputFile(args.contextFile), args.contextFile) : {};
+  const override: ContextOverride = { ...fileOverride, ...args.override };
+  if (args.now !== undefined && !Rfc3339.safeParse(args.now).success) throw new InputError('must be an RFC 3339 timestamp such as 2026-11-21T02:13:00Z', '--now');
+  const now = args.now ?? override.now ?? diagnosis.observedAt;
+  if (args.now !== undefined) override.now = args.now;
+  const bundle = await loadBundle(args.bundleDir ?? DEFAULT_BUNDLE);
+  const repo = args.repoDir ? readRepoContext(resolve(args.repoDir)) : { killSwitch: false };
+  const sources = catalogAndCalendar({ bundleData: bundle.data, ...(repo.catalog ? { catalog: repo.catalog } : {}), ...(repo.calendar ? { calendar: repo.calendar } : {}) });
+  const context = buildContext({ diagnosis, now, bundleData: bundle.data, ...sources, killSwitch: repo.killSwitch, override });
+  const service = resolveCatalogService(sources.catalog, diagnosis.target.service).entry;
+  return { diagnosis, context, bundle, service };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        diagnosis: { type: 'string' },
+        context: { type: 'string' },
+        bundle: { type: 'string' },
+        repo: { type: 'string' },
+        now: { type: 'string' },
+        explain: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (err) {
+    throw new InputError(`${(err as Error).message}\n${USAGE}`);
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (!values.diagnosis) throw new InputError(`--diagnosis FILE is required\n${USAGE}`);
+  const inputs = await loadDecisionInputs({
+    diagnosisFile: values.diagnosis,
+    ...(values.context ? { contextFile: values.context } : {}),
+    ...(values.bundle ? { bundleDir: values.bundle } : {}),
+    ...(values.repo ? { repoDir: values.repo } : {}),
+    ...(values.now ? { now: values.now } : {}),
+  });
+  const decision: Decision = decide(inputs);
+  if (values.json) process.stdout.write(`${canonicalJson(decision)}\n`);
+  else process.stdout.write(renderDecision(decision, values.explain));
+  return 0;
+}

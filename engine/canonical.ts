@@ -1,0 +1,57 @@
+// Canonical JSON (keys sorted, no insignificant whitespace) and the hashes derived from it (DESIGN §4.7).
+import { createHash } from 'node:crypto';
+import type { ActionParams, ActionTarget } from './types.ts';
+
+/** JSON with object keys sorted by code unit and no whitespace; `undefined` members are dropped like JSON.stringify. */
+export function canonicalJson(value: unknown): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      if (!Number.isFinite(value)) throw new TypeError('canonical JSON cannot encode a non-finite number');
+      return JSON.stringify(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'bigint':
+      return value.toString();
+    case 'object': {
+      if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+      const obj = value as Record<string, unknown>;
+      const keys = Object.keys(obj)
+        .filter((k) => obj[k] !== undefined)
+        .sort();
+      return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
+    }
+    default:
+      throw new TypeError(`canonical JSON cannot encode a ${typeof value}`);
+  }
+}
+
+export function sha256Hex(text: string | Uint8Array): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+export interface IdempotencySubject {
+  incident: string;
+  action: { kind: string; target: ActionTarget; params: ActionParams } | null;
+  /** Used for the target when there is no action (an escalation). */
+  target?: ActionTarget;
+}
+
+/**
+ * `sha256:` + hex of the canonical JSON of `{incident, kind, target, params}`.
+ * An escalation without an action hashes `{incident, kind: "escalate", target, params: {}}`.
+ */
+export function idempotencyKey(subject: IdempotencySubject): string {
+  const a = subject.action;
+  const body = a
+    ? { incident: subject.incident, kind: a.kind, target: a.target, params: a.params }
+    : { incident: subject.incident, kind: 'escalate', target: subject.target ?? null, params: {} };
+  return `sha256:${sha256Hex(canonicalJson(body))}`;
+}
+
+/** `dec-` + the first 16 hex of sha256(canonical JSON of {diagnosis id, bundle digest, context}). */
+export function decisionId(diagnosisId: string, bundleDigest: string, context: unknown): string {
+  return `dec-${sha256Hex(canonicalJson({ bundle: bundleDigest, context, diagnosis: diagnosisId })).slice(0, 16)}`;
+}

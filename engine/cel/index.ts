@@ -1,0 +1,13 @@
+// The CEL engine arbiter uses by default; swap it here (or pass another to loadBundle) to change libraries.
+import type { CelEngine } from './engine.ts';
+import { createMarcbachmannEngine } from './marcbachmann.ts';
+
+export * from './engine.ts';
+export { createMarcbachmannEngine } from './marcbachmann.ts';
+export { createBufbuildEngine } from './bufbuild.ts';
+
+let defaultEngine: CelEngine | undefined;
+export function defaultCelEngine(): CelEngine {
+  defaultEngine ??= createMarcbachmannEngine();
+  return defaultEngine;
+}

@@ -1,0 +1,106 @@
+// Default CEL adapter: @marcbachmann/cel-js (fast: ~3M evaluations/s here; type-checks with positioned errors).
+import { Environment } from '@marcbachmann/cel-js';
+import { CEL_LIMITS, CelCompileError, CelEvaluationError, type CelEngine, type CelProgram, type CelVariable, type CelVariableType } from './engine.ts';
+
+const TYPE_NAMES: Record<CelVariableType, string> = {
+  map: 'map',
+  list: 'list',
+  timestamp: 'google.protobuf.Timestamp',
+  dyn: 'dyn',
+  string: 'string',
+  int: 'int',
+  double: 'double',
+  bool: 'bool',
+};
+
+const MACROS = new Set(['exists', 'all', 'exists_one', 'map', 'filter']);
+
+interface AstNode {
+  op: string;
+  args: unknown;
+  start?: number;
+}
+
+function isNode(v: unknown): v is AstNode {
+  return !!v && typeof v === 'object' && 'op' in v;
+}
+
+/** Rejects macros nested deeper than the limit: nested comprehensions multiply evaluation cost. */
+function checkComprehensionNesting(node: unknown, depth: number): void {
+  if (Array.isArray(node)) {
+    for (const n of node) checkComprehensionNesting(n, depth);
+    return;
+  }
+  if (!isNode(node)) return;
+  if (node.op === 'rcall' && Array.isArray(node.args) && MACROS.has(node.args[0] as string)) {
+    const [, receiver, args] = node.args as [string, unknown, unknown[]];
+    checkComprehensionNesting(receiver, depth);
+    if (depth + 1 > CEL_LIMITS.maxComprehensionNesting) {
+      throw new CelCompileError(`macros nested more than ${CEL_LIMITS.maxComprehensionNesting} deep`, node.start);
+    }
+    checkComprehensionNesting(args, depth + 1);
+    return;
+  }
+  checkComprehensionNesting(node.args, depth);
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0]!.trim();
+}
+
+function offsetOf(err: unknown): number | undefined {
+  const e = err as { range?: { start?: number }; node?: { start?: number; pos?: number } };
+  return e.range?.start ?? e.node?.start ?? e.node?.pos;
+}
+
+export function createMarcbachmannEngine(): CelEngine {
+  const environments = new Map<string, Environment>();
+  const environmentFor = (variables: readonly CelVariable[]): Environment => {
+    const key = variables.map((v) => `${v.name}:${v.type}`).join(',');
+    let env = environments.get(key);
+    if (!env) {
+      env = new Environment({
+        homogeneousAggregateLiterals: false,
+        limits: {
+          maxAstNodes: CEL_LIMITS.maxAstNodes,
+          maxDepth: CEL_LIMITS.maxDepth,
+          maxListElements: CEL_LIMITS.maxLiteralElements,
+          maxMapEntries: CEL_LIMITS.maxLiteralElements,
+          maxCallArguments: 16,
+        },
+      });
+      for (const v of variables) env.registerVariable(v.name, TYPE_NAMES[v.type]);
+      environments.set(key, env);
+    }
+    return env;
+  };
+  return {
+    name: '@marcbachmann/cel-js',
+    compile(source: string, variables: readonly CelVariable[]): CelProgram {
+      if (source.length > CEL_LIMITS.maxExpressionLength) {
+        throw new CelCompileError(`expression longer than ${CEL_LIMITS.maxExpressionLength} characters`, CEL_LIMITS.maxExpressionLength);
+      }
+      const env = environmentFor(variables);
+      let fn: ReturnType<Environment['parse']>;
+      try {
+        fn = env.parse(source);
+      } catch (err) {
+        throw new CelCompileError(firstLine((err as Error).message), offsetOf(err));
+      }
+      checkComprehensionNesting(fn.ast, 0);
+      const checked = fn.check();
+      if (!checked.valid) throw new CelCompileError(firstLine(checked.error?.message ?? 'type error'), offsetOf(checked.error));
+      return {
+        source,
+        resultType: checked.type ?? 'dyn',
+        evaluate(activation) {
+          try {
+            return fn(activation as Record<string, unknown>);
+          } catch (err) {
+            throw new CelEvaluationError(firstLine((err as Error).message));
+          }
+        },
+      };
+    },
+  };
+}

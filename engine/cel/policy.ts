@@ -1,0 +1,347 @@
+// CEL policies (`*.cel.yaml`, DESIGN §4.2): parsed, compiled once at bundle load, evaluated as a PolicyBackend.
+import YAML, { LineCounter, isScalar, type Node } from 'yaml';
+import { z } from 'zod';
+import { BundleError } from '../errors.ts';
+import { fieldPath } from '../ingest.ts';
+import {
+  ActionKind,
+  ActionParams,
+  API_VERSION,
+  Effects,
+  type Action,
+  type PolicyBackend,
+  type PolicyInput,
+  type Proposal,
+  type SourceLocation,
+  type Verdict,
+} from '../types.ts';
+import { CelCompileError, celToPlain, type CelEngine, type CelProgram, type CelVariable } from './engine.ts';
+
+/** Policy names become Rego packages `data.arbiter.policies.<name>`: snake_case is recommended. */
+export const PolicyName = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must be a policy name such as no_restart_in_business_hours');
+
+const Expression = z.string().min(1).max(4096);
+
+const ProposalRule = z
+  .object({
+    name: z.string().max(128).optional(),
+    when: Expression.optional(),
+    action: z
+      .object({
+        kind: ActionKind,
+        params: ActionParams.optional(),
+        /** Parameters computed by CEL, e.g. `{ value: "int(diagnosis.signals.poolSize * 1.2)" }`. */
+        paramsExpr: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/), Expression).optional(),
+      })
+      .strict(),
+    reason: z.string().max(1024).optional(),
+    reasonExpr: Expression.optional(),
+  })
+  .strict();
+
+const VerdictRule = z
+  .object({
+    name: z.string().max(128).optional(),
+    when: Expression.optional(),
+    effect: z.enum(Effects),
+    priority: z.number().finite().optional(),
+    weight: z.number().finite().min(0).optional(),
+    cost: z.union([z.number().finite(), Expression]).optional(),
+    reason: z.string().max(1024).optional(),
+    reasonExpr: Expression.optional(),
+  })
+  .strict();
+
+export const CelPolicyDocument = z
+  .object({
+    apiVersion: z.literal(API_VERSION),
+    kind: z.literal('CelPolicy'),
+    metadata: z.object({ name: PolicyName, description: z.string().max(2048).optional() }).strict(),
+    spec: z
+      .object({
+        priority: z.number().finite().optional(),
+        weight: z.number().finite().min(0).optional(),
+        match: Expression.optional(),
+        /** Named values computed before the rules, visible as `variables.<name>` (as in Kubernetes admission policies). */
+        variables: z.array(z.object({ name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/), expression: Expression }).strict()).max(32).optional(),
+        proposals: z.array(ProposalRule).max(64).optional(),
+        verdicts: z.array(VerdictRule).max(64).optional(),
+      })
+      .strict(),
+  })
+  .strict();
+export type CelPolicyDocument = z.infer<typeof CelPolicyDocument>;
+
+interface CompiledProposal {
+  when?: CelProgram;
+  kind: ActionKind;
+  params: ActionParams;
+  paramsExpr: Array<[string, CelProgram]>;
+  reason?: string;
+  reasonExpr?: CelProgram;
+  source: SourceLocation;
+}
+
+interface CompiledVerdict {
+  when?: CelProgram;
+  effect: Verdict['effect'];
+  priority: number;
+  weight: number;
+  cost: number | CelProgram;
+  reason?: string;
+  reasonExpr?: CelProgram;
+  source: SourceLocation;
+}
+
+export interface CompiledCelPolicy {
+  name: string;
+  description?: string;
+  file: string;
+  match?: CelProgram;
+  variables: Array<[string, CelProgram]>;
+  proposals: CompiledProposal[];
+  verdicts: CompiledVerdict[];
+}
+
+const PROPOSE_VARIABLES: CelVariable[] = [
+  { name: 'diagnosis', type: 'map' },
+  { name: 'context', type: 'map' },
+  { name: 'now', type: 'timestamp' },
+  { name: 'data', type: 'map' },
+  { name: 'variables', type: 'map' },
+];
+const JUDGE_VARIABLES: CelVariable[] = [...PROPOSE_VARIABLES, { name: 'action', type: 'map' }];
+
+/** Parses and compiles one `*.cel.yaml` file; every error names the file, the rule and the line/column. */
+export function compileCelPolicy(text: string, file: string, engine: CelEngine): CompiledCelPolicy {
+  const lineCounter = new LineCounter();
+  const doc = YAML.parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const pos = lineCounter.linePos(e.pos[0]);
+    throw new BundleError(`not valid YAML: ${e.message.split('\n')[0]}`, `${file}:${pos.line}:${pos.col}`);
+  }
+  const r = CelPolicyDocument.safeParse(doc.toJS({ maxAliasCount: 0 }));
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    const where = locate(doc, lineCounter, issue.path as PropertyKey[], 0);
+    throw new BundleError(`${fieldPath(issue.path)}: ${issue.message}`, `${file}${where}`);
+  }
+  const policy = r.data;
+  const spec = policy.spec;
+
+  const compile = (path: PropertyKey[], rule: string, source: string, variables: CelVariable[], expect: 'bool' | 'number' | 'string' | 'any'): CelProgram => {
+    let program: CelProgram;
+    try {
+      program = engine.compile(source, variables);
+    } catch (err) {
+      if (!(err instanceof CelCompileError)) throw err;
+      const where = locate(doc, lineCounter, path, err.offset ?? 0);
+      const message = /Unknown variable: action/.test(err.message) ? '`action` is only defined while judging (verdicts, match), not in proposals' : err.message;
+      throw new BundleError(`${rule}: ${message}${err.offset !== undefined ? ` (column ${err.offset + 1} of the expression)` : ''}`, `${file}${where}`);
+    }
+    const t = program.resultType;
+    const ok = t === 'dyn' || expect === 'any' || (expect === 'bool' && t === 'bool') || (expect === 'number' && (t === 'int' || t === 'double' || t === 'uint')) || (expect === 'string' && t === 'string');
+    if (!ok) throw new BundleError(`${rule}: the expression has type ${t}, expected ${expect}`, `${file}${locate(doc, lineCounter, path, 0)}`);
+    return program;
+  };
+
+  const name = policy.metadata.name;
+  const proposalVars = [...PROPOSE_VARIABLES];
+  const compiled: CompiledCelPolicy = {
+    name,
+    file,
+    variables: (spec.variables ?? []).map((v, i) => [v.name, compile(['spec', 'variables', i, 'expression'], `variables[${i}] (${v.name})`, v.expression, JUDGE_VARIABLES, 'any')]),
+    proposals: [],
+    verdicts: [],
+  };
+  if (policy.metadata.description !== undefined) compiled.description = policy.metadata.description;
+  if (spec.match !== undefined) compiled.match = compile(['spec', 'match'], 'match', spec.match, JUDGE_VARIABLES, 'bool');
+
+  (spec.proposals ?? []).forEach((p, i) => {
+    const rule = `proposals[${i}]${p.name ? ` (${p.name})` : ''}`;
+    const base = ['spec', 'proposals', i];
+    const out: CompiledProposal = {
+      kind: p.action.kind,
+      params: p.action.params ?? {},
+      paramsExpr: Object.entries(p.action.paramsExpr ?? {})
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([k, src]) => [k, compile([...base, 'action', 'paramsExpr', k], `${rule}.action.paramsExpr.${k}`, src, proposalVars, 'any')]),
+      source: { file, rule: `${name}/${rule}`, ...position(doc, lineCounter, base) },
+    };
+    if (p.when !== undefined) out.when = compile([...base, 'when'], `${rule}.when`, p.when, proposalVars, 'bool');
+    if (p.reason !== undefined) out.reason = p.reason;
+    if (p.reasonExpr !== undefined) out.reasonExpr = compile([...base, 'reasonExpr'], `${rule}.reasonExpr`, p.reasonExpr, proposalVars, 'string');
+    compiled.proposals.push(out);
+  });
+
+  (spec.verdicts ?? []).forEach((v, i) => {
+    const rule = `verdicts[${i}]${v.name ? ` (${v.name})` : ''}`;
+    const base = ['spec', 'verdicts', i];
+    const out: CompiledVerdict = {
+      effect: v.effect,
+      priority: v.priority ?? spec.priority ?? 0,
+      weight: v.weight ?? spec.weight ?? 1,
+      cost: typeof v.cost === 'string' ? compile([...base, 'cost'], `${rule}.cost`, v.cost, JUDGE_VARIABLES, 'number') : (v.cost ?? 0),
+      source: { file, rule: `${name}/${rule}`, ...position(doc, lineCounter, base) },
+    };
+    if (v.when !== undefined) out.when = compile([...base, 'when'], `${rule}.when`, v.when, JUDGE_VARIABLES, 'bool');
+    if (v.reason !== undefined) out.reason = v.reason;
+    if (v.reasonExpr !== undefined) out.reasonExpr = compile([...base, 'reasonExpr'], `${rule}.reasonExpr`, v.reasonExpr, JUDGE_VARIABLES, 'string');
+    compiled.verdicts.push(out);
+  });
+  return compiled;
+}
+
+function position(doc: YAML.Document, lc: LineCounter, path: PropertyKey[]): { row?: number; col?: number } {
+  const node = doc.getIn(path as unknown[], true) as Node | undefined;
+  if (!node?.range) return {};
+  const p = lc.linePos(node.range[0]);
+  return { row: p.line, col: p.col };
+}
+
+/** `:line:col` of a YAML node, moved forward by an offset inside the scalar (for CEL errors). */
+function locate(doc: YAML.Document, lc: LineCounter, path: PropertyKey[], offset: number): string {
+  let node: unknown;
+  for (let n = path.length; n >= 0 && !node; n--) node = doc.getIn(path.slice(0, n) as unknown[], true);
+  if (!node || !(node as Node).range) return '';
+  const start = (node as Node).range![0];
+  if (isScalar(node) && typeof node.value === 'string') {
+    const text = node.value;
+    const before = text.slice(0, Math.max(0, Math.min(offset, text.length)));
+    const newlines = before.split('\n').length - 1;
+    const p = lc.linePos(start);
+    const quoted = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE' ? 1 : 0;
+    if (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED') {
+      const lineOfFirst = p.line + 1 + newlines;
+      const col = before.length - (before.lastIndexOf('\n') + 1);
+      const indent = /^\s*/.exec(doc.toString().split('\n')[lineOfFirst - 1] ?? '')?.[0].length ?? 0;
+      return `:${lineOfFirst}:${indent + col + 1}`;
+    }
+    if (newlines === 0) return `:${p.line}:${p.col + quoted + offset}`;
+    return `:${p.line + newlines}`;
+  }
+  const p = lc.linePos(start);
+  return `:${p.line}:${p.col}`;
+}
+
+// ── evaluation ──────────────────────────────────────────────────────────────────────────────────
+
+type Activation = Record<string, unknown>;
+
+/** A `when` that errors (e.g. a missing signal) does not hold — the same as an undefined rule body in Rego. */
+function holds(program: CelProgram | undefined, activation: Activation): boolean {
+  if (!program) return true;
+  try {
+    return program.evaluate(activation) === true;
+  } catch {
+    return false;
+  }
+}
+
+function evaluateVariables(policy: CompiledCelPolicy, activation: Activation): Activation {
+  if (policy.variables.length === 0) return activation;
+  const values: Record<string, unknown> = {};
+  const scoped = { ...activation, variables: values };
+  for (const [name, program] of policy.variables) {
+    try {
+      values[name] = program.evaluate(scoped);
+    } catch {
+      // an erroring variable stays undefined; rules that read it do not hold
+    }
+  }
+  return scoped;
+}
+
+function evaluateReason(text: string | undefined, program: CelProgram | undefined, activation: Activation, fallback: string): string {
+  if (program) {
+    try {
+      const v = program.evaluate(activation);
+      if (typeof v === 'string') return v;
+    } catch {
+      // fall back to the static reason
+    }
+  }
+  return text ?? fallback;
+}
+
+const EMPTY_VARIABLES = Object.freeze({});
+
+/** The CEL backend of a bundle: policies in name order, rules in file order. */
+export function createCelBackend(policies: readonly CompiledCelPolicy[], data: unknown): PolicyBackend {
+  const sorted = [...policies].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  let lastNow = '';
+  let lastDate = new Date(0);
+  const activationOf = (input: PolicyInput): Activation => {
+    if (input.context.now !== lastNow) {
+      lastNow = input.context.now;
+      lastDate = new Date(lastNow);
+    }
+    const a: Activation = { diagnosis: input.diagnosis, context: input.context, now: lastDate, data: data ?? {}, variables: EMPTY_VARIABLES };
+    if (input.action) a.action = input.action;
+    return a;
+  };
+  return {
+    name: 'cel',
+    policies: sorted.map((p) => p.name),
+    propose(input: PolicyInput): Proposal[] {
+      const base = activationOf(input);
+      const out: Proposal[] = [];
+      for (const policy of sorted) {
+        if (policy.proposals.length === 0) continue;
+        const activation = evaluateVariables(policy, base);
+        for (const rule of policy.proposals) {
+          if (!holds(rule.when, activation)) continue;
+          const params: Record<string, unknown> = { ...rule.params };
+          let ok = true;
+          for (const [key, program] of rule.paramsExpr) {
+            try {
+              params[key] = celToPlain(program.evaluate(activation));
+            } catch {
+              ok = false;
+            }
+          }
+          const valid = ok ? ActionParams.safeParse(params) : undefined;
+          if (!valid?.success) continue; // a proposal whose parameters cannot be computed is not made
+          const proposal: Proposal = { policy: policy.name, kind: rule.kind, params: valid.data, source: rule.source };
+          const reason = evaluateReason(rule.reason, rule.reasonExpr, activation, '');
+          if (reason) proposal.reason = reason;
+          out.push(proposal);
+        }
+      }
+      return out;
+    },
+    judge(input: PolicyInput & { action: Action }): Verdict[] {
+      const base = activationOf(input);
+      const out: Verdict[] = [];
+      for (const policy of sorted) {
+        if (policy.verdicts.length === 0) continue;
+        if (policy.match && !holds(policy.match, base)) continue;
+        const activation = evaluateVariables(policy, base);
+        for (const rule of policy.verdicts) {
+          if (!holds(rule.when, activation)) continue;
+          let cost = 0;
+          if (typeof rule.cost === 'number') cost = rule.cost;
+          else {
+            try {
+              const c = celToPlain(rule.cost.evaluate(activation));
+              if (typeof c === 'number' && Number.isFinite(c)) cost = c;
+            } catch {
+              // an erroring cost expression counts as 0
+            }
+          }
+          out.push({
+            policy: policy.name,
+            effect: rule.effect,
+            priority: rule.priority,
+            weight: rule.weight,
+            cost,
+            reason: evaluateReason(rule.reason, rule.reasonExpr, activation, `${policy.name}: ${rule.effect}`),
+            source: rule.source,
+          });
+        }
+      }
+      return out;
+    },
+  };
+}

@@ -1,0 +1,482 @@
+// The decision pipeline (DESIGN §4.2–§4.7): propose → judge → combine → select → gate → guardrails → Decision.
+// Pure and synchronous: no clock, no randomness; candidates, verdicts and reports are ordered explicitly.
+import { canonicalJson, decisionId, idempotencyKey } from './canonical.ts';
+import type { BundleSettings, CostModel } from './settings.ts';
+import {
+  API_VERSION,
+
+  effectRank,
+  modeRank,
+  type Action,
+  type ActionKind,
+  type ActionParams,
+  type ActionTarget,
+  type ActingMode,
+  type CandidateReport,
+  type CatalogService,
+  type CombineStrategy,
+  type Context,
+  type Decision,
+  type Diagnosis,
+  type Effect,
+  type GuardrailReport,
+  type PolicyBackend,
+  type Verdict,
+} from './types.ts';
+
+/** What `decide` needs from a bundle (a full `Bundle` satisfies it). */
+export interface DecisionBundle {
+  revision: string;
+  digest: string;
+  settings: BundleSettings;
+  cost: CostModel;
+  backends: readonly PolicyBackend[];
+}
+
+export interface DecideArgs {
+  diagnosis: Diagnosis;
+  context: Context;
+  bundle: DecisionBundle;
+  /** The target service's catalog entry: namespace allowlist and parameter bounds for the guardrails. */
+  service?: CatalogService;
+}
+
+/** Reported numbers (and the comparisons made on them) are rounded to 6 decimals, so float noise cannot flip a tie. */
+export const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;
+
+const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+// ── propose ─────────────────────────────────────────────────────────────────────────────────────
+
+export interface Candidate {
+  action: Action;
+  /** `(kind, canonical params)`: the de-duplication and ordering key. */
+  key: string;
+  proposedBy: string[];
+  reasons: string[];
+}
+
+/** The target of every candidate: the diagnosis target service, in the diagnosis namespace, else the catalog's, else `default`. */
+export function candidateTarget(diagnosis: Diagnosis, context: Context, service?: CatalogService): ActionTarget {
+  return {
+    service: diagnosis.target.service,
+    namespace: diagnosis.target.namespace ?? service?.namespace ?? context.service.namespace ?? 'default',
+  };
+}
+
+export function proposeCandidates(diagnosis: Diagnosis, context: Context, backends: readonly PolicyBackend[], target: ActionTarget): Candidate[] {
+  const byKey = new Map<string, Candidate>();
+  const add = (kind: ActionKind, params: ActionParams, by: string, reason?: string): void => {
+    const key = `${kind} ${canonicalJson(params)}`;
+    let c = byKey.get(key);
+    if (!c) {
+      c = { action: { kind, target: { ...target }, params: { ...params } }, key, proposedBy: [], reasons: [] };
+      byKey.set(key, c);
+    }
+    if (!c.proposedBy.includes(by)) c.proposedBy.push(by);
+    if (reason && !c.reasons.includes(reason)) c.reasons.push(reason);
+  };
+  const input = { diagnosis, context };
+  for (const backend of backends) for (const p of backend.propose(input)) add(p.kind, p.params, p.policy, p.reason);
+  for (const h of diagnosis.hypotheses) for (const s of h.suggestedActions ?? []) add(s.kind, s.params ?? {}, 'diagnosis', `suggested for ${h.cause}`);
+  const out = [...byKey.values()].sort((a, b) => byString(a.key, b.key));
+  for (const c of out) c.proposedBy.sort(byString);
+  return out;
+}
+
+// ── judge ───────────────────────────────────────────────────────────────────────────────────────
+
+export function judgeCandidate(diagnosis: Diagnosis, context: Context, backends: readonly PolicyBackend[], action: Action): Verdict[] {
+  const verdicts: Verdict[] = [];
+  for (const backend of backends) verdicts.push(...backend.judge({ diagnosis, context, action }));
+  // stable: policy name order, each policy's rules in their own order
+  return verdicts.map((v, i) => ({ v, i })).sort((a, b) => byString(a.v.policy, b.v.policy) || a.i - b.i).map((x) => x.v);
+}
+
+// ── combine (§4.3) ──────────────────────────────────────────────────────────────────────────────
+
+export interface Combined {
+  effect: Effect;
+  /** Verdicts that determined the effect. */
+  decisive: Verdict[];
+  /** Verdicts that did not determine it. */
+  overruled: Verdict[];
+  /** True when no verdict applied and `resolution.default` was used. */
+  defaulted: boolean;
+}
+
+const mostConservative = (vs: readonly Verdict[]): Effect => vs.reduce<Effect>((e, v) => (effectRank(v.effect) > effectRank(e) ? v.effect : e), 'allow');
+const isPermissive = (e: Effect): boolean => e === 'allow' || e === 'notify';
+
+export function combineVerdicts(verdicts: readonly Verdict[], strategy: CombineStrategy, defaultEffect: Effect): Combined {
+  if (verdicts.length === 0) return { effect: defaultEffect, decisive: [], overruled: [], defaulted: true };
+  const split = (isDecisive: (v: Verdict) => boolean, effect: Effect): Combined => ({
+    effect,
+    decisive: verdicts.filter(isDecisive),
+    overruled: verdicts.filter((v) => !isDecisive(v)),
+    defaulted: false,
+  });
+  switch (strategy) {
+    case 'priority': {
+      const top = Math.max(...verdicts.map((v) => v.priority));
+      const effect = mostConservative(verdicts.filter((v) => v.priority === top));
+      return split((v) => v.priority === top && v.effect === effect, effect);
+    }
+    case 'deny-overrides': {
+      const effect = mostConservative(verdicts);
+      return split((v) => v.effect === effect, effect);
+    }
+    case 'majority': {
+      const permissive = verdicts.filter((v) => isPermissive(v.effect));
+      const restrictive = verdicts.filter((v) => !isPermissive(v.effect));
+      const weigh = (vs: Verdict[]): number => round6(vs.reduce((s, v) => s + v.weight, 0));
+      // the heavier side wins; a tie goes to the restrictive side (if it voted at all)
+      const permissiveWins = restrictive.length === 0 || weigh(permissive) > weigh(restrictive);
+      const side = permissiveWins ? permissive : restrictive;
+      return split((v) => side.includes(v), mostConservative(side));
+    }
+    case 'first-applicable': {
+      const ordered = verdicts
+        .map((v, i) => ({ v, i }))
+        .sort((a, b) => b.v.priority - a.v.priority || byString(a.v.policy, b.v.policy) || a.i - b.i);
+      const first = ordered[0]!.v;
+      return split((v) => v === first, first.effect);
+    }
+  }
+}
+
+// ── select (§4.4) ───────────────────────────────────────────────────────────────────────────────
+
+export function pSuccess(diagnosis: Diagnosis, kind: ActionKind, cost: CostModel): number {
+  const eff = cost.effectiveness[kind] ?? {};
+  return Math.min(1, diagnosis.hypotheses.reduce((s, h) => s + h.confidence * (eff[h.cause] ?? 0), 0));
+}
+
+/** h addresses a when effectiveness[a.kind][h.cause] > 0 or a's kind is among h's suggested actions. */
+export function addresses(h: Diagnosis['hypotheses'][number], kind: ActionKind, cost: CostModel): boolean {
+  return (cost.effectiveness[kind]?.[h.cause] ?? 0) > 0 || (h.suggestedActions ?? []).some((s) => s.kind === kind);
+}
+
+export function support(diagnosis: Diagnosis, kind: ActionKind, cost: CostModel): number {
+  return Math.min(1, diagnosis.hypotheses.reduce((s, h) => s + (addresses(h, kind, cost) ? h.confidence : 0), 0));
+}
+
+/** C: what leaving the incident to a human costs. */
+export function escalationCost(context: Context, cost: CostModel): number {
+  return (cost.incidentCostPerMinute[context.service.criticality] ?? 0) * cost.minutesUnresolved;
+}
+
+export function expectedCost(kind: ActionKind, verdicts: readonly Verdict[], p: number, escalation: number, cost: CostModel): number {
+  return (cost.actionCost[kind] ?? 0) + verdicts.reduce((s, v) => s + v.cost, 0) + (1 - p) * escalation;
+}
+
+export interface JudgedCandidate extends Candidate {
+  verdicts: Verdict[];
+  combined: Combined;
+  support: number;
+  pSuccess: number;
+  expectedCost: number;
+  actionCost: number;
+}
+
+export const isEligible = (c: { combined: { effect: Effect } }): boolean => c.combined.effect !== 'deny' && c.combined.effect !== 'escalate';
+
+/** Cost order: expected cost, then action cost, then kind name (then params, for a total order). */
+function byCost(a: { expectedCost: number; actionCost: number; kind: string; key: string }, b: typeof a): number {
+  return a.expectedCost - b.expectedCost || a.actionCost - b.actionCost || byString(a.kind, b.kind) || byString(a.key, b.key);
+}
+
+export interface Selection {
+  /** The candidate that runs, or null when escalation wins. */
+  winner: JudgedCandidate | null;
+  /** When escalation wins: the eligible candidate with the lowest expected cost (a recommendation), or null. */
+  recommendation: JudgedCandidate | null;
+  escalationCost: number;
+}
+
+/**
+ * `cost`: the cheapest of the eligible candidates and escalation; escalation counts as action cost 0 and kind
+ * "escalate", so an exact tie goes to escalation. `support`: the eligible candidate with the highest support
+ * (ties by cost order); escalation only when nothing is eligible.
+ */
+export function selectAction(candidates: readonly JudgedCandidate[], strategy: 'cost' | 'support', escalation: number): Selection {
+  const eligible = candidates.filter(isEligible);
+  const cheapest = [...eligible].sort((a, b) => byCost({ ...a, kind: a.action.kind }, { ...b, kind: b.action.kind }))[0] ?? null;
+  if (strategy === 'support') {
+    const best = [...eligible].sort((a, b) => b.support - a.support || byCost({ ...a, kind: a.action.kind }, { ...b, kind: b.action.kind }))[0] ?? null;
+    return { winner: best, recommendation: null, escalationCost: escalation };
+  }
+  if (!cheapest) return { winner: null, recommendation: null, escalationCost: escalation };
+  const escalationOption = { expectedCost: escalation, actionCost: 0, kind: 'escalate', key: 'escalate' };
+  const escalationWins = byCost(escalationOption, { ...cheapest, kind: cheapest.action.kind }) < 0;
+  return escalationWins ? { winner: null, recommendation: cheapest, escalationCost: escalation } : { winner: cheapest, recommendation: null, escalationCost: escalation };
+}
+
+// ── gate (§4.5) ─────────────────────────────────────────────────────────────────────────────────
+
+export function gateThresholds(settings: BundleSettings, kind: ActionKind): { auto: number; notify: number } {
+  const per = settings.gates.perAction[kind];
+  return { auto: per?.auto ?? settings.gates.auto, notify: per?.notify ?? settings.gates.notify };
+}
+
+export function gateMode(effect: Effect, supportValue: number, gates: { auto: number; notify: number }): ActingMode {
+  switch (effect) {
+    case 'allow':
+      return supportValue >= gates.auto ? 'auto' : supportValue >= gates.notify ? 'notify' : 'approval';
+    case 'notify':
+      return supportValue >= gates.notify ? 'notify' : 'approval';
+    case 'require_approval':
+      return 'approval';
+    default:
+      return 'escalate';
+  }
+}
+
+// ── guardrails (§4.6) ───────────────────────────────────────────────────────────────────────────
+
+/** The more conservative of two modes on the ladder auto → notify → approval → escalate. */
+export const lowerTo = (mode: ActingMode, cap: ActingMode): ActingMode => (modeRank(mode) >= modeRank(cap) ? mode : cap);
+
+export interface GuardrailOutcome {
+  mode: ActingMode;
+  action: Action | null;
+  reports: GuardrailReport[];
+}
+
+export function applyGuardrails(args: { mode: ActingMode; action: Action | null; context: Context; settings: BundleSettings; service?: CatalogService }): GuardrailOutcome {
+  const { context, settings, service } = args;
+  const g = settings.guardrails;
+  let mode = args.mode;
+  let action = args.action;
+  const reports: GuardrailReport[] = [];
+  const cap = (name: string, on: boolean, to: ActingMode, why: string, quiet: string): void => {
+    if (!on) {
+      reports.push({ name, applied: false, detail: quiet });
+      return;
+    }
+    const before = mode;
+    mode = lowerTo(mode, to);
+    reports.push({ name, applied: true, detail: before === mode ? `${why}; mode ${mode} is already at or below ${to}.` : `${why}: mode lowered from ${before} to ${mode}.` });
+  };
+
+  const killSwitch = context.killSwitch || g.killSwitch;
+  cap('kill-switch', killSwitch, 'approval', `The kill switch is on (${context.killSwitch ? '.arbiter/pause' : 'arbiter.yaml'})`, 'The kill switch is off.');
+  cap(
+    'circuit-breaker',
+    context.history.circuitOpen,
+    'approval',
+    `The circuit is open: a recent arbiter action on ${context.service.name} failed verification (cooldown ${g.circuitCooldownMinutes} min)`,
+    'The circuit is closed.',
+  );
+  cap(
+    'incident-action-limit',
+    context.history.incidentActions >= g.maxActionsPerIncident,
+    'escalate',
+    `Incident already had ${context.history.incidentActions} arbiter actions (limit ${g.maxActionsPerIncident})`,
+    `Incident had ${context.history.incidentActions} of at most ${g.maxActionsPerIncident} actions.`,
+  );
+  cap(
+    'service-rate-limit',
+    context.history.serviceActionsLastHour >= g.serviceActionsPerHour,
+    'approval',
+    `${context.service.name} had ${context.history.serviceActionsLastHour} arbiter actions in the last hour (limit ${g.serviceActionsPerHour}/hour)`,
+    `${context.service.name} had ${context.history.serviceActionsLastHour} of at most ${g.serviceActionsPerHour} actions in the last hour.`,
+  );
+
+  // blast radius: the namespace must be the catalog's; manifest paths must be relative and stay inside the repo
+  let outside: string | undefined;
+  if (action && service) {
+    if (service.namespace && service.namespace !== action.target.namespace) outside = `namespace ${action.target.namespace} is not ${action.target.service}'s catalog namespace ${service.namespace}`;
+    const bad = service.paths.find((p) => p.startsWith('/') || p.split('/').includes('..'));
+    if (!outside && bad) outside = `catalog path ${JSON.stringify(bad)} leaves the repository`;
+  }
+  cap(
+    'blast-radius',
+    outside !== undefined,
+    'escalate',
+    `Blast radius: ${outside}`,
+    !action ? 'No action to check.' : service ? `${action.target.namespace}/${action.target.service} is inside the catalog's allowlist.` : 'No catalog entry was given; manifest paths are checked when the action is planned.',
+  );
+
+  const clamped: string[] = [];
+  if (action && service) {
+    const params: ActionParams = { ...action.params };
+    const clampTo = (value: number, bound: { min?: number; max?: number }): number => Math.min(bound.max ?? Infinity, Math.max(bound.min ?? -Infinity, value));
+    if (action.kind === 'set-config' && typeof params.key === 'string' && service.bounds[params.key]) {
+      const raw = params.value;
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+      if (Number.isFinite(n)) {
+        const c = clampTo(n, service.bounds[params.key]!);
+        if (c !== n) {
+          params.value = typeof raw === 'string' ? String(c) : c;
+          clamped.push(`${params.key} ${n} → ${c}`);
+        }
+      }
+    } else {
+      for (const name of Object.keys(params).sort(byString)) {
+        const v = params[name];
+        const bound = service.bounds[name];
+        if (typeof v !== 'number' || !bound) continue;
+        const c = clampTo(v, bound);
+        if (c !== v) {
+          params[name] = c;
+          clamped.push(`${name} ${v} → ${c}`);
+        }
+      }
+    }
+    if (clamped.length > 0) action = { ...action, params };
+  }
+  reports.push({
+    name: 'parameter-bounds',
+    applied: clamped.length > 0,
+    detail: clamped.length > 0 ? `Parameters clamped to the catalog's bounds: ${clamped.join(', ')}.` : action ? 'Parameters are within the catalog bounds.' : 'No action to check.',
+  });
+  return { mode, action, reports };
+}
+
+// ── Decision (§4.7) ─────────────────────────────────────────────────────────────────────────────
+
+/** `2914` → `2,914`: fixed formatting, independent of the machine's locale. */
+export function formatCost(x: number): string {
+  const n = Math.round(x);
+  const s = String(Math.abs(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return n < 0 ? `-${s}` : s;
+}
+const f2 = (x: number): string => x.toFixed(2);
+
+function candidateLabel(c: Candidate, all: readonly Candidate[]): string {
+  const same = all.filter((o) => o.action.kind === c.action.kind).length;
+  return same > 1 ? `${c.action.kind} ${canonicalJson(c.action.params)}` : c.action.kind;
+}
+
+function conflictSentence(c: JudgedCandidate, label: string, strategy: CombineStrategy): string | null {
+  const { decisive, overruled } = c.combined;
+  const losers = overruled.filter((v) => v.effect !== c.combined.effect);
+  if (decisive.length === 0 || losers.length === 0) return null;
+  const list = (vs: Verdict[]): string => vs.map((v) => `${v.policy} (priority ${v.priority}, ${v.effect})`).join(', ');
+  const how: Record<CombineStrategy, string> = {
+    priority: 'overrides',
+    'deny-overrides': 'overrides (deny-overrides)',
+    majority: 'outvotes',
+    'first-applicable': 'applies first and overrides',
+  };
+  return `${list(decisive)} ${how[strategy]} ${list(losers)} on ${label}.`;
+}
+
+export function decide(args: DecideArgs): Decision {
+  const { diagnosis, context, bundle, service } = args;
+  const { settings, cost } = bundle;
+  const target = candidateTarget(diagnosis, context, service);
+  const C = round6(escalationCost(context, cost));
+
+  const judged: JudgedCandidate[] = proposeCandidates(diagnosis, context, bundle.backends, target).map((c) => {
+    const verdicts = judgeCandidate(diagnosis, context, bundle.backends, c.action);
+    const p = round6(pSuccess(diagnosis, c.action.kind, cost));
+    return {
+      ...c,
+      verdicts,
+      combined: combineVerdicts(verdicts, settings.resolution.combine, settings.resolution.default),
+      support: round6(support(diagnosis, c.action.kind, cost)),
+      pSuccess: p,
+      expectedCost: round6(expectedCost(c.action.kind, verdicts, p, C, cost)),
+      actionCost: cost.actionCost[c.action.kind] ?? 0,
+    };
+  });
+
+  const selection = selectAction(judged, settings.resolution.select, C);
+  const chosen = selection.winner ?? selection.recommendation;
+  const rationale: string[] = [];
+  const hypotheses = [...diagnosis.hypotheses].sort((a, b) => b.confidence - a.confidence || byString(a.cause, b.cause));
+  rationale.push(`Diagnosis ${diagnosis.id} for ${target.namespace}/${target.service}: ${hypotheses.map((h) => `${h.cause} (${f2(h.confidence)})`).join(', ')}.`);
+  if (judged.length === 0) rationale.push('No policy proposed an action and the diagnosis suggested none.');
+  for (const c of judged) {
+    const label = candidateLabel(c, judged);
+    if (c.combined.defaulted) rationale.push(`No policy judged ${label}; the bundle default (${settings.resolution.default}) applies.`);
+    const conflict = conflictSentence(c, label, settings.resolution.combine);
+    if (conflict) rationale.push(conflict);
+  }
+
+  let mode: ActingMode;
+  if (selection.winner) {
+    const w = selection.winner;
+    const addressedBy = hypotheses.filter((h) => addresses(h, w.action.kind, cost));
+    const causes = addressedBy.length > 0 ? addressedBy.map((h) => `${h.cause} (${f2(h.confidence)})`).join(' and ') : 'No hypothesis';
+    rationale.push(
+      settings.resolution.select === 'cost'
+        ? `${causes} ${addressedBy.length > 1 ? 'are' : 'is'} addressed by ${w.action.kind}; pSuccess ${f2(w.pSuccess)}; expected cost ${formatCost(w.expectedCost)} vs escalation ${formatCost(C)}.`
+        : `${w.action.kind} has the highest support (${f2(w.support)}) of the eligible candidates.`,
+    );
+    const gates = gateThresholds(settings, w.action.kind);
+    mode = gateMode(w.combined.effect, w.support, gates);
+    const gateText =
+      w.combined.effect === 'require_approval'
+        ? `Effect require_approval on ${w.action.kind}: mode approval.`
+        : mode === 'auto'
+          ? `Support ${f2(w.support)} ≥ auto gate ${f2(gates.auto)} with effect ${w.combined.effect}: mode auto.`
+          : mode === 'notify'
+            ? `Support ${f2(w.support)} ≥ notify gate ${f2(gates.notify)}${w.combined.effect === 'allow' ? ` but < auto gate ${f2(gates.auto)}` : ''} with effect ${w.combined.effect}: mode notify.`
+            : `Support ${f2(w.support)} < notify gate ${f2(gates.notify)} with effect ${w.combined.effect}: mode approval.`;
+    rationale.push(gateText);
+  } else {
+    mode = 'escalate';
+    const blocked = judged.filter((c) => !isEligible(c)).map((c) => `${candidateLabel(c, judged)}: ${c.combined.effect}`);
+    if (selection.recommendation) {
+      const r = selection.recommendation;
+      rationale.push(`Escalation (expected cost ${formatCost(C)}) is cheaper than ${r.action.kind} (expected cost ${formatCost(r.expectedCost)}, pSuccess ${f2(r.pSuccess)}); ${r.action.kind} is recommended to the on-call engineer.`);
+    } else if (judged.length > 0) {
+      rationale.push(`No candidate is eligible (${blocked.join('; ')}); escalating to a human.`);
+    } else {
+      rationale.push('Escalating to a human.');
+    }
+  }
+
+  const guarded = applyGuardrails({ mode, action: chosen ? chosen.action : null, context, settings, ...(service ? { service } : {}) });
+  for (const r of guarded.reports) if (r.applied) rationale.push(r.detail);
+
+  let finalMode: Decision['mode'] = guarded.mode;
+  let wouldBe: ActingMode | undefined;
+  if (settings.mode === 'shadow') {
+    wouldBe = guarded.mode;
+    finalMode = 'shadow';
+    rationale.push(`The bundle runs in shadow mode: the decision is recorded only; it would have been ${wouldBe}.`);
+  }
+
+  const action = guarded.action;
+  const overruled = chosen ? chosen.combined.overruled : judged.flatMap((c) => c.combined.overruled);
+  const decision: Decision = {
+    apiVersion: API_VERSION,
+    kind: 'Decision',
+    id: decisionId(diagnosis.id, bundle.digest, context),
+    idempotencyKey: idempotencyKey({ incident: diagnosis.incident, action, target }),
+    incident: diagnosis.incident,
+    diagnosis: diagnosis.id,
+    decidedAt: context.now,
+    mode: finalMode,
+    action,
+    support: chosen ? chosen.support : 0,
+    target: action ? action.target : target,
+    candidates: judged.map(
+      (c): CandidateReport => ({
+        action: c.action,
+        proposedBy: c.proposedBy,
+        effect: c.combined.effect,
+        support: c.support,
+        pSuccess: c.pSuccess,
+        expectedCost: c.expectedCost,
+        verdicts: c.verdicts,
+      }),
+    ),
+    resolution: {
+      combine: settings.resolution.combine,
+      select: settings.resolution.select,
+      winner: selection.winner ? candidateLabel(selection.winner, judged) : 'escalate',
+      overruled,
+    },
+    guardrails: guarded.reports,
+    bundle: { revision: bundle.revision, digest: bundle.digest },
+    rationale,
+  };
+  if (wouldBe) decision.wouldBe = wouldBe;
+  return decision;
+}
+
