@@ -1,17 +1,24 @@
 // The runner's view of the outside world: `act` from gitops/ (the library form of `arbiter act`), the loopback smart
 // HTTP git server and the GitHub stand-in from test/support/. Everything the runner needs from other modules goes
 // through this file, so a change in their API is absorbed here.
+import { readFile } from 'node:fs/promises';
 import type { Decision } from '../../engine/types.ts';
+import { act, type BundleLike } from '../../gitops/act.ts';
+import type { Forge, PullRequest, PullRequestSpec } from '../../gitops/forge/forge.ts';
+import { sshSigner } from '../../gitops/sign/sshsig.ts';
+import { startGitHttpServer } from '../../test/support/git-http.ts';
 
 export interface ActRequest {
   diagnosisFile: string;
-  contextFile?: string;
+  context?: Record<string, unknown>;
+  /** `context.now`: the scenario's clock (never the wall clock, so scenarios are reproducible). */
+  now: string;
   bundleDir: string;
   repoUrl: string;
   branch: string;
   signingKeyFile: string;
   cacheDir: string;
-  forge?: { url: string; repo: string; token: string };
+  forge: Forge;
 }
 
 export interface ActOutcome {
@@ -35,38 +42,79 @@ export interface Loopback {
   /** Directory whose bare repositories are served; `<root>/<name>.git`. */
   readonly root: string;
   repoUrl(name: string): string;
-  forge: { url: string; token: string; repoFor(name: string): string; pullRequests(name: string): Promise<RecordedPullRequest[]> };
+  /** The forge `act` talks to for repository `name`, and what it recorded. */
+  forge(name: string): Forge;
+  pullRequests(name: string): Promise<RecordedPullRequest[]>;
   close(): Promise<void>;
 }
 
-export class DependencyMissingError extends Error {
-  readonly code = 'DependencyMissing';
-  readonly exitCode = 2;
-  constructor(what: string) {
-    super(`${what} is not built yet: scenarios cannot run without it`);
-    this.name = 'DependencyMissingError';
-  }
-}
+const bundles = new Map<string, Promise<BundleLike>>();
 
-/** Imports a module of another area; a missing one is reported as such rather than as a stack trace. */
-async function importModule<T>(specifier: string, what: string): Promise<T> {
-  try {
-    return (await import(specifier)) as T;
-  } catch (err) {
-    if (err && typeof err === 'object' && 'code' in err && err.code === 'ERR_MODULE_NOT_FOUND' && String((err as unknown as Error).message).includes(specifier.split('/').pop()!)) {
-      throw new DependencyMissingError(what);
-    }
-    throw err;
+/** Loads each bundle once per process: every scenario naming it shares the compiled policies. */
+function bundleAt(dir: string): Promise<BundleLike> {
+  let bundle = bundles.get(dir);
+  if (!bundle) {
+    bundle = import('../../engine/bundle.ts').then((m) => m.loadBundle(dir) as Promise<BundleLike>);
+    bundles.set(dir, bundle);
+    bundle.catch(() => bundles.delete(dir));
   }
+  return bundle;
 }
-
-type ActModule = { act(options: Record<string, unknown>): Promise<ActOutcome> };
 
 export async function actOnce(request: ActRequest): Promise<ActOutcome> {
-  const mod = await importModule<ActModule>('../../gitops/act.ts', 'gitops/act.ts');
-  return mod.act({ ...request });
+  const signer = sshSigner(await readFile(request.signingKeyFile, 'utf8'), request.signingKeyFile);
+  const result = await act({
+    diagnosis: request.diagnosisFile,
+    context: request.context,
+    now: request.now,
+    bundle: await bundleAt(request.bundleDir),
+    repo: request.repoUrl,
+    branch: request.branch,
+    signer,
+    forge: request.forge,
+    cacheDir: request.cacheDir,
+  });
+  return { decision: result.decision, actuation: { commit: result.actuation.commit, branch: result.actuation.branch, pullRequest: result.actuation.pullRequest } };
 }
 
-export async function startLoopback(_root: string): Promise<Loopback> {
-  throw new DependencyMissingError('test/support/git-http.ts');
+/** A forge that keeps pull requests in memory, per repository (used until a loopback GitHub stand-in is wired). */
+class RecordingForge implements Forge {
+  readonly pulls: RecordedPullRequest[] = [];
+  readonly #heads = new Map<number, string>();
+  constructor(private readonly name: string) {}
+
+  async findOpenPullRequest(query: { branch?: string; idempotencyKey?: string }): Promise<PullRequest | undefined> {
+    const pr = this.pulls.find((p) => p.state === 'open' && ((query.branch && p.head === query.branch) || (query.idempotencyKey && p.body.includes(`Arbiter-Idempotency-Key: ${query.idempotencyKey}`))));
+    return pr && this.#view(pr);
+  }
+
+  async openOrUpdatePullRequest(spec: PullRequestSpec): Promise<PullRequest & { created: boolean }> {
+    const existing = this.pulls.find((p) => p.state === 'open' && p.head === spec.branch);
+    const pr = existing ?? { number: this.pulls.length + 1, title: '', body: '', head: spec.branch, base: spec.base, labels: [], reviewers: [], state: 'open' };
+    Object.assign(pr, { title: spec.title, body: spec.body, base: spec.base, labels: [...spec.labels], reviewers: [...spec.reviewers] });
+    if (!existing) this.pulls.push(pr);
+    return { ...this.#view(pr), created: !existing };
+  }
+
+  #view(pr: RecordedPullRequest): PullRequest {
+    return { number: pr.number, url: `https://forge.invalid/${this.name}/pull/${pr.number}`, branch: pr.head, headSha: this.#heads.get(pr.number) ?? '', title: pr.title, body: pr.body };
+  }
+}
+
+/** Serves `root` over loopback smart HTTP (stock `git http-backend`) and provides a forge per repository. */
+export async function startLoopback(root: string): Promise<Loopback> {
+  const server = await startGitHttpServer({ root });
+  const forges = new Map<string, RecordingForge>();
+  const forgeFor = (name: string) => {
+    let forge = forges.get(name);
+    if (!forge) forges.set(name, (forge = new RecordingForge(name)));
+    return forge;
+  };
+  return {
+    root,
+    repoUrl: (name) => server.repoUrl(`${name}.git`),
+    forge: forgeFor,
+    pullRequests: async (name) => forgeFor(name).pulls,
+    close: () => server.close(),
+  };
 }

@@ -146,7 +146,7 @@ async function checkLedger(outcomes: ActOutcome[], ctx: { gitDir: string; after:
 
 async function checkPullRequest(expect: ExpectSpec['pullRequest'], loopback: Loopback, repoName: string, out: Mismatch[]): Promise<void> {
   if (expect === undefined) return;
-  const prs = (await loopback.forge.pullRequests(repoName)).filter((p) => p.state === 'open');
+  const prs = (await loopback.pullRequests(repoName)).filter((p) => p.state === 'open');
   if (expect === null) {
     if (prs.length) out.push({ check: 'pullRequest', expected: 'none', actual: prs.map((p) => `#${p.number} ${p.title}`) });
     return;
@@ -172,20 +172,16 @@ interface Environment {
 async function performRun(run: ScenarioRun, scenario: Scenario, env: Environment, repoName: string, dir: string, index: number): Promise<ActOutcome> {
   const diagnosisFile = join(dir, `diagnosis-${index}.yaml`);
   await writeFile(diagnosisFile, run.diagnosisText);
-  let contextFile: string | undefined;
-  if (run.context) {
-    contextFile = join(dir, `context-${index}.json`);
-    await writeFile(contextFile, JSON.stringify(run.context));
-  }
   return actOnce({
     diagnosisFile,
-    contextFile,
+    context: run.context,
+    now: String(run.context?.now ?? run.diagnosis.observedAt),
     bundleDir: scenario.bundleDir,
     repoUrl: env.loopback.repoUrl(repoName),
     branch: scenario.branch,
     signingKeyFile: env.key.privateKeyFile,
     cacheDir: join(dir, `cache-${index}`),
-    forge: { url: env.loopback.forge.url, repo: env.loopback.forge.repoFor(repoName), token: env.loopback.forge.token },
+    forge: env.loopback.forge(repoName),
   });
 }
 
