@@ -26,5 +26,5 @@ export function dueFollowUps(entries: RecordedFollowUp[], now: string): Recorded
  * (a `revert` restores the old value, a `promote` patches production). Staging is never re-entered.
  */
 export function followUpInput(entry: RecordedFollowUp, base: Omit<PlanInput, 'action'>): PlanInput {
-  return { ...base, action: entry.followUp.action };
+  return { ...base, action: entry.followUp.action, environment: entry.followUp.environment ?? base.environment };
 }

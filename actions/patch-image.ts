@@ -149,6 +149,7 @@ export const patchImage: ActionDefinition<typeof params> = {
         due,
         action: { kind: 'patch-image', target: action.target, params: { image: p.image, ...(p.container ? { container: p.container } : {}), environment: production } },
         detail: `promote ${p.image} to ${production} at ${due} if verification in ${STAGING_ENVIRONMENT} has not failed (validation period ${period})`,
+        environment: production,
       };
       notes.push(`staged rollout: ${STAGING_ENVIRONMENT} now, ${production} after ${period} (${due})`);
     }

@@ -72,7 +72,8 @@ export const setConfig: ActionDefinition<typeof params> = {
     const { tree, action, service, context } = input;
     const p = params.parse(action.params);
     const m = loadServiceManifests(tree, service.paths);
-    const site = configSite(m, p.configMap, p.key, action.target.namespace, input.environment ?? DEFAULT_ENVIRONMENT);
+    const environment = input.environment ?? DEFAULT_ENVIRONMENT;
+    const site = configSite(m, p.configMap, p.key, action.target.namespace, environment);
     const notes: string[] = [];
     let value = String(p.value);
     if (typeof p.value === 'number' || NUMERIC.test(value)) {
@@ -92,6 +93,7 @@ export const setConfig: ActionDefinition<typeof params> = {
         due,
         action: { kind: 'set-config', target: action.target, params: { configMap: p.configMap, key: p.key, value: site.current } },
         detail: `revert ${p.configMap}.${p.key} to ${site.current} at ${due} (revertAfter ${p.revertAfter})`,
+        environment,
       };
       notes.push(`temporary: reverts to ${site.current} at ${due}`);
     }

@@ -61,7 +61,14 @@ export interface Plan {
   /** The action with params as actually applied (after clamping and defaults). */
   applied: Action;
   /** A follow-up recorded in the ledger: scheduled revert or pending production step. */
-  followUp?: { kind: 'revert' | 'promote'; due: string; action: Action; detail: string };
+  followUp?: {
+    kind: 'revert' | 'promote';
+    due: string;
+    action: Action;
+    detail: string;
+    /** The environment the follow-up is planned for (the overlay the original plan edited or promotes to). */
+    environment?: string;
+  };
 }
 
 export interface ActionDefinition<P extends z.ZodType = z.ZodType> {

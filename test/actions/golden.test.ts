@@ -155,6 +155,7 @@ describe('set-config', () => {
       due: '2026-11-21T02:43:00Z',
       action: { kind: 'set-config', target: { service: 'checkout', namespace: 'shop' }, params: { configMap: 'checkout-config', key: 'DB_POOL_SIZE', value: '20' } },
       detail: 'revert checkout-config.DB_POOL_SIZE to 20 at 2026-11-21T02:43:00Z (revertAfter 30m)',
+      environment: 'production',
     });
   });
 
