@@ -5,6 +5,7 @@ import type { Body, Expr, Term } from './ast.ts';
 import type { CompiledRule, RuleNode } from './compile.ts';
 import { BuiltinError, BuiltinHalt, lookupBuiltin } from './builtins/registry.ts';
 import type { BuiltinContext } from './builtins/registry.ts';
+import { printLine } from './builtins/runtime.ts';
 import { RObject, RSet, equal, formatNumber, isNumber, keyOf } from './value.ts';
 import type { Value } from './value.ts';
 
@@ -677,9 +678,18 @@ export class Evaluator {
     const vals: Value[] = new Array(inputs.length);
     const finish = (result: Value | undefined): boolean => {
       if (result === undefined) return false;
+      if (relation && Array.isArray(result)) {
+        // relations (walk) yield each element as one result
+        for (const r of result) {
+          if (hasOut ? this.unifyValue(t.args[arity] as Term, r, f, () => k(true)) : k(r) === true) return true;
+        }
+        return false;
+      }
       if (hasOut) return this.unifyValue(t.args[arity] as Term, result, f, () => k(true));
       return k(result) === true;
     };
+    const relation = target.kind === 'builtin' && target.name === 'walk';
+    if (target.kind === 'builtin' && target.name === 'print') return this.evalPrint(t, f, k);
     const step = (i: number): boolean => {
       if (i < inputs.length) {
         return this.evalTerm(inputs[i] as Term, f, (v) => {
@@ -699,6 +709,31 @@ export class Evaluator {
       return finish(this.callBuiltin(target.name, args, t));
     };
     return step(0);
+  }
+
+  /** print: every operand is printed, undefined ones as <undefined>; all combinations of values are printed. */
+  private evalPrint(t: Extract<Term, { type: 'call' }>, f: Frame, k: KV): boolean {
+    const vals: Array<Value | undefined> = [];
+    const step = (i: number): void => {
+      if (i === t.args.length) {
+        this.ctx.print(printLine(vals));
+        return;
+      }
+      let any = false;
+      const mark = this.trail.length;
+      this.evalTerm(t.args[i] as Term, f, (v) => {
+        any = true;
+        vals[i] = v;
+        step(i + 1);
+      });
+      this.undo(mark);
+      if (!any) {
+        vals[i] = undefined;
+        step(i + 1);
+      }
+    };
+    step(0);
+    return k(true) === true;
   }
 
   private callBuiltin(name: string, args: Value[], t: Term): Value | undefined {

@@ -168,7 +168,7 @@ function readString(src: string, start: number, fail: (m: string) => never, temp
     out += c;
     i++;
   }
-  return [out, i - start];
+  return [out, i + 1 - start];
 }
 
 /** `$"...{expr}..."` or `` $`...{expr}...` ``: literal parts and raw expression sources with their positions. */
@@ -228,7 +228,7 @@ function readTemplate(
         const d = src[i] as string;
         if (d === '"') {
           const [, n] = readString(src, i, fail);
-          step(n + 1);
+          step(n);
           continue;
         }
         if (d === '`') {
