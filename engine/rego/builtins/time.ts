@@ -45,7 +45,11 @@ function parseOr(name: string, f: () => bigint): Value {
 register({
   name: 'time.parse_ns',
   sig: { args: [S, S], result: N },
-  fn: ([l, v]) => parseOr('time.parse_ns', () => parseTime(expectString('time.parse_ns', 1, l as Value), expectString('time.parse_ns', 2, v as Value))),
+  fn: ([l, v]) => {
+    const layout = expectString('time.parse_ns', 1, l as Value);
+    const value = expectString('time.parse_ns', 2, v as Value);
+    return parseOr('time.parse_ns', () => parseTime(NAMED_LAYOUTS[layout] ?? layout, value));
+  },
 });
 
 register({

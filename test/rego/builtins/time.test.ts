@@ -19,7 +19,9 @@ describe('time.parse_ns / parse_rfc3339_ns', () => {
     expect(() => call('time.parse_rfc3339_ns', '2262-04-11T23:47:16.854775808-00:00')).toThrow('time outside of valid range');
     expect(() => call('time.parse_ns', RFC3339, '1677-09-21T00:12:43.145224191-00:00')).toThrow('time outside of valid range');
   });
-  it('parses other layouts', () => {
+  it('parses other layouts, named ones too', () => {
+    expect(call('time.parse_ns', 'RFC822Z', '02 Jun 17 19:00 -0700')).toBe(1496455200000000000n);
+    expect(call('time.parse_ns', "01/02 03:04:05PM '06 -0700", "06/02 07:00:00PM '17 -0700")).toBe(1496455200000000000n);
     expect(call('time.parse_ns', '2006-01-02', '2020-02-29')).toBe(1582934400000000000n);
     expect(call('time.parse_ns', 'Mon Jan _2 15:04:05 MST 2006', 'Mon Jun  2 19:00:00 UTC 2017')).toBe(1496430000000000000n);
     expect(call('time.parse_ns', '01/02/06 3:04PM', '06/02/17 7:00PM')).toBe(1496430000000000000n);
