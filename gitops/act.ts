@@ -46,17 +46,26 @@ export interface DecisionCore {
   getAction(kind: string): ActionDefinition;
 }
 
-/** Loads the real decision core (engine/ and actions/) lazily, so `gitops/` does not pin their module layout. */
+/** The real decision core: engine/ decides, actions/ plans. */
 export async function loadDecisionCore(): Promise<DecisionCore> {
-  const load = (path: string) => import(new URL(path, import.meta.url).href) as Promise<Record<string, unknown>>;
   const [ingest, bundle, context, decide, actions] = await Promise.all([
-    load('../engine/ingest.ts'),
-    load('../engine/bundle.ts'),
-    load('../engine/context.ts'),
-    load('../engine/decide.ts'),
-    load('../actions/index.ts'),
+    import('../engine/ingest.ts'),
+    import('../engine/bundle.ts'),
+    import('../engine/context.ts'),
+    import('../engine/decide.ts'),
+    import('../actions/index.ts'),
   ]);
-  return { ...ingest, ...bundle, ...context, ...decide, ...actions } as unknown as DecisionCore;
+  return {
+    parseDiagnosis: ingest.parseDiagnosis,
+    parseContextOverride: ingest.parseContextOverride,
+    loadBundle: bundle.loadBundle,
+    parseCatalog: context.parseCatalog,
+    parseCalendar: context.parseCalendar,
+    buildContext: (input) => context.buildContext(input as Parameters<typeof context.buildContext>[0]),
+    decide: (input) => decide.decide(input as unknown as Parameters<typeof decide.decide>[0]),
+    planAction: actions.planAction,
+    getAction: actions.getAction,
+  };
 }
 
 export interface ActOptions {
@@ -237,6 +246,7 @@ async function attemptOnce(repo: Repository, p: Prepared, options: ActOptions, a
   let notes: string[] = [];
   const publish: Array<{ branch: string; oid: string; expected: string | null; force?: boolean }> = [];
   let definition: ActionDefinition | undefined;
+  let followUp: Plan['followUp'];
 
   if (earlier) {
     // acted before but the ledger lacks it (a crash between pushes): record it now, write nothing else
@@ -254,6 +264,7 @@ async function attemptOnce(repo: Repository, p: Prepared, options: ActOptions, a
     } else {
       const { plan } = planned;
       notes = plan.notes;
+      followUp = plan.followUp;
       changed = plan.edits.map((e) => e.path).sort();
       const tree = await writeTreeChanges(repo.store, targetTree, plan.edits.map((e: FileEdit) => ({ path: e.path, content: e.after })));
       const subject = commitSubject(plan.applied.target.service, definition.describe(plan.applied));
@@ -290,7 +301,7 @@ async function attemptOnce(repo: Repository, p: Prepared, options: ActOptions, a
 
   // the target branch first: a ledger entry must never point at a commit that is not there
   await publishAll(repo, publish);
-  const entry: DecisionEntry = { ...decision, actuation };
+  const entry: DecisionEntry = { ...decision, actuation, ...(followUp ? { followUp } : {}) };
   const ledgerCommit = await recordInLedger(repo, entry, p.signer, ledgerTip, actuation.commit !== null, log);
   return { decision, actuation: { ...actuation, ledgerCommit, repeated: earlier !== undefined, foundIn: earlier?.source, changed, notes, attempts } };
 }

@@ -4,6 +4,7 @@
 //   index/incidents/<incident>/<id>           incident → entries (history.incidentActions)
 // Index files hold `{path, mode, commit}` so lookups never parse whole entries.
 import { createHash } from 'node:crypto';
+import type { Plan } from '../actions/types.ts';
 import type { ActionTarget, Context, Decision } from '../engine/types.ts';
 import { readCommit, readPath, writeCommit, writeTreeChanges, type TreeChange } from './commit.ts';
 import { commitSubject, decisionTrailers, formatMessage, parseTrailers, wrap } from './message.ts';
@@ -24,7 +25,8 @@ export interface Actuation {
   pullRequest: PullRequestRef | null;
 }
 
-export type DecisionEntry = Decision & { actuation: Actuation };
+/** A ledger decision entry; `followUp` is a scheduled revert or a pending promotion from the plan (actions/follow-ups.ts). */
+export type DecisionEntry = Decision & { actuation: Actuation; followUp?: Plan['followUp'] };
 
 /** What verification (§7) records: the outcome of an actuated decision, or the compensating change. */
 export interface EventEntry {

@@ -1,0 +1,318 @@
+// `reconcile`: carry out due follow-ups recorded in the ledger (issue 5 item 6, DESIGN §7) — scheduled reverts of
+// temporary changes and staged promotions — as signed commits on the target branch plus a ledger entry each.
+// Idempotent: a settled follow-up is never carried out twice, and a commit that landed before a crash is found by
+// its `Arbiter-Follow-Up` trailer and only recorded.
+import { createHash } from 'node:crypto';
+import { dueFollowUps, getAction, planFollowUp, PlanRefusedError, checkRender } from '../actions/index.ts';
+import type { RecordedFollowUp } from '../actions/index.ts';
+import type { FileEdit, Plan } from '../actions/types.ts';
+import { parseCatalog } from '../engine/context.ts';
+import { InputError } from '../engine/errors.ts';
+import type { Catalog, CatalogService, Context } from '../engine/types.ts';
+import { readCommit, readPath, writeCommit, writeTreeChanges } from './commit.ts';
+import { historyViewAt, treeViewAt } from './history.ts';
+import { LEDGER_BRANCH, appendLedgerEntry, type Actuation, type DecisionEntry, type EventEntry, type LedgerEntry } from './ledger.ts';
+import { commitSubject, formatMessage, parseTrailers, wrap } from './message.ts';
+import type { ObjectStore } from './objects.ts';
+import { ConcurrentUpdateError, Repository } from './repo.ts';
+import type { Signer } from './sign/signer.ts';
+
+export const FOLLOW_UP_TRAILER = 'Arbiter-Follow-Up';
+/** How far back on the target branch a follow-up commit without its ledger entry is looked for. */
+const RECENT_COMMITS = 200;
+
+/** The ledger entry that settles a follow-up (done, already in place, or cancelled). */
+export interface FollowUpEntry extends Omit<EventEntry, 'kind' | 'outcome'> {
+  kind: 'FollowUp';
+  followUp: RecordedFollowUp['followUp'];
+  outcome: 'done' | 'cancelled';
+}
+
+export interface ReconcileOptions {
+  /** Local repository path or http(s) URL. */
+  repo: string;
+  branch?: string;
+  /** Defaults to the clock (this is an edge). */
+  now?: string;
+  /** Signing is on by default: pass a signer, or `null` to write unsigned commits deliberately (tests). */
+  signer: Signer | null | undefined;
+  cacheDir?: string;
+  /** Bundle settings (e.g. `stagedRollout`), passed to the planners. */
+  settings?: Record<string, unknown>;
+  /** kubectl for the render check (default: found on PATH). */
+  kubectl?: string;
+  maxAttempts?: number;
+  log?: (line: string) => void;
+}
+
+export type StepOutcome = 'done' | 'already-applied' | 'cancelled' | 'paused' | 'refused';
+
+export interface ReconcileStep {
+  decision: string;
+  kind: 'revert' | 'promote';
+  due: string;
+  outcome: StepOutcome;
+  commit: string | null;
+  ledgerCommit: string | null;
+  changed: string[];
+  detail: string;
+}
+
+export interface ReconcileResult {
+  now: string;
+  steps: ReconcileStep[];
+  /** Follow-ups not yet due (or waiting for a pull request to merge). */
+  pending: Array<{ decision: string; kind: 'revert' | 'promote'; due: string; detail: string }>;
+}
+
+type DecisionWithFollowUp = DecisionEntry & { followUp?: RecordedFollowUp['followUp'] };
+
+async function collectEntries(store: ObjectStore, tree: string, base: string, out: LedgerEntry[]): Promise<void> {
+  for (const e of await store.readTree(tree)) {
+    if (e.mode === '40000') await collectEntries(store, e.oid, `${base}${e.name}/`, out);
+    else if (e.name.endsWith('.json')) out.push(JSON.parse((await store.readBlob(e.oid)).toString('utf8')) as LedgerEntry);
+  }
+}
+
+/** Every entry under `decisions/` of the ledger at `tip`. */
+export async function readLedgerEntries(store: ObjectStore, tip: string | null): Promise<LedgerEntry[]> {
+  if (!tip) return [];
+  const found = await readPath(store, (await readCommit(store, tip)).tree, 'decisions');
+  if (!found || found.mode !== '40000') return [];
+  const out: LedgerEntry[] = [];
+  await collectEntries(store, found.oid, 'decisions/', out);
+  return out;
+}
+
+const settlesKey = (decision: string, kind: string): string => `${decision} ${kind}`;
+
+/**
+ * Follow-ups recorded by actuated decisions on `branch`, and whether a FollowUp entry settled them. (A promotion
+ * whose decision failed verification is settled as cancelled when it comes due.)
+ */
+export function recordedFollowUps(entries: LedgerEntry[], branch: string): { recorded: RecordedFollowUp[]; awaitingMerge: RecordedFollowUp[]; decisions: Map<string, DecisionWithFollowUp> } {
+  const settled = new Map<string, RecordedFollowUp['settled']>();
+  for (const raw of entries) {
+    const e = raw as LedgerEntry | FollowUpEntry;
+    if (e.kind === 'FollowUp') settled.set(settlesKey(e.decision, e.followUp.kind), { outcome: e.outcome, at: e.at, detail: e.detail });
+  }
+  const recorded: RecordedFollowUp[] = [];
+  const awaitingMerge: RecordedFollowUp[] = [];
+  const decisions = new Map<string, DecisionWithFollowUp>();
+  for (const raw of entries) {
+    if (raw.kind !== 'Decision') continue;
+    const d = raw as DecisionWithFollowUp;
+    if (!d.followUp || !d.actuation.commit) continue;
+    decisions.set(d.id, d);
+    const r: RecordedFollowUp = { decision: d.id, followUp: d.followUp };
+    const s = settled.get(settlesKey(d.id, d.followUp.kind));
+    if (s) r.settled = s;
+    if (d.actuation.branch === branch) recorded.push(r);
+    else if (!r.settled) awaitingMerge.push(r);
+  }
+  return { recorded, awaitingMerge, decisions };
+}
+
+function followUpKey(decision: string, kind: string, due: string): string {
+  return `sha256:${createHash('sha256').update(JSON.stringify({ decision, due, followUp: kind })).digest('hex')}`;
+}
+
+function followUpSubject(service: string, kind: 'revert' | 'promote', what: string): string {
+  return commitSubject(service, kind === 'revert' ? `revert: ${what}` : `promote: ${what}`);
+}
+
+/** A context for planning a follow-up: only `now` matters to the planners; the rest is neutral. */
+function plannerContext(now: string, decision: DecisionEntry, service: CatalogService): Context {
+  return {
+    now,
+    service: { name: decision.target.service, namespace: service.namespace ?? decision.target.namespace, criticality: service.criticality, owners: service.owners },
+    calendar: { businessHours: false, maintenanceWindow: false, changeFreeze: false, peakEvent: null },
+    history: { incidentActions: 0, serviceActionsLastHour: 0, circuitOpen: false },
+    killSwitch: false,
+  };
+}
+
+async function readText(store: ObjectStore, tree: string, path: string): Promise<string | undefined> {
+  const found = await readPath(store, tree, path);
+  return found && found.mode !== '40000' ? (await store.readBlob(found.oid)).toString('utf8') : undefined;
+}
+
+/** A commit on `branch` (recent first-parent history) that already carried out this follow-up. */
+async function findFollowUpCommit(store: ObjectStore, tip: string, trailer: string): Promise<string | undefined> {
+  let oid: string | undefined = tip;
+  for (let i = 0; oid && i < RECENT_COMMITS; i++) {
+    const commit = await readCommit(store, oid);
+    if (parseTrailers(commit.message)[FOLLOW_UP_TRAILER] === trailer) return oid;
+    oid = commit.parents[0];
+  }
+  return undefined;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export async function reconcile(options: ReconcileOptions): Promise<ReconcileResult> {
+  if (options.signer === undefined) throw new InputError('signing is on by default: give a signing key', '--signing-key');
+  const now = options.now ?? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  if (Number.isNaN(Date.parse(now))) throw new InputError('must be an RFC 3339 timestamp such as 2026-11-21T02:13:00Z', '--now');
+  const branch = options.branch ?? 'main';
+  const log = options.log ?? (() => undefined);
+  const repo = await Repository.open(options.repo, { cacheDir: options.cacheDir });
+  return repo.withCacheLock(async () => {
+    await repo.sync([branch, LEDGER_BRANCH]);
+    if (!(await repo.tip(branch))) throw new InputError(`branch ${branch} does not exist in ${options.repo}`, '--branch');
+    const { recorded, awaitingMerge } = recordedFollowUps(await readLedgerEntries(repo.store, await repo.tip(LEDGER_BRANCH)), branch);
+    const due = dueFollowUps(recorded, now);
+    const pending = [
+      ...recorded.filter((r) => !r.settled && !due.includes(r)),
+      ...awaitingMerge,
+    ].map((r) => ({ decision: r.decision, kind: r.followUp.kind, due: r.followUp.due, detail: awaitingMerge.includes(r) ? `${r.followUp.detail} (awaiting the pull request's merge)` : r.followUp.detail }));
+    const steps: ReconcileStep[] = [];
+    for (const entry of due) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          steps.push(await carryOut(repo, entry, { ...options, branch, now }));
+          break;
+        } catch (err) {
+          if (!(err instanceof ConcurrentUpdateError) || attempt >= (options.maxAttempts ?? 6)) throw err;
+          log(`${err.message}; retrying follow-up of ${entry.decision}`);
+          await sleep(Math.round(Math.min(2000, 50 * 2 ** attempt) * (0.5 + Math.random())));
+        }
+      }
+    }
+    return { now, steps, pending };
+  });
+}
+
+async function carryOut(repo: Repository, recorded: RecordedFollowUp, options: ReconcileOptions & { branch: string; now: string }): Promise<ReconcileStep> {
+  const { branch, now } = options;
+  const { followUp } = recorded;
+  await repo.sync([branch, LEDGER_BRANCH]);
+  const targetTip = (await repo.tip(branch))!;
+  const ledgerTip = await repo.tip(LEDGER_BRANCH);
+  const entries = await readLedgerEntries(repo.store, ledgerTip);
+  const { recorded: fresh, decisions } = recordedFollowUps(entries, branch);
+  const decision = decisions.get(recorded.decision)!;
+  const step: ReconcileStep = { decision: recorded.decision, kind: followUp.kind, due: followUp.due, outcome: 'done', commit: null, ledgerCommit: null, changed: [], detail: followUp.detail };
+  // another reconcile may have settled it since we listed the due ones
+  const current = fresh.find((r) => r.decision === recorded.decision && r.followUp.kind === followUp.kind);
+  if (!current || current.settled) return { ...step, outcome: 'already-applied', detail: 'settled by another reconcile' };
+
+  const failure = entries.find((e) => e.kind !== 'Decision' && e.decision === recorded.decision && (e.outcome === 'failed' || e.kind === 'Compensation')) as EventEntry | undefined;
+  if (followUp.kind === 'promote' && failure) {
+    const detail = `promotion cancelled: ${failure.kind.toLowerCase()} of decision ${recorded.decision} ${failure.outcome} at ${failure.at} (${failure.detail})`;
+    step.ledgerCommit = await record(repo, ledgerTip, decision, followUp, 'cancelled', detail, { commit: null, branch: null, pullRequest: null }, options);
+    return { ...step, outcome: 'cancelled', detail };
+  }
+
+  const targetTree = (await readCommit(repo.store, targetTip)).tree;
+  if (followUp.kind === 'promote' && (await readPath(repo.store, targetTree, '.arbiter/pause'))) {
+    return { ...step, outcome: 'paused', detail: 'kill switch .arbiter/pause is set: promotions wait (scheduled reverts still run)' };
+  }
+  const trailer = `${followUp.kind} ${recorded.decision}`;
+  const landed = await findFollowUpCommit(repo.store, targetTip, trailer);
+  if (landed) {
+    const actuation: Actuation = { commit: landed, branch, pullRequest: null };
+    step.ledgerCommit = await record(repo, ledgerTip, decision, followUp, 'done', `${followUp.detail} (commit ${landed} found on ${branch}; recorded now)`, actuation, options);
+    return { ...step, commit: landed };
+  }
+
+  const catalogText = await readText(repo.store, targetTree, '.arbiter/catalog.yaml');
+  const catalog: Catalog | undefined = catalogText === undefined ? undefined : parseCatalog(catalogText, '.arbiter/catalog.yaml');
+  const service = catalog?.services[decision.target.service];
+  if (!service) return { ...step, outcome: 'refused', detail: `service ${decision.target.service} is not in .arbiter/catalog.yaml on ${branch}` };
+  const scope = [...service.paths, '.arbiter/'];
+  let plan: Plan;
+  try {
+    const tree = await treeViewAt(repo.store, targetTree, scope);
+    plan = await planFollowUp(current, {
+      tree,
+      service,
+      context: plannerContext(now, decision, service),
+      history: historyViewAt(repo.store, targetTip, scope),
+      settings: options.settings,
+    });
+    await checkRender(tree, plan.edits, service, { kubectl: options.kubectl });
+  } catch (err) {
+    if (err instanceof PlanRefusedError || err instanceof InputError) return { ...step, outcome: 'refused', detail: err.message };
+    throw err;
+  }
+  if (plan.edits.length === 0) {
+    const detail = `${followUp.detail}: ${branch} already has it`;
+    step.ledgerCommit = await record(repo, ledgerTip, decision, followUp, 'done', detail, { commit: null, branch: null, pullRequest: null }, options);
+    return { ...step, outcome: 'already-applied', detail };
+  }
+  const definition = getAction(plan.applied.kind);
+  const tree = await writeTreeChanges(repo.store, targetTree, plan.edits.map((e: FileEdit) => ({ path: e.path, content: e.after })));
+  const target = plan.applied.target;
+  const message = formatMessage(
+    followUpSubject(target.service, followUp.kind, definition.describe(plan.applied)),
+    [
+      wrap(`Follow-up of decision ${decision.id} (incident ${decision.incident}), due ${followUp.due}: ${followUp.detail}.`),
+      `What changes:\n${plan.notes.map((n) => wrap(`- ${n}`)).join('\n')}`,
+      wrap(`What happens next: Argo CD / Flux apply this commit; arbiter then checks that ${definition.verification.metric} ${definition.verification.direction}s within ${definition.verification.window}.`),
+    ],
+    {
+      'Arbiter-Decision': decision.id,
+      'Arbiter-Incident': decision.incident,
+      'Arbiter-Action': plan.applied.kind,
+      'Arbiter-Target': `${target.namespace || 'default'}/${target.service}`,
+      'Arbiter-Mode': 'auto',
+      'Arbiter-Support': decision.support.toFixed(2),
+      'Arbiter-Idempotency-Key': followUpKey(decision.id, followUp.kind, followUp.due),
+      'Arbiter-Bundle-Revision': decision.bundle.revision || 'unknown',
+      [FOLLOW_UP_TRAILER]: trailer,
+    },
+  );
+  const commit = await writeCommit(repo.store, { tree, parents: [targetTip], message, signer: options.signer ?? undefined });
+  // the target branch first: a ledger entry never points at a commit that is not there
+  await repo.updateBranch(branch, commit, targetTip);
+  const changed = plan.edits.map((e) => e.path).sort();
+  step.ledgerCommit = await recordAfterActuation(repo, ledgerTip, decision, followUp, followUp.detail, { commit, branch, pullRequest: null }, options);
+  return { ...step, commit, changed };
+}
+
+function settlement(decision: DecisionEntry, followUp: RecordedFollowUp['followUp'], outcome: 'done' | 'cancelled', detail: string, actuation: Actuation, now: string): FollowUpEntry {
+  return {
+    apiVersion: 'arbiter.dev/v1',
+    kind: 'FollowUp',
+    id: `${decision.id}.${followUp.kind}`,
+    decision: decision.id,
+    incident: decision.incident,
+    target: decision.action?.target ?? decision.target,
+    at: now,
+    outcome,
+    detail,
+    followUp,
+    actuation,
+  };
+}
+
+async function record(repo: Repository, ledgerTip: string | null, decision: DecisionEntry, followUp: RecordedFollowUp['followUp'], outcome: 'done' | 'cancelled', detail: string, actuation: Actuation, options: ReconcileOptions & { branch: string; now: string }): Promise<string> {
+  // the ledger's entry union does not know FollowUp yet; appendLedgerEntry treats it as an event
+  const entry = settlement(decision, followUp, outcome, detail, actuation, options.now) as unknown as LedgerEntry;
+  const oid = await appendLedgerEntry(repo.store, ledgerTip, entry, options.signer ?? undefined);
+  await repo.updateBranch(LEDGER_BRANCH, oid, ledgerTip);
+  return oid;
+}
+
+/** After the follow-up commit landed, a ledger conflict only re-appends the entry on the new ledger tip. */
+async function recordAfterActuation(repo: Repository, ledgerTip: string | null, decision: DecisionEntry, followUp: RecordedFollowUp['followUp'], detail: string, actuation: Actuation, options: ReconcileOptions & { branch: string; now: string }): Promise<string> {
+  let tip = ledgerTip;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await record(repo, tip, decision, followUp, 'done', detail, actuation, options);
+    } catch (err) {
+      if (!(err instanceof ConcurrentUpdateError) || attempt >= 8) {
+        if (err instanceof ConcurrentUpdateError) {
+          throw new Error(`follow-up commit ${actuation.commit} landed on ${actuation.branch} but its ledger entry could not be recorded (${err.message}); run reconcile again: it finds the commit and records the entry`);
+        }
+        throw err;
+      }
+      await sleep(Math.round(30 * attempt * (0.5 + Math.random())));
+      await repo.sync([LEDGER_BRANCH]);
+      tip = await repo.tip(LEDGER_BRANCH);
+    }
+  }
+}
