@@ -94,10 +94,15 @@ export function createMarcbachmannEngine(): CelEngine {
         source,
         resultType: checked.type ?? 'dyn',
         evaluate(activation) {
+          // evaluation errors are expected control flow (a missing key), so skip their costly stack traces
+          const limit = Error.stackTraceLimit;
+          Error.stackTraceLimit = 0;
           try {
             return fn(activation as Record<string, unknown>);
           } catch (err) {
             throw new CelEvaluationError(firstLine((err as Error).message));
+          } finally {
+            Error.stackTraceLimit = limit;
           }
         },
       };

@@ -272,12 +272,20 @@ export function createCelBackend(policies: readonly CompiledCelPolicy[], data: u
   const sorted = [...policies].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   let lastNow = '';
   let lastDate = new Date(0);
+  // optional maps policies test with has() are present (empty) so a missing one is not an evaluation error
+  const views = new WeakMap<object, PolicyInput['diagnosis']>();
+  const diagnosisView = (d: PolicyInput['diagnosis']): PolicyInput['diagnosis'] => {
+    if (d.signals) return d;
+    let v = views.get(d);
+    if (!v) views.set(d, (v = { ...d, signals: {} }));
+    return v;
+  };
   const activationOf = (input: PolicyInput): Activation => {
     if (input.context.now !== lastNow) {
       lastNow = input.context.now;
       lastDate = new Date(lastNow);
     }
-    const a: Activation = { diagnosis: input.diagnosis, context: input.context, now: lastDate, data: data ?? {}, variables: EMPTY_VARIABLES };
+    const a: Activation = { diagnosis: diagnosisView(input.diagnosis), context: input.context, now: lastDate, data: data ?? {}, variables: EMPTY_VARIABLES };
     if (input.action) a.action = input.action;
     return a;
   };

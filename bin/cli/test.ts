@@ -1,0 +1,74 @@
+// `arbiter test`: a bundle's policy tests, like `opa test` — one line per test, a summary, a diff on failure, exit 1.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { loadBundle, type Bundle } from '../../engine/bundle.ts';
+import { InputError } from '../../engine/errors.ts';
+import { runCelTests, type PolicyTestOptions, type PolicyTestResult } from '../../engine/policytest.ts';
+import { DEFAULT_BUNDLE } from './decide.ts';
+
+const USAGE = `usage: arbiter test [--bundle DIR] [-v] [--run REGEX]
+
+  --bundle DIR   policy bundle (default: the shipped policies/remediation)
+  -v             show proposals, verdicts and rationale for passing tests too
+  --run REGEX    only tests whose "file: name" matches
+`;
+
+/**
+ * Extension point for Rego tests: when the bundle has `*_test.rego` files and `engine/rego/tester.ts` exists,
+ * its `runRegoTests(bundle, opts)` runs them and returns `PolicyTestResult[]` (sync or async), reported with the CEL ones.
+ */
+async function runRegoTestsIfAny(bundle: Bundle, options: PolicyTestOptions): Promise<PolicyTestResult[]> {
+  if (!bundle.regoModules.some((m) => m.file.endsWith('_test.rego'))) return [];
+  const tester = fileURLToPath(new URL('../../engine/rego/tester.ts', import.meta.url));
+  if (!existsSync(tester)) throw new InputError('the bundle has Rego tests, but the Rego tester is not built yet (engine/rego/tester.ts)');
+  const mod = (await import('../../engine/rego/tester.ts' as string)) as {
+    runRegoTests(b: Bundle, o: PolicyTestOptions): PolicyTestResult[] | Promise<PolicyTestResult[]>;
+  };
+  return await mod.runRegoTests(bundle, options);
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        bundle: { type: 'string' },
+        v: { type: 'boolean', short: 'v', default: false },
+        verbose: { type: 'boolean', default: false },
+        run: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (err) {
+    throw new InputError(`${(err as Error).message}\n${USAGE}`);
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const options: PolicyTestOptions = {};
+  if (values.run !== undefined) {
+    try {
+      options.run = new RegExp(values.run);
+    } catch (err) {
+      throw new InputError(`not a valid regular expression: ${(err as Error).message}`, '--run');
+    }
+  }
+  const verbose = values.v || values.verbose;
+  const bundle = await loadBundle(values.bundle ?? DEFAULT_BUNDLE);
+  const results = [...runCelTests(bundle, options), ...(await runRegoTestsIfAny(bundle, options))];
+  const out: string[] = [];
+  for (const r of results) {
+    out.push(`${r.passed ? 'PASS' : 'FAIL'} ${r.file}: ${r.name} (${r.durationMs.toFixed(1)}ms)`);
+    if (!r.passed) for (const line of r.diff ?? []) out.push(`    ${line}`);
+    if (verbose) for (const line of r.detail ?? []) out.push(`    ${line}`);
+  }
+  const failed = results.filter((r) => !r.passed).length;
+  out.push(`${results.length - failed} passed, ${failed} failed`);
+  process.stdout.write(`${out.join('\n')}\n`);
+  return failed > 0 ? 1 : 0;
+}
