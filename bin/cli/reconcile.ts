@@ -1,0 +1,87 @@
+// `arbiter reconcile`: carry out due follow-ups (scheduled reverts, staged promotions) as signed commits.
+import { readFileSync, statSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { loadBundle } from '../../engine/bundle.ts';
+import { InputError } from '../../engine/errors.ts';
+import { Rfc3339 } from '../../engine/types.ts';
+import { reconcile } from '../../gitops/reconcile.ts';
+import type { ReconcileResult } from '../../gitops/reconcile.ts';
+import { openpgpSigner } from '../../gitops/sign/openpgp.ts';
+import type { Signer } from '../../gitops/sign/signer.ts';
+import { sshSigner } from '../../gitops/sign/sshsig.ts';
+
+const USAGE = `usage: arbiter reconcile --repo PATH|URL --signing-key FILE [--signing-format ssh|openpgp] [--branch main]
+                         [--bundle DIR] [--now RFC3339] [--json]
+
+  --repo PATH|URL        the GitOps repository (bare or remote); the ledger is its arbiter/ledger branch
+  --signing-key FILE     SSH Ed25519 or OpenPGP private key; every follow-up commit is signed
+  --signing-format F     ssh or openpgp (default: detected from the key file)
+  --branch NAME          target branch (default main)
+  --bundle DIR           policy bundle whose arbiter.yaml settings the planners use (stagedRollout, …)
+  --now RFC3339          the time follow-ups are due against (default: the clock)
+  --json                 print the result as one JSON document
+`;
+
+async function loadSigner(file: string, format: string | undefined): Promise<Signer> {
+  let text: string;
+  try {
+    if (!statSync(file).isFile()) throw new Error('not a file');
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new InputError('cannot read the signing key', file);
+  }
+  const detected = format ?? (text.includes('BEGIN PGP PRIVATE KEY') ? 'openpgp' : 'ssh');
+  if (detected === 'openpgp') return openpgpSigner(text, file);
+  if (detected === 'ssh') return sshSigner(text, file);
+  throw new InputError('must be ssh or openpgp', '--signing-format');
+}
+
+function printPretty(result: ReconcileResult): void {
+  const lines = result.steps.map((s) => `${s.outcome.padEnd(15)} ${s.kind.padEnd(7)} ${s.decision}  ${s.commit ? s.commit.slice(0, 12) : '-'}  ${s.detail}`);
+  for (const p of result.pending) lines.push(`${'pending'.padEnd(15)} ${p.kind.padEnd(7)} ${p.decision}  due ${p.due}`);
+  if (lines.length === 0) lines.push('nothing due');
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        repo: { type: 'string' },
+        'signing-key': { type: 'string' },
+        'signing-format': { type: 'string' },
+        branch: { type: 'string' },
+        bundle: { type: 'string' },
+        now: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    throw new InputError(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (!values.repo) throw new InputError('required', '--repo');
+  if (!values['signing-key']) throw new InputError('required: arbiter signs every commit it writes', '--signing-key');
+  if (values.now !== undefined && !Rfc3339.safeParse(values.now).success) throw new InputError('must be an RFC 3339 timestamp such as 2026-11-21T02:13:00Z', '--now');
+  const signer = await loadSigner(values['signing-key'], values['signing-format']);
+  const settings = values.bundle ? ((await loadBundle(values.bundle)).settings as unknown as Record<string, unknown>) : undefined;
+  const result = await reconcile({
+    repo: values.repo,
+    branch: values.branch,
+    now: values.now,
+    signer,
+    settings,
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  else printPretty(result);
+  // a refused follow-up needs a human: the check failed
+  return result.steps.some((s) => s.outcome === 'refused') ? 1 : 0;
+}
