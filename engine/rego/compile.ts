@@ -72,6 +72,17 @@ export function compileModules(modules: Module[]): RuleNode {
       if (alias) imports.set(alias, imp.path);
     }
     const ctx: ResolveCtx = { pkg: m.pkg, names, imports, fresh: { n: 0 } };
+    let pn = root;
+    for (const seg of m.pkg) {
+      pn.hasRules = true;
+      let child = pn.children.get(seg);
+      if (!child) {
+        child = newNode([...pn.path, seg]);
+        pn.children.set(seg, child);
+      }
+      pn = child;
+    }
+    pn.hasRules = true;
     for (const r of m.rules) {
       const cr = compileRule(r, ctx);
       let node = root;
@@ -121,7 +132,7 @@ export function compileQuery(body: Body, root: RuleNode, ctx?: Partial<ResolveCt
   const scope = new Scope(null);
   const resolved = resolveBody(body, scope, full, false);
   const outputVars = [...new Set([...bodyTopVars(resolved)])].filter((v) => !v.startsWith('$'));
-  const ordered = reorderBody(resolved, new Set(), new Set());
+  const ordered = reorderBody(resolved, new Set(), []);
   return { body: ordered, outputVars };
 }
 
@@ -136,6 +147,8 @@ interface ResolveCtx {
 
 class Scope {
   readonly decl = new Map<string, string>();
+  /** Names this body declares (`:=`, `some`) further down: inside earlier closures they are closure-locals. */
+  readonly pending = new Set<string>();
   constructor(readonly parent: Scope | null) {}
   lookup(name: string): string | undefined {
     return this.decl.get(name) ?? this.parent?.lookup(name);
@@ -159,15 +172,14 @@ function compileRule(r: Rule, ctx: ResolveCtx): CompiledRule {
     const rb = resolveBody(body, s, ctx, false);
     const rv = value ? resolveTerm(value, s, ctx, false) : null;
     const rs = suffix.map((t) => resolveTerm(t, s, ctx, false));
-    const headVars = new Set<string>();
-    if (rv) varsOf(rv, headVars);
-    for (const t of rs) varsOf(t, headVars);
-    const ordered = reorderBody(rb, argVars, headVars);
-    return { value: rv, body: ordered, suffix: rs };
+    const heads = rv ? [...rs, rv] : rs;
+    const ordered = reorderClause(rb, argVars, heads);
+    const hs = ordered.heads;
+    return { value: rv ? (hs[hs.length - 1] as Term) : null, body: ordered.body, suffix: rv ? hs.slice(0, -1) : hs };
   };
   const main = compileClause(r.value, r.body, r.ref);
   const elses = r.elses.map((e) => {
-    const c = compileClause(e.value ?? r.value, e.body, []);
+    const c = compileClause(e.value ?? { type: 'scalar', value: true, loc: e.loc }, e.body, []);
     return { value: c.value, body: c.body, loc: e.loc };
   });
   return {
@@ -248,16 +260,22 @@ function resolveTerm(t: Term, scope: Scope, ctx: ResolveCtx, declaring: boolean)
       return { ...t, parts: t.parts.map((p) => (typeof p === 'string' ? p : resolveTerm(p, scope, ctx, false))) };
     case 'arraycompr':
     case 'setcompr': {
-      const s = new Scope(scope);
+      const s = closureScope(scope, ctx);
       const body = resolveBody(t.body, s, ctx, true);
       return { ...t, body, head: resolveTerm(t.head, s, ctx, false) };
     }
     case 'objectcompr': {
-      const s = new Scope(scope);
+      const s = closureScope(scope, ctx);
       const body = resolveBody(t.body, s, ctx, true);
       return { ...t, body, key: resolveTerm(t.key, s, ctx, false), value: resolveTerm(t.value, s, ctx, false) };
     }
   }
+}
+
+function closureScope(scope: Scope, ctx: ResolveCtx): Scope {
+  const s = new Scope(scope);
+  for (let p: Scope | null = scope; p; p = p.parent) for (const n of p.pending) if (!s.decl.has(n)) s.decl.set(n, fresh(n, ctx));
+  return s;
 }
 
 function resolveCallName(op: string, loc: Location, scope: Scope, ctx: ResolveCtx): string {
@@ -287,9 +305,14 @@ function fresh(name: string, ctx: ResolveCtx): string {
 /** `nested` bodies (comprehensions, every) rename their declarations so they never clash with outer variables. */
 function resolveBody(body: Body, scope: Scope, ctx: ResolveCtx, nested: boolean): Body {
   const out: Body = [];
+  for (const e of body) {
+    if (e.kind === 'some') for (const v of e.vars) if (v.type === 'var') scope.pending.add(v.name);
+    if (e.kind === 'unify' && e.assign) for (const v of patternVarsOf(e.left)) scope.pending.add(v);
+  }
   const declare = (v: Term): Term => {
     if (v.type !== 'var' || v.name.startsWith('$')) return v;
     const n = nested ? fresh(v.name, ctx) : v.name;
+    scope.pending.delete(v.name);
     scope.decl.set(v.name, n);
     return { ...v, name: n };
   };
@@ -300,7 +323,7 @@ function resolveBody(body: Body, scope: Scope, ctx: ResolveCtx, nested: boolean)
     return resolveTerm(t, scope, ctx, false);
   };
   for (const e of body) {
-    const withs = e.withs.map((w) => ({ ...w, value: resolveTerm(w.value, scope, ctx, false), target: resolveWithTarget(w.target, scope, ctx) }));
+    const withs = e.withs.map((w) => ({ ...w, value: resolveWithValue(w.value, scope, ctx), target: resolveWithTarget(w.target, scope, ctx) }));
     switch (e.kind) {
       case 'term':
         out.push({ ...e, term: resolveTerm(e.term, scope, ctx, false), withs });
@@ -342,6 +365,20 @@ function resolveBody(body: Body, scope: Scope, ctx: ResolveCtx, nested: boolean)
     }
   }
   return out;
+}
+
+/** A `with` value naming a function or builtin (`with count as my_count`) becomes a function reference. */
+function resolveWithValue(t: Term, scope: Scope, ctx: ResolveCtx): Term {
+  const parts = refParts(t);
+  if (parts && scope.lookup(parts[0] as string) === undefined && !ROOTS.has(parts[0] as string)) {
+    const name = parts.join('.');
+    if (lookupBuiltin(name)) return { type: 'scalar', value: `fn:${name}`, loc: t.loc };
+    const r = resolveTerm(t, scope, ctx, false);
+    const rp = refParts(r);
+    if (rp && rp[0] === 'data' && userArity.has(rp.join('.'))) return { type: 'scalar', value: `fn:${rp.join('.')}`, loc: t.loc };
+    return r;
+  }
+  return resolveTerm(t, scope, ctx, false);
 }
 
 function resolveWithTarget(t: Term, scope: Scope, ctx: ResolveCtx): Term {
@@ -677,8 +714,14 @@ export function callArity(op: string): number | null {
 let userArity = new Map<string, number>();
 
 /** Reorder a body and, recursively, closures inside it. `entry` are vars bound when the body starts. */
-export function reorderBody(body: Body, entry: Set<string>, headVars: Set<string>, outerUniverse?: Set<string>): Body {
-  const universe = new Set<string>([...entry, ...headVars, ...(outerUniverse ?? [])]);
+export function reorderBody(body: Body, entry: Set<string>, heads: Term[], outerUniverse?: Set<string>): Body {
+  return reorderClause(body, entry, heads, outerUniverse).body;
+}
+
+/** Reorder a body; head terms (rule value and key terms, comprehension heads) are checked and reordered too. */
+export function reorderClause(body: Body, entry: Set<string>, heads: Term[], outerUniverse?: Set<string>): { body: Body; heads: Term[] } {
+  const universe = new Set<string>([...entry, ...(outerUniverse ?? [])]);
+  for (const h of heads) topVars(h, universe);
   for (const v of bodyTopVars(body)) universe.add(v);
   const safety = new Safety(universe);
   let bound = new Set(entry);
@@ -707,10 +750,14 @@ export function reorderBody(body: Body, entry: Set<string>, headVars: Set<string
     const unsafe = [...vs].filter((v) => !bound.has(v) && !isRootVar(v) && !v.startsWith('$_')).sort();
     throw new RegoError('rego_unsafe_var_error', `var ${displayVar(unsafe[0] ?? '?')} is unsafe`, e.loc);
   }
-  for (const v of headVars) {
-    if (!bound.has(v) && !isRootVar(v)) throw new RegoError('rego_unsafe_var_error', `var ${displayVar(v)} is unsafe`, body[0]?.loc);
+  for (const h of heads) {
+    const n = new Set<string>();
+    safety.needs(h, bound, n);
+    const v = [...n][0];
+    if (v !== undefined) throw new RegoError('rego_unsafe_var_error', `var ${displayVar(v)} is unsafe`, h.loc);
+    safety.outputs(h, bound);
   }
-  return out;
+  return { body: out, heads: heads.map((h) => reorderTerm(h, universe)) };
 }
 
 function displayVar(v: string): string {
@@ -730,7 +777,7 @@ function reorderNested(e: Expr, bound: Set<string>, universe: Set<string>): Expr
       const entry = new Set<string>();
       if (e.key) varsOf(e.key, entry);
       varsOf(e.value, entry);
-      return { ...e, domain: fix(e.domain), body: reorderBody(e.body, entry, new Set(), universe) };
+      return { ...e, domain: fix(e.domain), body: reorderBody(e.body, entry, [], universe) };
     }
     default:
       void bound;
@@ -754,19 +801,14 @@ function reorderTerm(t: Term, universe: Set<string>): Term {
       return { ...t, parts: t.parts.map((p) => (typeof p === 'string' ? p : r(p))) };
     case 'arraycompr':
     case 'setcompr': {
-      const head = new Set<string>();
-      varsOf(t.head, head);
       const captured = intersect(universe, varsOf(t));
-      const body = reorderBody(t.body, captured, new Set([...head].filter((v) => !captured.has(v))), universe);
-      return { ...t, body, head: reorderTerm(t.head, universe) };
+      const r2 = reorderClause(t.body, captured, [t.head], universe);
+      return { ...t, body: r2.body, head: r2.heads[0] as Term };
     }
     case 'objectcompr': {
-      const head = new Set<string>();
-      varsOf(t.key, head);
-      varsOf(t.value, head);
       const captured = intersect(universe, varsOf(t));
-      const body = reorderBody(t.body, captured, new Set([...head].filter((v) => !captured.has(v))), universe);
-      return { ...t, body };
+      const r2 = reorderClause(t.body, captured, [t.key, t.value], universe);
+      return { ...t, body: r2.body, key: r2.heads[0] as Term, value: r2.heads[1] as Term };
     }
     default:
       return t;

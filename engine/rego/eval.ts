@@ -162,6 +162,15 @@ export class Evaluator {
     }
   }
 
+  /** While a mock runs, the function it replaces is the original again (OPA: a mock never calls itself). */
+  private withoutMock(op: string): WithState {
+    const saved = this.state;
+    const mocks = new Map(saved.mocks);
+    mocks.delete(op);
+    this.state = { ...saved, mocks, cache: new Map() };
+    return saved;
+  }
+
   private node(path: string[]): RuleNode | undefined {
     let n: RuleNode | undefined = this.root;
     for (const p of path) {
@@ -482,37 +491,30 @@ export class Evaluator {
   }
 
   private evalData(node: RuleNode | undefined, base: Value | undefined, prefix: string[], path: Term[], i: number, f: Frame, k: KV): boolean {
+    let below = false;
     if (this.state.dataPatches.length) {
       const pt = this.patchAt(prefix);
       if (pt.exact !== undefined && !pt.below) return this.walk(pt.exact, path, i, f, k);
       if (pt.exact !== undefined) base = pt.exact;
+      below = pt.below;
     }
-    if (!node || (!node.hasRules && !this.state.dataPatches.length)) {
+    if (!below && (!node || !node.hasRules)) {
       if (base === undefined) return false;
       return this.walk(base, path, i, f, k);
     }
-    if (node.rules.length || i === path.length) {
-      const v = this.materialize(node, base, prefix);
-      if (v === undefined) return false;
-      return this.walk(v, path, i, f, k);
-    }
-    const p = path[i] as Term;
-    if (this.hasPatternVars(p, f)) {
+    const p = path[i];
+    if ((node && node.rules.length) || p === undefined || this.hasPatternVars(p, f)) {
       const v = this.materialize(node, base, prefix);
       if (v === undefined) return false;
       return this.walk(v, path, i, f, k);
     }
     return this.evalTerm(p, f, (key) => {
-      if (typeof key === 'string') {
-        const child = node.children.get(key);
-        const baseChild = base instanceof RObject ? base.get(key) : undefined;
-        if (child || this.state.dataPatches.length) return this.evalData(child, baseChild, [...prefix, key], path, i + 1, f, k);
-        if (baseChild === undefined) return false;
-        return this.walk(baseChild, path, i + 1, f, k);
-      }
-      const bc = base === undefined ? undefined : lookup(base, key);
-      if (bc === undefined) return false;
-      return this.walk(bc, path, i + 1, f, k);
+      // data keys are strings: `data[2]` finds "2" as OPA does
+      const sk = typeof key === 'string' ? key : typeof key === 'number' || typeof key === 'bigint' ? formatNumber(key) : undefined;
+      if (sk === undefined) return false;
+      const child = node?.children.get(sk);
+      const baseChild = base instanceof RObject ? base.get(sk) : undefined;
+      return this.evalData(child, baseChild, [...prefix, sk], path, i + 1, f, k);
     });
   }
 
@@ -525,6 +527,7 @@ export class Evaluator {
     }
     if (!node) {
       if (!this.state.dataPatches.length || !(base instanceof RObject || base === undefined)) return base;
+      if (!this.patchAt(prefix).below) return base;
     }
     const cache = this.state.cache;
     if (node) {
@@ -595,7 +598,7 @@ export class Evaluator {
         result = v;
       });
     }
-    return result ?? deflt;
+    return result !== undefined ? result : deflt;
   }
 
   /** Evaluate one rule (with its else chain); `emit` gets the head's suffix keys and value per solution. */
@@ -676,6 +679,9 @@ export class Evaluator {
     }
     const inputs = hasOut ? t.args.slice(0, arity) : t.args;
     const vals: Value[] = new Array(inputs.length);
+    // refs may bind variables that other operands use (`foo == xs[foo]`): evaluate plain variables last
+    const order = inputs.map((_, i) => i);
+    if (inputs.some((a) => a.type === 'var')) order.sort((x, y) => Number(inputs[x]?.type === 'var') - Number(inputs[y]?.type === 'var'));
     const finish = (result: Value | undefined): boolean => {
       if (result === undefined) return false;
       if (relation && Array.isArray(result)) {
@@ -690,23 +696,28 @@ export class Evaluator {
     };
     const relation = target.kind === 'builtin' && target.name === 'walk';
     if (target.kind === 'builtin' && target.name === 'print') return this.evalPrint(t, f, k);
-    const step = (i: number): boolean => {
-      if (i < inputs.length) {
+    const step = (j: number): boolean => {
+      if (j < inputs.length) {
+        const i = order[j] as number;
         return this.evalTerm(inputs[i] as Term, f, (v) => {
           vals[i] = v;
-          return step(i + 1);
+          return step(j + 1);
         });
       }
       const args = vals.slice();
       if (target.kind === 'value') return finish(target.value);
-      if (target.kind === 'user') {
-        let out: Value | undefined;
-        this.callUser(target.node, args, t, (v) => {
-          out = v;
-        });
-        return finish(out);
+      const unmock = mock !== undefined ? this.withoutMock(op) : undefined;
+      let res: Value | undefined;
+      try {
+        if (target.kind === 'user') {
+          this.callUser(target.node, args, t, (v) => {
+            res = v;
+          });
+        } else res = this.callBuiltin(target.name, args, t);
+      } finally {
+        if (unmock) this.state = unmock;
       }
-      return finish(this.callBuiltin(target.name, args, t));
+      return finish(res);
     };
     return step(0);
   }
@@ -799,7 +810,7 @@ export class Evaluator {
     } finally {
       if (this.depth > 0) this.depth--;
     }
-    const v = result ?? deflt;
+    const v = result !== undefined ? result : deflt;
     if (v !== undefined) k(v);
   }
 
@@ -827,6 +838,7 @@ export class Evaluator {
 }
 
 function mockOf(t: Term, value: Value | undefined): Value | { fn: string } {
+  if (t.type === 'scalar' && typeof t.value === 'string' && t.value.startsWith('fn:')) return { fn: t.value.slice(3) };
   if (t.type === 'var' && value === undefined) return { fn: t.name };
   if (t.type === 'ref') {
     const p = refPathOrNull(t);
@@ -889,9 +901,9 @@ export function lookup(v: Value, key: Value): Value | undefined {
 
 /** Put a rule's value at `keys` below `obj` (ref heads), raising OPA's conflict errors. */
 function insertAt(obj: RObject, keys: Value[], v: Value, r: CompiledRule): void {
+  if (keys.length === 0) return;
   let cur = obj;
-  const n = r.multi ? keys.length : keys.length - 1;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < keys.length - 1; i++) {
     const key = keys[i] as Value;
     let next = cur.get(key);
     if (next === undefined) {
@@ -899,7 +911,6 @@ function insertAt(obj: RObject, keys: Value[], v: Value, r: CompiledRule): void 
       OWNED.add(next);
       cur.set(key, next);
     } else if (!(next instanceof RObject)) {
-      if (r.multi && i === n - 1 && next instanceof RSet) break;
       throw new RegoError('eval_conflict_error', 'object keys must be unique', r.loc);
     } else if (!OWNED.has(next)) {
       const copy = new RObject(next.entries());
@@ -909,34 +920,24 @@ function insertAt(obj: RObject, keys: Value[], v: Value, r: CompiledRule): void 
     }
     cur = next as RObject;
   }
-  if (r.multi) {
-    if (keys.length === 0) throw new RegoError('eval_conflict_error', 'multi-value rule conflicts with other rules', r.loc);
-    // the set lives at the full key path
-    const parentKeys = keys.slice(0, -1);
-    void parentKeys;
-    let holder = obj;
-    for (let i = 0; i < keys.length - 1; i++) holder = holder.get(keys[i] as Value) as RObject;
-    const last = keys[keys.length - 1] as Value;
-    let set = holder.get(last);
-    if (set === undefined) {
-      set = new RSet();
-      OWNED.add(set);
-      holder.set(last, set);
-    } else if (!(set instanceof RSet)) throw new RegoError('eval_conflict_error', 'object keys must be unique', r.loc);
-    else if (!OWNED.has(set)) {
-      set = new RSet(set.values());
-      OWNED.add(set);
-      holder.set(last, set);
-    }
-    (set as RSet).add(v);
-    return;
-  }
-  if (keys.length === 0) return;
   const last = keys[keys.length - 1] as Value;
   const prev = cur.get(last);
-  if (prev !== undefined && !equal(prev, v)) {
-    throw new RegoError('eval_conflict_error', keys.length > 1 || true ? 'object keys must be unique' : '', r.loc);
+  if (r.multi) {
+    let set: RSet;
+    if (prev === undefined) {
+      set = new RSet();
+      OWNED.add(set);
+      cur.set(last, set);
+    } else if (!(prev instanceof RSet)) throw new RegoError('eval_conflict_error', 'object keys must be unique', r.loc);
+    else if (!OWNED.has(prev)) {
+      set = new RSet(prev.values());
+      OWNED.add(set);
+      cur.set(last, set);
+    } else set = prev;
+    set.add(v);
+    return;
   }
+  if (prev !== undefined && !equal(prev, v)) throw new RegoError('eval_conflict_error', 'object keys must be unique', r.loc);
   cur.set(last, v);
 }
 

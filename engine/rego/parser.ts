@@ -77,6 +77,12 @@ class Parser {
     return t;
   }
 
+  /** The next token is `.` or `[` directly after the current one: a keyword used as a ref head. */
+  private glued(): boolean {
+    const n = this.peek();
+    return !n.spaced && n.kind === 'punct' && (n.text === '.' || n.text === '[');
+  }
+
   atEnd(): boolean {
     return this.tok.kind === 'eof';
   }
@@ -89,7 +95,7 @@ class Parser {
     const pkg = this.dottedPath();
     const imports: Import[] = [];
     const rules: Rule[] = [];
-    while (this.is('import')) {
+    while (this.is('import') && !this.glued()) {
       const t = this.tok;
       this.pos++;
       const path = this.refTerm();
@@ -98,7 +104,7 @@ class Parser {
       imports.push({ path, alias, loc: this.loc(t) });
     }
     while (!this.atEnd()) {
-      if (this.is('import')) this.fail('imports must appear before rules');
+      if (this.is('import') && !this.glued()) this.fail('imports must appear before rules');
       rules.push(...this.rule());
     }
     return { file: this.file, pkg, pkgLoc: this.loc(pkgTok), imports, rules };
@@ -129,7 +135,7 @@ class Parser {
 
   private rule(): Rule[] {
     const start = this.tok;
-    const isDefault = this.accept('default');
+    const isDefault = this.is('default') && !this.glued() ? (this.pos++, true) : false;
     const headTok = this.ident();
     const headVar: Term = { type: 'var', name: headTok.text, loc: this.loc(headTok) };
     const head = this.refTail(headVar, false);
@@ -223,7 +229,7 @@ class Parser {
   private literal(): Expr {
     const t = this.tok;
     const loc = this.loc(t);
-    if (this.is('some')) {
+    if (this.is('some') && !this.glued()) {
       this.pos++;
       const first = this.termRelation();
       const terms = [first];
@@ -249,7 +255,7 @@ class Parser {
       for (const v of terms) if (v.type !== 'var') this.fail('expected var in some declaration', t);
       return { kind: 'some', vars: terms, negated: false, withs: [], loc };
     }
-    if (this.is('every')) {
+    if (this.is('every') && !this.glued()) {
       this.pos++;
       const first = this.termRelation();
       let key: Term | null = null;
@@ -266,11 +272,11 @@ class Parser {
       return this.withs({ kind: 'every', key, value, domain, body, negated: false, withs: [], loc });
     }
     let negated = false;
-    if (this.is('not')) {
+    if (this.is('not') && !this.glued()) {
       this.pos++;
       negated = true;
     }
-    const left = this.termIn();
+    const left = this.termIn(false, true);
     let e: Expr;
     if (this.is(':=') || this.is('=')) {
       const assign = this.tok.text === ':=';
@@ -297,8 +303,20 @@ class Parser {
 
   // ── terms ───────────────────────────────────────────────────────────────────────────────────
 
-  termIn(noOr = false): Term {
+  termIn(noOr = false, keyVal = false): Term {
     let lhs = this.termRelation(noOr);
+    if (keyVal && this.is(',')) {
+      // `k, v in xs` (member_3) binds tighter than a following `in`
+      const save = this.pos;
+      this.pos++;
+      const mhs = this.termRelation(noOr);
+      if (this.is('in')) {
+        const t = this.tok;
+        this.pos++;
+        const rhs = this.termRelation(noOr);
+        lhs = { type: 'call', op: 'internal.member_3', args: [lhs, mhs, rhs], loc: this.loc(t) };
+      } else this.pos = save;
+    }
     while (this.is('in')) {
       const t = this.tok;
       this.pos++;
@@ -401,6 +419,8 @@ class Parser {
       }
       case 'ident': {
         this.pos++;
+        const glued = !this.tok.spaced && (this.is('.') || this.is('['));
+        if (glued && ['true', 'false', 'null'].includes(t.text)) return this.refTail({ type: 'var', name: t.text, loc }, true);
         switch (t.text) {
           case 'true':
             return { type: 'scalar', value: true, loc };
@@ -422,7 +442,7 @@ class Parser {
       case 'punct':
         if (t.text === '(') {
           this.pos++;
-          const inner = this.termIn();
+          const inner = this.termIn(false, true);
           this.expect(')');
           return this.refTail(inner, true);
         }

@@ -4,6 +4,11 @@ import { RSet, isInteger, normalizeNumber, typeName } from '../value.ts';
 import type { RNumber, Value } from '../value.ts';
 import { BuiltinError, OperandTypeError, T, expectNumber, register } from './registry.ts';
 
+/** OPA's wording for non-integer operands (an eval_type_error). */
+class IntegerOperandError extends BuiltinError {
+  override readonly code = 'eval_type_error';
+}
+
 const big = (n: RNumber): bigint => (typeof n === 'bigint' ? n : BigInt(n));
 const dbl = (n: RNumber): number => (typeof n === 'bigint' ? Number(n) : n);
 const bothInt = (a: RNumber, b: RNumber): boolean => isInteger(a) && isInteger(b);
@@ -50,7 +55,7 @@ register({
       return out;
     }
     if (a instanceof RSet) throw new OperandTypeError('minus', 2, 'set', b!);
-    if (b instanceof RSet) throw new OperandTypeError('minus', 1, 'set', a!);
+    if (b instanceof RSet) throw new OperandTypeError('minus', 2, 'number', b);
     const x = a!;
     const y = b!;
     if (typeof x !== 'number' && typeof x !== 'bigint') throw new OperandTypeError('minus', 1, 'one of {number, set}', x);
@@ -109,14 +114,14 @@ unary('floor', Math.floor);
 function range(name: string, a: Value, b: Value, step: Value | undefined): Value {
   const x = expectNumber(name, 1, a);
   const y = expectNumber(name, 2, b);
-  if (!isInteger(x)) throw new BuiltinError(name, 'operand 1 must be integer');
-  if (!isInteger(y)) throw new BuiltinError(name, 'operand 2 must be integer');
+  if (!isInteger(x)) throw new IntegerOperandError(name, 'operand 1 must be integer number but got floating-point number');
+  if (!isInteger(y)) throw new IntegerOperandError(name, 'operand 2 must be integer number but got floating-point number');
   let s = 1n;
   if (step !== undefined) {
     const st = expectNumber(name, 3, step);
-    if (!isInteger(st)) throw new BuiltinError(name, 'operand 3 must be integer');
+    if (!isInteger(st)) throw new IntegerOperandError(name, 'operand 3 must be integer number but got floating-point number');
     s = big(st);
-    if (s <= 0n) throw new BuiltinError(name, 'step must be a positive number above zero');
+    if (s <= 0n) throw new BuiltinError(name, 'step must be a positive integer');
   }
   const from = big(x);
   const to = big(y);

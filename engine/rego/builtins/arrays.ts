@@ -1,4 +1,4 @@
-// Builtins: array.concat, array.slice, array.reverse (OPA's topdown/array.go)
+// Builtins: array.concat, array.slice, array.reverse, array.flatten (OPA's topdown/array.go)
 import { isInteger } from '../value.ts';
 import { BuiltinError, T, expectArray, expectNumber, register } from './registry.ts';
 
@@ -25,3 +25,9 @@ register({
 });
 
 register({ name: 'array.reverse', sig: { args: [T.array()], result: T.array() }, fn: ([a]) => [...expectArray('array.reverse', 1, a!)].reverse() });
+
+register({
+  name: 'array.flatten',
+  sig: { args: [T.array()], result: T.array() },
+  fn: ([a]) => expectArray('array.flatten', 1, a!).flatMap((x) => (Array.isArray(x) ? x : [x])),
+});

@@ -1,10 +1,16 @@
 // Builtins: bits.and, bits.or, bits.xor, bits.negate, bits.lsh, bits.rsh (integers only, exact)
 import { isInteger, normalizeNumber } from '../value.ts';
 import type { RNumber, Value } from '../value.ts';
-import { OperandTypeError, T, register } from './registry.ts';
+import { BuiltinError, OperandTypeError, T, register } from './registry.ts';
+
+/** OPA's wording for non-integer and negative operands (still eval_type_error). */
+class IntegerOperandError extends BuiltinError {
+  override readonly code = 'eval_type_error';
+}
 
 function intArg(name: string, pos: number, v: Value): bigint {
-  if ((typeof v !== 'number' && typeof v !== 'bigint') || !isInteger(v as RNumber)) throw new OperandTypeError(name, pos, 'integer', v);
+  if (typeof v !== 'number' && typeof v !== 'bigint') throw new OperandTypeError(name, pos, 'number', v);
+  if (!isInteger(v as RNumber)) throw new IntegerOperandError(name, `operand ${pos} must be integer number but got floating-point number`);
   return BigInt(v);
 }
 
@@ -22,11 +28,11 @@ binary('bits.and', (a, b) => a & b);
 binary('bits.or', (a, b) => a | b);
 binary('bits.xor', (a, b) => a ^ b);
 binary('bits.lsh', (a, b) => {
-  if (b < 0n) throw new OperandTypeError('bits.lsh', 2, 'unsigned integer', Number(b));
+  if (b < 0n) throw new IntegerOperandError('bits.lsh', 'operand 2 must be an unsigned integer number but got a negative integer');
   return a << b;
 });
 binary('bits.rsh', (a, b) => {
-  if (b < 0n) throw new OperandTypeError('bits.rsh', 2, 'unsigned integer', Number(b));
+  if (b < 0n) throw new IntegerOperandError('bits.rsh', 'operand 2 must be an unsigned integer number but got a negative integer');
   return a >> b;
 });
 register({ name: 'bits.negate', sig: { args: [T.number], result: T.number }, fn: ([a]) => normalizeNumber(~intArg('bits.negate', 1, a!)) });

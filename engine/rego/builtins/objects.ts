@@ -17,7 +17,10 @@ register({
   sig: { args: [T.object(), T.any, T.any], result: T.any },
   fn: ([o, key, dflt]) => {
     const obj = expectObject('object.get', 1, o!);
-    if (!Array.isArray(key)) return obj.get(key!) ?? dflt!;
+    if (!Array.isArray(key)) {
+      const got = obj.get(key!);
+      return got !== undefined ? got : dflt!;
+    }
     let cur: Value | undefined = obj;
     for (const k of key) {
       cur = cur === undefined ? undefined : child(cur, k);

@@ -12,8 +12,7 @@ const checks: Array<[string, (v: Value) => boolean]> = [
   ['is_object', (v) => v instanceof RObject],
   ['is_null', (v) => v === null],
 ];
-// OPA's is_* are undefined (not false) for other types
-for (const [name, test] of checks) register({ name, sig: { args: [T.any], result: T.boolean }, fn: ([v]) => (test(v!) ? true : undefined) });
+for (const [name, test] of checks) register({ name, sig: { args: [T.any], result: T.boolean }, fn: ([v]) => test(v!) });
 
 register({ name: 'type_name', sig: { args: [T.any], result: T.string }, fn: ([v]) => typeName(v!) });
 
@@ -28,6 +27,7 @@ register({
       const s = v.trim() === v ? v : '';
       if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) return parseNumber(s.replace(/^\+/, ''));
       if (/^0x[0-9a-fA-F]+$/.test(s)) return parseNumber(BigInt(s).toString());
+      if (/^[+-]?(nan|inf|infinity)$/i.test(s)) throw new OperandTypeError('to_number', 1, 'valid number string', v);
       throw new BuiltinError('to_number', `strconv.ParseFloat: parsing ${JSON.stringify(v)}: invalid syntax`);
     }
     throw new OperandTypeError('to_number', 1, 'one of {null, boolean, number, string}', v!);
