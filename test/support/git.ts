@@ -1,6 +1,6 @@
 // Shared test helpers around the stock `git` CLI: temporary repositories and commands whose output tests check.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -55,4 +55,18 @@ export function seedBareRepository(bare: string, commits: Array<{ message: strin
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** Every file under `dir` (relative path → content), e.g. to seed a repository from a fixture tree. */
+export function filesOf(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (sub: string): void => {
+    for (const entry of readdirSync(join(dir, sub), { withFileTypes: true })) {
+      const rel = sub ? `${sub}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) walk(rel);
+      else if (entry.isFile()) out[rel] = readFileSync(join(dir, rel), 'utf8');
+    }
+  };
+  walk('');
+  return out;
 }

@@ -1,0 +1,42 @@
+// `arbiter audit`: reconstruct the decision log from Git and verify it (DESIGN §6 Audit). Exit 1 when anything is wrong.
+import { parseArgs } from 'node:util';
+import { InputError } from '../../engine/errors.ts';
+import { audit, formatAuditReport } from '../../gitops/audit.ts';
+
+const USAGE = `usage: arbiter audit --repo PATH|URL --allowed-signers FILE [--branch main] [--json]
+
+  --repo PATH|URL          GitOps repository (local path or http(s) URL)
+  --allowed-signers FILE   ssh-keygen allowed-signers lines and/or armored OpenPGP public keys
+  --branch NAME            target branch (default main)
+  --cache-dir DIR          where remotes are cached (default $XDG_CACHE_HOME/arbiter)
+  --json                   print the report as one JSON document
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        repo: { type: 'string' },
+        'allowed-signers': { type: 'string' },
+        branch: { type: 'string', default: 'main' },
+        'cache-dir': { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (err) {
+    throw new InputError(`${(err as Error).message}\n${USAGE}`);
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (!values.repo || !values['allowed-signers']) throw new InputError(`--repo and --allowed-signers are required\n${USAGE}`);
+  const report = await audit({ repo: values.repo, allowedSigners: values['allowed-signers'], branch: values.branch, ...(values['cache-dir'] ? { cacheDir: values['cache-dir'] } : {}) });
+  process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : formatAuditReport(report));
+  return report.ok ? 0 : 1;
+}
