@@ -645,8 +645,9 @@ class Safety {
             return b2;
           }
         }
-        if (!this.evaluable(t, bound)) return null;
-        return this.withOutputs(t, bound);
+        const b2 = this.withOutputs(t, bound);
+        if (!this.evaluable(t, b2)) return null;
+        return b2;
       }
       case 'unify':
         return this.unify(e.left, e.right, bound);

@@ -149,7 +149,7 @@ class Parser {
     } else ref = [{ type: 'scalar', value: headTok.text, loc: headVar.loc }];
     let value: Term | null = null;
     let multi = false;
-    if (this.accept('contains')) {
+    if (this.is('contains') && !this.glued() && (this.pos++, true)) {
       multi = true;
       value = this.termIn();
     } else if (this.is(':=') || this.is('=')) {
@@ -158,7 +158,7 @@ class Parser {
     }
     const loc = this.loc(start);
     let body: Body = [];
-    if (this.accept('if')) body = this.ruleBody();
+    if (this.is('if') && !this.glued() && (this.pos++, true)) body = this.ruleBody();
     else if (this.is('{') && !isDefault) {
       this.pos++;
       body = this.query('}');
@@ -167,7 +167,7 @@ class Parser {
     if (isDefault && value === null) this.fail('default rules must have a value');
     // v1: `p[x] if …` is a single-value ref-head rule with value true; `p contains x` is the multi-value form
     const rule: Rule = { ref, args, value, multi, isDefault, body, elses: [], loc };
-    while (this.is('else')) {
+    while (this.is('else') && !this.glued()) {
       const t = this.tok;
       this.pos++;
       let ev: Term | null = null;
@@ -289,7 +289,7 @@ class Parser {
 
   private withs(e: Expr): Expr {
     const withs: WithModifier[] = [];
-    while (this.is('with')) {
+    while (this.is('with') && !this.glued()) {
       const t = this.tok;
       this.pos++;
       const target = this.refTerm();
@@ -317,7 +317,7 @@ class Parser {
         lhs = { type: 'call', op: 'internal.member_3', args: [lhs, mhs, rhs], loc: this.loc(t) };
       } else this.pos = save;
     }
-    while (this.is('in')) {
+    while (this.is('in') && !this.glued()) {
       const t = this.tok;
       this.pos++;
       const rhs = this.termRelation(noOr);

@@ -106,7 +106,7 @@ export function runSuite(filters: string[] = [], casesDir = CASES_DIR): SuiteRep
     .sort();
   const outcomes: CaseOutcome[] = [];
   for (const dir of dirs) {
-    for (const file of readdirSync(join(casesDir, dir)).filter((f) => f.endsWith('.yaml')).sort()) {
+    for (const file of readdirSync(join(casesDir, dir)).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort()) {
       const doc = YAML.parse(readFileSync(join(casesDir, dir, file), 'utf8'), { intAsBigInt: true }) as { cases?: Case[] };
       for (const c of doc.cases ?? []) {
         let r: { ok: boolean; reason?: string };
