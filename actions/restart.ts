@@ -25,9 +25,14 @@ export const restart: ActionDefinition<typeof params> = {
     const edits = new EditSet();
     const keys = ['spec', 'template', 'metadata', 'annotations', RESTARTED_AT];
     edits.add(workload.path, workload.source, setScalarAt(workload.source, workload.doc.contents, keys, context.now));
+    const notes = [`${workload.kind} ${workload.name} in ${workload.path}: pod template annotated ${RESTARTED_AT}=${context.now}`];
+    const overlays = m.kustomizations.filter((k) => k.overlay);
+    if (overlays.length > 1 && !overlays.some((k) => workload.path.startsWith(`${k.dir}/`))) {
+      notes.push(`the annotation is in the shared base: every overlay (${overlays.map((k) => k.environment).join(', ')}) restarts`);
+    }
     return {
       edits: edits.edits(),
-      notes: [`${workload.kind} ${workload.name} in ${workload.path}: pod template annotated ${RESTARTED_AT}=${context.now}`],
+      notes,
       applied: action,
     };
   },

@@ -1,6 +1,6 @@
 // Round-trip YAML edits as text splices located through `yaml`'s Document API: everything outside the
 // changed scalar or the inserted lines keeps its bytes (comments, quoting, flow style, `---` separators).
-import { isMap, isPair, isScalar, isSeq, parse, parseAllDocuments } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, parseAllDocuments, parseDocument } from 'yaml';
 import type { Document, Node, Pair, Scalar, YAMLMap, YAMLSeq } from 'yaml';
 import { PlanRefusedError } from './types.ts';
 
@@ -42,11 +42,11 @@ export function readsBackAs(plain: string, value: ScalarValue): boolean {
   // tags, anchors, aliases and reserved indicators change meaning even when the value reads back
   if (/^[!&*%@`]/.test(plain)) return false;
   for (const version of ['1.2', '1.1'] as const) {
-    try {
-      if (parse(plain, { version, prettyErrors: false, logLevel: 'silent' }) !== value) return false;
-    } catch {
-      return false;
-    }
+    // as a mapping value, where every edit puts it; errors and warnings both mean "not as written"
+    const doc = parseDocument(`k: ${plain}`, { version, prettyErrors: false, logLevel: 'silent' });
+    if (doc.errors.length > 0 || doc.warnings.length > 0) return false;
+    const read = doc.toJS() as unknown;
+    if (!read || typeof read !== 'object' || (read as Record<string, unknown>).k !== value) return false;
   }
   return true;
 }

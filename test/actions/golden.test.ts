@@ -36,6 +36,7 @@ describe('restart', () => {
       '        version: stable\n      annotations:\n        arbiter.dev/restartedAt: "2026-11-21T02:13:00Z"\n',
     );
     expect(p.edits[0]).toEqual({ path: 'apps/checkout/base/deployment.yaml', before, after: expected });
+    expect(p.notes).toContain('the annotation is in the shared base: every overlay (production, staging) restarts');
   });
 
   it('adds one line to an existing annotations map of a multi-document file', async () => {

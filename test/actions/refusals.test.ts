@@ -96,6 +96,9 @@ describe('missing targets are refused with a clear message', () => {
   it('an unknown ConfigMap', async () => {
     await expect(plan('checkout', 'set-config', { configMap: 'nope', key: 'A', value: 1 })).rejects.toThrow('no ConfigMap nope under apps/checkout/');
   });
+  it('a workload in another namespace', async () => {
+    await expect(plan('cart', 'restart', {}, { namespace: 'payments' })).rejects.toThrow('no Deployment or StatefulSet for cart under apps/cart/');
+  });
   it('a VirtualService without a canary route', async () => {
     await expect(plan('cart', 'shift-traffic')).rejects.toThrow('no Istio VirtualService for cart under apps/cart/');
   });
