@@ -89,10 +89,10 @@ export class Evaluator {
   // ── bodies and expressions ──────────────────────────────────────────────────────────────────
 
   evalBody(body: Body, i: number, f: Frame, k: K): boolean {
-    if (i === body.length) return k() === true;
     if (++this.steps > this.limits.maxSteps) {
-      throw new RegoError('eval_cancel_error', 'evaluation exceeded its step budget', body[i]?.loc);
+      throw new RegoError('eval_cancel_error', 'evaluation exceeded its step budget', body[Math.min(i, body.length - 1)]?.loc);
     }
+    if (i === body.length) return k() === true;
     const e = body[i] as Expr;
     return this.evalExpr(e, f, () => this.evalBody(body, i + 1, f, k));
   }

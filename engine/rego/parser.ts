@@ -530,7 +530,10 @@ class Parser {
         const args: Term[] = [];
         if (!this.is(')')) {
           args.push(this.termIn());
-          while (this.accept(',')) args.push(this.termIn());
+          while (this.accept(',')) {
+            if (this.is(')')) break;
+            args.push(this.termIn());
+          }
         }
         this.expect(')');
         cur = { type: 'call', op: name, args, loc: cur.loc };
