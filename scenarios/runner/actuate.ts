@@ -4,9 +4,11 @@
 import { readFile } from 'node:fs/promises';
 import type { Decision } from '../../engine/types.ts';
 import { act, type BundleLike } from '../../gitops/act.ts';
-import type { Forge, PullRequest, PullRequestSpec } from '../../gitops/forge/forge.ts';
+import type { Forge } from '../../gitops/forge/forge.ts';
+import { GitHubForge } from '../../gitops/forge/github.ts';
 import { sshSigner } from '../../gitops/sign/sshsig.ts';
 import { startGitHttpServer } from '../../test/support/git-http.ts';
+import { startGitHubStandin } from '../../test/support/github-standin.ts';
 
 export interface ActRequest {
   diagnosisFile: string;
@@ -38,13 +40,18 @@ export interface RecordedPullRequest {
   state: string;
 }
 
+export interface ScenarioForge {
+  forge: Forge;
+  pullRequests(): Promise<RecordedPullRequest[]>;
+  close(): Promise<void>;
+}
+
 export interface Loopback {
   /** Directory whose bare repositories are served; `<root>/<name>.git`. */
   readonly root: string;
   repoUrl(name: string): string;
-  /** The forge `act` talks to for repository `name`, and what it recorded. */
-  forge(name: string): Forge;
-  pullRequests(name: string): Promise<RecordedPullRequest[]>;
+  /** A loopback GitHub (REST wire format) for repository `name`, the pull requests it recorded, and its shutdown. */
+  startForge(name: string, gitDir: string): Promise<ScenarioForge>;
   close(): Promise<void>;
 }
 
@@ -77,44 +84,22 @@ export async function actOnce(request: ActRequest): Promise<ActOutcome> {
   return { decision: result.decision, actuation: { commit: result.actuation.commit, branch: result.actuation.branch, pullRequest: result.actuation.pullRequest } };
 }
 
-/** A forge that keeps pull requests in memory, per repository (used until a loopback GitHub stand-in is wired). */
-class RecordingForge implements Forge {
-  readonly pulls: RecordedPullRequest[] = [];
-  readonly #heads = new Map<number, string>();
-  constructor(private readonly name: string) {}
-
-  async findOpenPullRequest(query: { branch?: string; idempotencyKey?: string }): Promise<PullRequest | undefined> {
-    const pr = this.pulls.find((p) => p.state === 'open' && ((query.branch && p.head === query.branch) || (query.idempotencyKey && p.body.includes(`Arbiter-Idempotency-Key: ${query.idempotencyKey}`))));
-    return pr && this.#view(pr);
-  }
-
-  async openOrUpdatePullRequest(spec: PullRequestSpec): Promise<PullRequest & { created: boolean }> {
-    const existing = this.pulls.find((p) => p.state === 'open' && p.head === spec.branch);
-    const pr = existing ?? { number: this.pulls.length + 1, title: '', body: '', head: spec.branch, base: spec.base, labels: [], reviewers: [], state: 'open' };
-    Object.assign(pr, { title: spec.title, body: spec.body, base: spec.base, labels: [...spec.labels], reviewers: [...spec.reviewers] });
-    if (!existing) this.pulls.push(pr);
-    return { ...this.#view(pr), created: !existing };
-  }
-
-  #view(pr: RecordedPullRequest): PullRequest {
-    return { number: pr.number, url: `https://forge.invalid/${this.name}/pull/${pr.number}`, branch: pr.head, headSha: this.#heads.get(pr.number) ?? '', title: pr.title, body: pr.body };
-  }
-}
-
-/** Serves `root` over loopback smart HTTP (stock `git http-backend`) and provides a forge per repository. */
+/** Serves `root` over loopback smart HTTP (stock `git http-backend`); each scenario gets its own GitHub stand-in. */
 export async function startLoopback(root: string): Promise<Loopback> {
   const server = await startGitHttpServer({ root });
-  const forges = new Map<string, RecordingForge>();
-  const forgeFor = (name: string) => {
-    let forge = forges.get(name);
-    if (!forge) forges.set(name, (forge = new RecordingForge(name)));
-    return forge;
-  };
   return {
     root,
     repoUrl: (name) => server.repoUrl(`${name}.git`),
-    forge: forgeFor,
-    pullRequests: async (name) => forgeFor(name).pulls,
+    async startForge(name, gitDir) {
+      const repository = `shop/${name}`;
+      const token = 'scenario-token';
+      const github = await startGitHubStandin({ repos: { [repository]: gitDir }, token });
+      return {
+        forge: new GitHubForge({ baseUrl: github.url, repository, token, rateLimitRetries: 0 }),
+        pullRequests: async () => github.pulls(repository).map((p) => ({ ...p, reviewers: [...p.reviewers, ...p.teamReviewers] })),
+        close: () => github.close(),
+      };
+    },
     close: () => server.close(),
   };
 }

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InputError } from '../../engine/errors.ts';
-import { actOnce, startLoopback, type ActOutcome, type Loopback } from './actuate.ts';
+import { actOnce, startLoopback, type ActOutcome, type Loopback, type ScenarioForge } from './actuate.ts';
 import { branchTips, changedBetween, checkRenders, commitTrailers, LEDGER_BRANCH, ledgerPath, readAt, verifyCommit } from './inspect.ts';
 import { generateSigningKey, type ScenarioSigningKey } from './keys.ts';
 import { formatDiff, matchFields, matchSet, partialMatch, type Mismatch } from './match.ts';
@@ -144,9 +144,9 @@ async function checkLedger(outcomes: ActOutcome[], ctx: { gitDir: string; after:
   }
 }
 
-async function checkPullRequest(expect: ExpectSpec['pullRequest'], loopback: Loopback, repoName: string, out: Mismatch[]): Promise<void> {
+async function checkPullRequest(expect: ExpectSpec['pullRequest'], forge: ScenarioForge, out: Mismatch[]): Promise<void> {
   if (expect === undefined) return;
-  const prs = (await loopback.pullRequests(repoName)).filter((p) => p.state === 'open');
+  const prs = (await forge.pullRequests()).filter((p) => p.state === 'open');
   if (expect === null) {
     if (prs.length) out.push({ check: 'pullRequest', expected: 'none', actual: prs.map((p) => `#${p.number} ${p.title}`) });
     return;
@@ -169,7 +169,7 @@ interface Environment {
   workDir: string;
 }
 
-async function performRun(run: ScenarioRun, scenario: Scenario, env: Environment, repoName: string, dir: string, index: number): Promise<ActOutcome> {
+async function performRun(run: ScenarioRun, scenario: Scenario, env: Environment, forge: ScenarioForge, repoName: string, dir: string, index: number): Promise<ActOutcome> {
   const diagnosisFile = join(dir, `diagnosis-${index}.yaml`);
   await writeFile(diagnosisFile, run.diagnosisText);
   return actOnce({
@@ -181,7 +181,7 @@ async function performRun(run: ScenarioRun, scenario: Scenario, env: Environment
     branch: scenario.branch,
     signingKeyFile: env.key.privateKeyFile,
     cacheDir: join(dir, `cache-${index}`),
-    forge: env.loopback.forge(repoName),
+    forge: forge.forge,
   });
 }
 
@@ -190,18 +190,20 @@ export async function runScenario(scenario: Scenario, env: Environment, ordinal:
   const repoName = `${String(ordinal).padStart(3, '0')}-${slug(scenario.name)}`;
   const dir = await mkdtemp(join(env.workDir, `${repoName}-`));
   const out: Mismatch[] = [];
+  let forge: ScenarioForge | undefined;
   try {
     const now = String(scenario.runs[0]!.context?.now ?? scenario.runs[0]!.diagnosis.observedAt);
     const gitDir = join(env.loopback.root, `${repoName}.git`);
     const seeded = await seedRepository(gitDir, { repoDir: scenario.repoDir, branch: scenario.branch, history: scenario.history, now });
     const before = seeded.tips;
+    const github = (forge = await env.loopback.startForge(repoName, gitDir));
     const outcomes: ActOutcome[] = [];
     if (scenario.parallel) {
-      outcomes.push(...(await Promise.all(scenario.runs.map((run, i) => performRun(run, scenario, env, repoName, dir, i)))));
+      outcomes.push(...(await Promise.all(scenario.runs.map((run, i) => performRun(run, scenario, env, github, repoName, dir, i)))));
     } else {
       let afterFirst: Record<string, string> | undefined;
       for (const [i, run] of scenario.runs.entries()) {
-        outcomes.push(await performRun(run, scenario, env, repoName, dir, i));
+        outcomes.push(await performRun(run, scenario, env, github, repoName, dir, i));
         const tips = await branchTips(gitDir);
         // DESIGN §6: a repeated request changes nothing — no new commit on any branch.
         if (afterFirst) matchFields(`replay ${i + 1}: branches`, afterFirst, tips, out);
@@ -214,7 +216,7 @@ export async function runScenario(scenario: Scenario, env: Environment, ordinal:
     const ctx = { gitDir, target: scenario.branch, before, after, key: env.key };
     for (const git of gitChecks) await checkGit(git, ctx, out);
     if (scenario.expect.ledger !== false) await checkLedger(outcomes, { ...ctx, signed: gitChecks.some((g) => g.signed) }, out);
-    await checkPullRequest(scenario.expect.pullRequest, env.loopback, repoName, out);
+    await checkPullRequest(scenario.expect.pullRequest, github, out);
     // Where kustomize is used, every tree arbiter wrote must still render.
     for (const [branch, tip] of Object.entries(after)) {
       if (branch === LEDGER_BRANCH || before[branch] === tip) continue;
@@ -226,6 +228,7 @@ export async function runScenario(scenario: Scenario, env: Environment, ordinal:
   } catch (err) {
     out.push({ check: 'act', expected: 'completes', actual: `${(err as Error).name ?? 'Error'}: ${(err as Error).message}` });
   } finally {
+    await forge?.close();
     await rm(dir, { recursive: true, force: true });
   }
   const durationMs = Date.now() - started;
