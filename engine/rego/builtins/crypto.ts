@@ -2,8 +2,8 @@
 // (owner while building: B2)
 import { createHash, createHmac, createPrivateKey, createPublicKey, timingSafeEqual, X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { register, T, BuiltinError, expectString } from './registry.ts';
-import { fromJSON, normalizeNumber } from '../value.ts';
+import { register, T, BuiltinError, OperandTypeError, expectString } from './registry.ts';
+import { RObject, fromJSON, normalizeNumber } from '../value.ts';
 import type { Value } from '../value.ts';
 import { Asn1Error, altNames, children, oid, pkixName, readAll, readTlv } from './crypto-asn1.ts';
 import type { Tlv } from './crypto-asn1.ts';
@@ -148,7 +148,7 @@ function parseCertificate(der: Uint8Array): ParsedCert {
     BasicConstraintsValid: basicConstraintsValid,
     ...sans,
   });
-  (value as import('../value.ts').RObject).set('SerialNumber', derInteger(serial as Tlv));
+  (value as RObject).set('SerialNumber', derInteger(serial as Tlv));
   return { x509, notBefore, notAfter, isCA, value };
 }
 
@@ -200,6 +200,44 @@ register({
       return [false, []];
     }
     if (!verifyChain(parsed, ctx.nowNs)) return [false, []];
+    return [true, [...parsed].reverse().map((c) => c.value)];
+  },
+});
+
+/** Hostname match as Go's VerifyHostname for DNS SANs: exact (case-insensitive) or one leading `*.` label. */
+function matchesDnsName(sans: Value, host: string): boolean {
+  if (!Array.isArray(sans)) return false;
+  const h = host.toLowerCase().replace(/\.$/, '');
+  return sans.some((s) => {
+    if (typeof s !== 'string') return false;
+    const pattern = s.toLowerCase();
+    if (pattern.startsWith('*.')) return h.includes('.') && h.slice(h.indexOf('.')) === pattern.slice(1);
+    return pattern === h;
+  });
+}
+
+register({
+  name: 'crypto.x509.parse_and_verify_certificates_with_options',
+  sig: { args: [T.string, T.object(T.string, T.any)], result: T.array(T.any) },
+  fn([certs, opts], ctx) {
+    const name = 'crypto.x509.parse_and_verify_certificates_with_options';
+    const input = expectString(name, 1, certs as Value);
+    if (!(opts instanceof RObject)) throw new OperandTypeError(name, 2, 'object', (opts ?? null) as Value);
+    for (const k of opts.keys()) {
+      if (!['DNSName', 'CurrentTime', 'MaxConstraintComparisons', 'KeyUsages'].includes(String(k))) throw new BuiltinError(name, `invalid key option: ${String(k)}`);
+    }
+    const current = opts.get('CurrentTime');
+    const nowNs = typeof current === 'number' || typeof current === 'bigint' ? BigInt(Math.trunc(Number(current))) : ctx.nowNs;
+    let parsed: ParsedCert[];
+    try {
+      parsed = parseCertificates(name, input);
+    } catch {
+      return [false, []];
+    }
+    if (!verifyChain(parsed, nowNs)) return [false, []];
+    const dns = opts.get('DNSName');
+    const leaf = parsed[parsed.length - 1] as ParsedCert;
+    if (typeof dns === 'string' && !matchesDnsName((leaf.value as RObject).get('DNSNames') ?? null, dns)) return [false, []];
     return [true, [...parsed].reverse().map((c) => c.value)];
   },
 });

@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import '../../../engine/rego/builtins/index.ts';
 import { lookupBuiltin } from '../../../engine/rego/builtins/index.ts';
 import type { BuiltinContext } from '../../../engine/rego/builtins/registry.ts';
-import { toJSON } from '../../../engine/rego/value.ts';
+import { RObject, toJSON } from '../../../engine/rego/value.ts';
 import type { Value } from '../../../engine/rego/value.ts';
 
 const CASES = '/work/shared/conformance/opa/v1';
@@ -125,3 +125,17 @@ describe('private keys', () => {
   });
 });
 
+
+describe('crypto.x509.parse_and_verify_certificates_with_options', () => {
+  const certs = (): string => constant(cases('cryptox509parseandverifycertificates')[0]!, 'certs');
+  const run = (opts: Record<string, Value>): unknown => call('crypto.x509.parse_and_verify_certificates_with_options', certs(), RObject.fromRecord(opts));
+  it('checks the leaf DNS name and the given current time', () => {
+    const inside = Date.UTC(2024, 0, 1) * 1_000_000;
+    expect((run({ DNSName: 'notarealsite.opa.localhost', CurrentTime: inside }) as [boolean])[0]).toBe(true);
+    expect(run({ DNSName: 'elsewhere.example.com', CurrentTime: inside })).toEqual([false, []]);
+    expect(run({ CurrentTime: Date.UTC(2040, 0, 1) * 1_000_000 })).toEqual([false, []]);
+  });
+  it('rejects unknown options', () => {
+    expect(() => run({ Colour: 'red' })).toThrow('invalid key option');
+  });
+});
