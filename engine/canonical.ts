@@ -2,12 +2,16 @@
 import { createHash } from 'node:crypto';
 import type { ActionParams, ActionTarget } from './types.ts';
 
+// strings without quotes, backslashes or control characters need no escaping (the common case, and much faster)
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\u2028\u2029\ud800-\udfff]/;
+const quote = (s: string): string => (NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`);
+
 /** JSON with object keys sorted by code unit and no whitespace; `undefined` members are dropped like JSON.stringify. */
 export function canonicalJson(value: unknown): string {
   if (value === null) return 'null';
   switch (typeof value) {
     case 'string':
-      return JSON.stringify(value);
+      return quote(value);
     case 'number':
       if (!Number.isFinite(value)) throw new TypeError('canonical JSON cannot encode a non-finite number');
       return JSON.stringify(value);
@@ -24,7 +28,7 @@ export function canonicalJson(value: unknown): string {
         const v = obj[k];
         if (v === undefined) continue;
         if (out.length > 1) out += ',';
-        out += `${JSON.stringify(k)}:${canonicalJson(v)}`;
+        out += `${quote(k)}:${canonicalJson(v)}`;
       }
       return `${out}}`;
     }

@@ -89,6 +89,9 @@ export function proposeCandidates(diagnosis: Diagnosis, context: Context, backen
 export function judgeCandidate(diagnosis: Diagnosis, context: Context, backends: readonly PolicyBackend[], action: Action): Verdict[] {
   const verdicts: Verdict[] = [];
   for (const backend of backends) verdicts.push(...backend.judge({ diagnosis, context, action }));
+  let ordered = true;
+  for (let i = 1; i < verdicts.length && ordered; i++) ordered = verdicts[i - 1]!.policy <= verdicts[i]!.policy;
+  if (ordered) return verdicts;
   // stable: policy name order, each policy's rules in their own order
   return verdicts.map((v, i) => ({ v, i })).sort((a, b) => byString(a.v.policy, b.v.policy) || a.i - b.i).map((x) => x.v);
 }
@@ -148,8 +151,11 @@ export function combineVerdicts(verdicts: readonly Verdict[], strategy: CombineS
 // ── select (§4.4) ───────────────────────────────────────────────────────────────────────────────
 
 export function pSuccess(diagnosis: Diagnosis, kind: ActionKind, cost: CostModel): number {
-  const eff = cost.effectiveness[kind] ?? {};
-  return Math.min(1, diagnosis.hypotheses.reduce((s, h) => s + h.confidence * (eff[h.cause] ?? 0), 0));
+  const eff = cost.effectiveness[kind];
+  if (!eff) return 0;
+  let sum = 0;
+  for (const h of diagnosis.hypotheses) sum += h.confidence * (eff[h.cause] ?? 0);
+  return Math.min(1, sum);
 }
 
 /** h addresses a when effectiveness[a.kind][h.cause] > 0 or a's kind is among h's suggested actions. */
@@ -158,7 +164,9 @@ export function addresses(h: Diagnosis['hypotheses'][number], kind: ActionKind, 
 }
 
 export function support(diagnosis: Diagnosis, kind: ActionKind, cost: CostModel): number {
-  return Math.min(1, diagnosis.hypotheses.reduce((s, h) => s + (addresses(h, kind, cost) ? h.confidence : 0), 0));
+  let sum = 0;
+  for (const h of diagnosis.hypotheses) if (addresses(h, kind, cost)) sum += h.confidence;
+  return Math.min(1, sum);
 }
 
 /** C: what leaving the incident to a human costs. */
@@ -181,9 +189,16 @@ export interface JudgedCandidate extends Candidate {
 
 export const isEligible = (c: { combined: { effect: Effect } }): boolean => c.combined.effect !== 'deny' && c.combined.effect !== 'escalate';
 
+interface CostOrdered {
+  expectedCost: number;
+  actionCost: number;
+  key: string;
+  action: { kind: string };
+}
+
 /** Cost order: expected cost, then action cost, then kind name (then params, for a total order). */
-function byCost(a: { expectedCost: number; actionCost: number; kind: string; key: string }, b: typeof a): number {
-  return a.expectedCost - b.expectedCost || a.actionCost - b.actionCost || byString(a.kind, b.kind) || byString(a.key, b.key);
+function byCost(a: CostOrdered, b: CostOrdered): number {
+  return a.expectedCost - b.expectedCost || a.actionCost - b.actionCost || byString(a.action.kind, b.action.kind) || byString(a.key, b.key);
 }
 
 export interface Selection {
@@ -201,14 +216,14 @@ export interface Selection {
  */
 export function selectAction(candidates: readonly JudgedCandidate[], strategy: 'cost' | 'support', escalation: number): Selection {
   const eligible = candidates.filter(isEligible);
-  const cheapest = [...eligible].sort((a, b) => byCost({ ...a, kind: a.action.kind }, { ...b, kind: b.action.kind }))[0] ?? null;
   if (strategy === 'support') {
-    const best = [...eligible].sort((a, b) => b.support - a.support || byCost({ ...a, kind: a.action.kind }, { ...b, kind: b.action.kind }))[0] ?? null;
+    const best = eligible.reduce<JudgedCandidate | null>((m, c) => (!m || c.support - m.support > 0 || (c.support === m.support && byCost(c, m) < 0) ? c : m), null);
     return { winner: best, recommendation: null, escalationCost: escalation };
   }
+  const cheapest = eligible.reduce<JudgedCandidate | null>((m, c) => (!m || byCost(c, m) < 0 ? c : m), null);
   if (!cheapest) return { winner: null, recommendation: null, escalationCost: escalation };
-  const escalationOption = { expectedCost: escalation, actionCost: 0, kind: 'escalate', key: 'escalate' };
-  const escalationWins = byCost(escalationOption, { ...cheapest, kind: cheapest.action.kind }) < 0;
+  const escalationOption: CostOrdered = { expectedCost: escalation, actionCost: 0, key: 'escalate', action: { kind: 'escalate' } };
+  const escalationWins = byCost(escalationOption, cheapest) < 0;
   return escalationWins ? { winner: null, recommendation: cheapest, escalationCost: escalation } : { winner: cheapest, recommendation: null, escalationCost: escalation };
 }
 

@@ -309,9 +309,8 @@ export function createCelBackend(policies: readonly CompiledCelPolicy[], data: u
               ok = false;
             }
           }
-          const valid = ok ? ActionParams.safeParse(params) : undefined;
-          if (!valid?.success) continue; // a proposal whose parameters cannot be computed is not made
-          const proposal: Proposal = { policy: policy.name, kind: rule.kind, params: valid.data, source: rule.source };
+          if (!ok || (rule.paramsExpr.length > 0 && !ActionParams.safeParse(params).success)) continue; // parameters that cannot be computed: no proposal
+          const proposal: Proposal = { policy: policy.name, kind: rule.kind, params: params as ActionParams, source: rule.source };
           const reason = evaluateReason(rule.reason, rule.reasonExpr, activation, '');
           if (reason) proposal.reason = reason;
           out.push(proposal);
