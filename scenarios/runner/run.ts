@@ -204,13 +204,14 @@ export async function runScenario(scenario: Scenario, env: Environment, ordinal:
       let afterFirst: Record<string, string> | undefined;
       for (const [i, run] of scenario.runs.entries()) {
         outcomes.push(await performRun(run, scenario, env, github, repoName, dir, i));
-        const tips = await branchTips(gitDir);
+        if (!scenario.repeated) continue;
         // DESIGN §6: a repeated request changes nothing — no new commit on any branch.
+        const tips = await branchTips(gitDir);
         if (afterFirst) matchFields(`replay ${i + 1}: branches`, afterFirst, tips, out);
         else afterFirst = tips;
       }
     }
-    outcomes.forEach((o, i) => checkDecision(scenario.runs.length > 1 ? `run ${i + 1}: ` : '', scenario.runs[i]!.expect, o, out));
+    outcomes.forEach((o, i) => checkDecision(scenario.runs.length > 1 ? `${scenario.repeated ? 'run' : 'step'} ${i + 1}: ` : '', scenario.runs[i]!.expect, o, out));
     const after = await branchTips(gitDir);
     const gitChecks = [scenario.expect.git ?? []].flat();
     const ctx = { gitDir, target: scenario.branch, before, after, key: env.key };

@@ -93,13 +93,16 @@ export const ScenarioSchema = z
     context: ContextOverride.optional(),
     repeat: z.number().int().min(1).max(5).default(1),
     concurrent: z.array(ConcurrentRun).min(2).max(4).optional(),
+    /** Extension: requests decided one after another (each sees the ledger the earlier ones wrote). */
+    steps: z.array(ConcurrentRun).min(1).max(10).optional(),
     expect: Expect.default({}),
   })
   .strict()
   .superRefine((s, ctx) => {
-    if (!s.diagnosis && !s.concurrent) ctx.addIssue({ code: 'custom', path: ['diagnosis'], message: 'required (or give `concurrent`)' });
-    if (s.diagnosis && s.concurrent) ctx.addIssue({ code: 'custom', path: ['concurrent'], message: 'give either `diagnosis` or `concurrent`, not both' });
-    if (s.concurrent && s.repeat > 1) ctx.addIssue({ code: 'custom', path: ['repeat'], message: 'cannot be combined with `concurrent`' });
+    const given = (['diagnosis', 'concurrent', 'steps'] as const).filter((k) => s[k] !== undefined);
+    if (given.length === 0) ctx.addIssue({ code: 'custom', path: ['diagnosis'], message: 'required (or give `concurrent` or `steps`)' });
+    if (given.length > 1) ctx.addIssue({ code: 'custom', path: [given[1]!], message: `give only one of \`diagnosis\`, \`concurrent\`, \`steps\` (found ${given.join(', ')})` });
+    if (!s.diagnosis && s.repeat > 1) ctx.addIssue({ code: 'custom', path: ['repeat'], message: 'repeats the top-level `diagnosis`; not with `concurrent` or `steps`' });
   });
 
 export type ScenarioSpec = z.infer<typeof ScenarioSchema>;
@@ -124,8 +127,10 @@ export interface Scenario {
   branch: string;
   history: ScenarioSpec['history'];
   runs: ScenarioRun[];
-  /** Runs are performed concurrently (`concurrent:`) or in order (`repeat:`). */
+  /** Runs are performed concurrently (`concurrent:`) or in order (`repeat:`, `steps:`). */
   parallel: boolean;
+  /** The runs repeat one request (`repeat:`): after the first, no branch may move. */
+  repeated: boolean;
   expect: ExpectSpec;
 }
 
@@ -195,9 +200,11 @@ export function loadScenario(file: string): Scenario {
   const spec = parsed.data;
   const base = dirname(file);
   let runs: ScenarioRun[];
-  if (spec.concurrent) {
-    runs = spec.concurrent.map((run, i) => {
-      const { diagnosis, text } = readDiagnosis(run.diagnosis, file, `concurrent[${i}].diagnosis`);
+  const listed = spec.concurrent ?? spec.steps;
+  if (listed) {
+    const field = spec.concurrent ? 'concurrent' : 'steps';
+    runs = listed.map((run, i) => {
+      const { diagnosis, text } = readDiagnosis(run.diagnosis, file, `${field}[${i}].diagnosis`);
       const { mode, action, decision } = spec.expect;
       return { diagnosis, diagnosisText: text, context: mergeOverride(spec.context, run.context), expect: { mode, action, decision, ...run.expect } };
     });
@@ -215,6 +222,7 @@ export function loadScenario(file: string): Scenario {
     history: spec.history,
     runs,
     parallel: Boolean(spec.concurrent),
+    repeated: spec.repeat > 1,
     expect: spec.expect,
   };
 }
