@@ -9,7 +9,7 @@ import { gitIn } from './seed.ts';
 
 const run = promisify(execFile);
 
-export const LEDGER_BRANCH = 'arbiter/ledger';
+export { LEDGER_BRANCH } from '../../gitops/ledger.ts';
 
 export async function branchTips(gitDir: string): Promise<Record<string, string>> {
   const out = await gitIn(gitDir, ['for-each-ref', '--format=%(refname:lstrip=2) %(objectname)', 'refs/heads']);
