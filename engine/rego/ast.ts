@@ -1,5 +1,6 @@
 // Rego abstract syntax (OPA's ast package, trimmed to what evaluation needs). Every node keeps its location so that
 // errors and explanations can point at file:row:col.
+import type { CallTarget } from './eval.ts';
 import type { Value } from './value.ts';
 
 export interface Location {
@@ -31,7 +32,7 @@ export type Term =
   | { type: 'setcompr'; head: Term; body: Body; loc: Location }
   | { type: 'objectcompr'; key: Term; value: Term; body: Body; loc: Location }
   /** `op` is the dotted name as written (`count`, `data.lib.f`); the compiler resolves it. */
-  | { type: 'call'; op: string; args: Term[]; loc: Location }
+  | { type: 'call'; op: string; args: Term[]; loc: Location; target?: { root: object; target: CallTarget } }
   | { type: 'template'; parts: Array<string | Term>; loc: Location };
 
 export interface WithModifier {

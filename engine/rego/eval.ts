@@ -38,6 +38,66 @@ interface WithState {
 }
 
 const IN_PROGRESS = Symbol('in-progress');
+const NO_TERMS: Term[] = [];
+
+type CallTerm = Extract<Term, { type: 'call' }>;
+
+/** What a call runs, resolved once per call site and compiled tree. */
+export type CallTarget =
+  | { kind: 'user'; node: RuleNode; arity: number }
+  | { kind: 'builtin'; name: string; arity: number }
+  | { kind: 'value'; value: Value };
+
+/** The outputs of one function call: every body solution must agree. */
+interface Outputs {
+  result: Value | undefined;
+  any: boolean;
+}
+
+/** One clause of a rule being evaluated (state shared by its solutions). */
+interface RuleRun {
+  rule: CompiledRule;
+  value: Term | null;
+  suffix: Term[];
+  f: Frame;
+  emit: (keys: Value[], v: Value) => void;
+  any: boolean;
+  keys: Value[];
+}
+
+/** A term with at most one value whatever the bindings: no iteration over ref keys, no relation builtins. */
+export function isPure(t: Term): boolean {
+  const a = t as Term & { pure?: boolean };
+  if (a.pure === undefined) a.pure = computePure(t);
+  return a.pure;
+}
+
+function computePure(t: Term): boolean {
+  switch (t.type) {
+    case 'scalar':
+    case 'var':
+    case 'arraycompr':
+    case 'setcompr':
+    case 'objectcompr':
+    case 'template':
+      return true;
+    case 'ref':
+      // a key that is a variable or holds one in pattern position may iterate
+      return isPure(t.head) && t.path.every((p) => p.type !== 'var' && p.type !== 'array' && p.type !== 'object' && isPure(p));
+    case 'array':
+    case 'set':
+      return t.items.every(isPure);
+    case 'object':
+      return t.items.every(([k, v]) => isPure(k) && isPure(v));
+    case 'call':
+      return t.op !== 'walk' && t.op !== 'print' && t.args.every(isPure);
+  }
+}
+
+function builtinTarget(name: string, t: CallTerm): CallTarget {
+  const b = lookupBuiltin(name);
+  return { kind: 'builtin', name, arity: b ? (b.sig.variadic ? t.args.length : b.sig.args.length) : t.args.length };
+}
 const OWNED = new WeakSet<object>();
 
 export class Evaluator {
@@ -208,9 +268,8 @@ export class Evaluator {
           this.iterate(coll, (key, val) => {
             const mark = this.trail.length;
             let found = false;
-            const bindAndRun = (): boolean => this.evalBody(e.body, 0, f, () => ((found = true), true));
-            if (e.key) this.unifyValue(e.key, key, f, () => this.unifyValue(e.value, val, f, bindAndRun));
-            else this.unifyValue(e.value, val, f, bindAndRun);
+            if (e.key) this.unifyValue(e.key, key, f, () => this.unifyValue(e.value, val, f, () => this.evalBody(e.body, 0, f, () => ((found = true), true))));
+            else this.unifyValue(e.value, val, f, () => this.evalBody(e.body, 0, f, () => ((found = true), true)));
             this.undo(mark);
             if (!found) {
               ok = false;
@@ -253,7 +312,13 @@ export class Evaluator {
     const pa = this.hasPatternVars(a, f);
     const pb = this.hasPatternVars(b, f);
     if (!pa) return this.evalTerm(a, f, (va) => this.unifyValue(b, va, f, k));
-    if (!pb) return this.evalTerm(b, f, (vb) => this.unifyValue(a, vb, f, k));
+    if (!pb) {
+      if (this.direct(b)) {
+        const vb = this.valueOf(b, f);
+        return vb === undefined ? false : this.unifyValue(a, vb, f, k);
+      }
+      return this.evalTerm(b, f, (vb) => this.unifyValue(a, vb, f, k));
+    }
     if (a.type === 'array' && b.type === 'array') {
       if (a.items.length !== b.items.length) return false;
       return this.unifyPairs(a.items.map((x, i) => [x, b.items[i] as Term]), f, k);
@@ -298,21 +363,11 @@ export class Evaluator {
       }
       case 'array': {
         if (!Array.isArray(v) || v.length !== t.items.length) return false;
-        const step = (i: number): boolean => (i === t.items.length ? k() === true : this.unifyValue(t.items[i] as Term, v[i] as Value, f, () => step(i + 1)));
-        return step(0);
+        return this.unifyItems(t.items, v, 0, f, k);
       }
       case 'object': {
         if (!(v instanceof RObject) || v.size !== t.items.length) return false;
-        const step = (i: number): boolean => {
-          if (i === t.items.length) return k() === true;
-          const [kt, vt] = t.items[i] as [Term, Term];
-          return this.evalTerm(kt, f, (key) => {
-            const child = v.get(key);
-            if (child === undefined) return false;
-            return this.unifyValue(vt, child, f, () => step(i + 1));
-          });
-        };
-        return step(0);
+        return this.unifyEntries(t.items, v, 0, f, k);
       }
       case 'scalar':
         return equal(t.value, v) ? k() === true : false;
@@ -321,9 +376,153 @@ export class Evaluator {
     }
   }
 
+  private unifyItems(items: Term[], v: Value[], i: number, f: Frame, k: K): boolean {
+    if (i === items.length) return k() === true;
+    return this.unifyValue(items[i] as Term, v[i] as Value, f, () => this.unifyItems(items, v, i + 1, f, k));
+  }
+
+  private unifyEntries(items: Array<[Term, Term]>, v: RObject, i: number, f: Frame, k: K): boolean {
+    if (i === items.length) return k() === true;
+    const [kt, vt] = items[i] as [Term, Term];
+    return this.evalTerm(kt, f, (key) => {
+      const child = v.get(key);
+      if (child === undefined) return false;
+      return this.unifyValue(vt, child, f, () => this.unifyEntries(items, v, i + 1, f, k));
+    });
+  }
+
   // ── terms ───────────────────────────────────────────────────────────────────────────────────
 
   evalTerm(t: Term, f: Frame, k: KV): boolean {
+    if (t.type !== 'scalar' && t.type !== 'var' && this.direct(t)) {
+      const v = this.valueOf(t, f);
+      return v === undefined ? false : k(v) === true;
+    }
+    return this.evalTermK(t, f, k);
+  }
+
+  /** Can `t` be evaluated without continuations? Mocks (`with f as g`) go through the general path. */
+  private direct(t: Term): boolean {
+    return this.state.mocks.size === 0 && isPure(t);
+  }
+
+  /** The value of a term that has at most one (isPure), or undefined; no continuation, no closure per step. */
+  private valueOf(t: Term, f: Frame): Value | undefined {
+    switch (t.type) {
+      case 'scalar':
+        return t.value;
+      case 'var': {
+        const v = f.vars.get(t.name);
+        if (v !== undefined) return v;
+        if (t.name === 'input') return this.state.input;
+        return this.single(t, f);
+      }
+      case 'ref': {
+        const head = t.head;
+        if (head.type === 'var' && !f.vars.has(head.name)) {
+          if (head.name === 'data') return this.dataValue(t.path, f);
+          if (head.name === 'input') return this.state.input === undefined ? undefined : this.walkValue(this.state.input, t.path, 0, f);
+        }
+        const v = this.valueOf(head, f);
+        return v === undefined ? undefined : this.walkValue(v, t.path, 0, f);
+      }
+      case 'array': {
+        const out: Value[] = new Array(t.items.length);
+        for (let i = 0; i < t.items.length; i++) {
+          const v = this.valueOf(t.items[i] as Term, f);
+          if (v === undefined) return undefined;
+          out[i] = v;
+        }
+        return out;
+      }
+      case 'set': {
+        const out = new RSet();
+        for (const x of t.items) {
+          const v = this.valueOf(x, f);
+          if (v === undefined) return undefined;
+          out.add(v);
+        }
+        return out;
+      }
+      case 'object': {
+        const out = new RObject();
+        for (const [kt, vt] of t.items) {
+          const kv = this.valueOf(kt, f);
+          if (kv === undefined) return undefined;
+          const vv = this.valueOf(vt, f);
+          if (vv === undefined) return undefined;
+          out.set(kv, vv);
+        }
+        return out;
+      }
+      case 'call': {
+        if (t.op === 'internal.member_2' || t.op === 'internal.member_3') return this.single(t, f);
+        const target = this.callTarget(t, undefined) as CallTarget;
+        if (target.kind !== 'value' && t.args.length !== target.arity) throw new RegoError('rego_type_error', `${t.op}: arity mismatch`, t.loc);
+        const args: Value[] = new Array(t.args.length);
+        for (let i = 0; i < t.args.length; i++) {
+          const v = this.valueOf(t.args[i] as Term, f);
+          if (v === undefined) return undefined;
+          args[i] = v;
+        }
+        return this.invoke(t, target, undefined, args);
+      }
+      default:
+        return this.single(t, f);
+    }
+  }
+
+  /** The first value of a term through the general evaluator. */
+  private single(t: Term, f: Frame): Value | undefined {
+    if (t.type === 'scalar') return t.value;
+    let got: Value | undefined;
+    this.evalTermK(t, f, (v) => {
+      got = v;
+      return true;
+    });
+    return got;
+  }
+
+  /** Index `value` by constant path[i..] (isPure refs). */
+  private walkValue(value: Value, path: Term[], i: number, f: Frame): Value | undefined {
+    let cur: Value | undefined = value;
+    for (; i < path.length && cur !== undefined; i++) {
+      const key = this.valueOf(path[i] as Term, f);
+      if (key === undefined) return undefined;
+      cur = lookup(cur, key);
+    }
+    return cur;
+  }
+
+  /** `data` at a constant path (isPure refs): descend the rule tree, materializing the first node with rules. */
+  private dataValue(path: Term[], f: Frame): Value | undefined {
+    if (this.state.dataPatches.length) {
+      let got: Value | undefined;
+      this.evalData(this.root, this.baseData, [], path, 0, f, (v) => {
+        got = v;
+        return true;
+      });
+      return got;
+    }
+    let node: RuleNode | undefined = this.root;
+    let base: Value | undefined = this.baseData;
+    let prefix: string[] = [];
+    for (let i = 0; ; i++) {
+      if (!node || !node.hasRules) return base === undefined ? undefined : this.walkValue(base, path, i, f);
+      if (node.rules.length || i === path.length) {
+        const v = this.materialize(node, base, prefix);
+        return v === undefined ? undefined : this.walkValue(v, path, i, f);
+      }
+      const key = this.valueOf(path[i] as Term, f);
+      const sk = typeof key === 'string' ? key : typeof key === 'number' || typeof key === 'bigint' ? formatNumber(key) : undefined;
+      if (sk === undefined) return undefined;
+      base = base instanceof RObject ? base.get(sk) : undefined;
+      node = node.children.get(sk);
+      prefix = node ? node.path : [...prefix, sk];
+    }
+  }
+
+  private evalTermK(t: Term, f: Frame, k: KV): boolean {
     switch (t.type) {
       case 'scalar':
         return k(t.value) === true;
@@ -514,7 +713,7 @@ export class Evaluator {
       if (sk === undefined) return false;
       const child = node?.children.get(sk);
       const baseChild = base instanceof RObject ? base.get(sk) : undefined;
-      return this.evalData(child, baseChild, [...prefix, sk], path, i + 1, f, k);
+      return this.evalData(child, baseChild, child ? child.path : [...prefix, sk], path, i + 1, f, k);
     });
   }
 
@@ -585,10 +784,7 @@ export class Evaluator {
     let deflt: Value | undefined;
     for (const r of rules) {
       if (r.isDefault) {
-        this.evalTerm(r.value as Term, new Frame(), (v) => {
-          deflt = v;
-          return true;
-        });
+        deflt = this.single(r.value as Term, new Frame());
         continue;
       }
       this.evalRule(r, (_keys, v) => {
@@ -609,38 +805,43 @@ export class Evaluator {
       throw new RegoError('eval_cancel_error', 'evaluation exceeded its depth limit', r.loc);
     }
     try {
-      const clauses = [{ value: r.value, body: r.body, suffix: r.suffix }, ...r.elses.map((e) => ({ value: e.value, body: e.body, suffix: [] as Term[] }))];
-      for (const c of clauses) {
+      for (let ci = 0; ci <= r.elses.length; ci++) {
+        const clause = ci === 0 ? r : (r.elses[ci - 1] as CompiledRule['elses'][number]);
         const f = new Frame();
-        let any = false;
-        this.evalBody(c.body, 0, f, () => {
-          const keys: Value[] = [];
-          const step = (i: number): boolean => {
-            if (i === c.suffix.length) {
-              if (c.value === null) {
-                any = true;
-                this.tracer?.(r, true);
-                emit(keys.slice(), true);
-                return false;
-              }
-              return this.evalTerm(c.value, f, (v) => {
-                any = true;
-                this.tracer?.(r, v);
-                emit(keys.slice(), v);
-              });
-            }
-            return this.evalTerm(c.suffix[i] as Term, f, (kv) => {
-              keys[i] = kv;
-              return step(i + 1);
-            });
-          };
-          step(0);
-        });
-        if (any || r.elses.length === 0) return;
+        const run: RuleRun = { rule: r, value: clause.value, suffix: ci === 0 ? r.suffix : NO_TERMS, f, emit, any: false, keys: [] };
+        this.evalBody(clause.body, 0, f, () => this.emitRule(run, 0));
+        if (run.any || r.elses.length === 0) return;
       }
     } finally {
       if (this.depth > 0) this.depth--;
     }
+  }
+
+  /** One solution of a rule body: evaluate the head's key terms and value, and hand them on. */
+  private emitRule(run: RuleRun, i: number): boolean {
+    if (i === run.suffix.length) {
+      const value = run.value;
+      if (value === null) {
+        this.acceptRule(run, true);
+        return false;
+      }
+      if (this.direct(value)) {
+        const v = this.valueOf(value, run.f);
+        if (v !== undefined) this.acceptRule(run, v);
+        return false;
+      }
+      return this.evalTerm(value, run.f, (v) => void this.acceptRule(run, v));
+    }
+    return this.evalTerm(run.suffix[i] as Term, run.f, (kv) => {
+      run.keys[i] = kv;
+      return this.emitRule(run, i + 1);
+    });
+  }
+
+  private acceptRule(run: RuleRun, v: Value): void {
+    run.any = true;
+    this.tracer?.(run.rule, v);
+    run.emit(run.keys.slice(), v);
   }
 
   // ── calls ───────────────────────────────────────────────────────────────────────────────────
@@ -648,78 +849,96 @@ export class Evaluator {
   private evalCall(t: Extract<Term, { type: 'call' }>, f: Frame, k: KV, asExpr: boolean): boolean {
     const op = t.op;
     if (op === 'internal.member_2' || op === 'internal.member_3') return this.evalMember(t, f, k);
-    const mock = this.state.mocks.get(op);
-    let target: { kind: 'user'; node: RuleNode } | { kind: 'builtin'; name: string } | { kind: 'value'; value: Value };
+    const mock = this.state.mocks.size ? this.state.mocks.get(op) : undefined;
+    const target = this.callTarget(t, mock);
+    if (target === undefined) return false;
+    if (target.kind === 'builtin' && target.name === 'print') return this.evalPrint(t, f, k);
+    const arity = target.kind === 'value' ? t.args.length : target.arity;
+    const hasOut = asExpr && t.args.length === arity + 1;
+    if (!hasOut && t.args.length !== arity && target.kind !== 'value') {
+      throw new RegoError('rego_type_error', `${op}: arity mismatch`, t.loc);
+    }
+    const n = hasOut ? arity : t.args.length;
+    let direct = this.state.mocks.size === 0;
+    for (let i = 0; i < n; i++) if (!isPure(t.args[i] as Term)) direct = false;
+    if (direct) {
+      // every operand has at most one value: no continuation per operand
+      const args: Value[] = new Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = this.valueOf(t.args[i] as Term, f);
+        if (v === undefined) return false;
+        args[i] = v;
+      }
+      return this.finishCall(t, target, hasOut, arity, this.invoke(t, target, mock, args), f, k);
+    }
+    // refs may bind variables that other operands use (`foo == xs[foo]`): evaluate plain variables last
+    const order: number[] = [];
+    for (let i = 0; i < n; i++) if (t.args[i]?.type !== 'var') order.push(i);
+    for (let i = 0; i < n; i++) if (t.args[i]?.type === 'var') order.push(i);
+    return this.evalCallArgs(t, target, mock, hasOut, arity, order, 0, new Array(n), f, k);
+  }
+
+  private evalCallArgs(t: CallTerm, target: CallTarget, mock: unknown, hasOut: boolean, arity: number, order: number[], j: number, vals: Value[], f: Frame, k: KV): boolean {
+    if (j < order.length) {
+      const i = order[j] as number;
+      return this.evalTerm(t.args[i] as Term, f, (v) => {
+        vals[i] = v;
+        return this.evalCallArgs(t, target, mock, hasOut, arity, order, j + 1, vals, f, k);
+      });
+    }
+    return this.finishCall(t, target, hasOut, arity, this.invoke(t, target, mock, vals.slice()), f, k);
+  }
+
+  /** What a call runs: a user function, a builtin, or a mocked value (`with f as 1`); undefined if a mock is missing. */
+  private callTarget(t: CallTerm, mock: Value | { fn: string } | undefined): CallTarget | undefined {
     if (mock !== undefined) {
       if (mock !== null && typeof mock === 'object' && 'fn' in mock && !(mock instanceof RObject) && !(mock instanceof RSet) && !Array.isArray(mock)) {
         const name = (mock as { fn: string }).fn;
         if (name.startsWith('data.')) {
           const n = this.node(name.split('.').slice(1));
-          if (!n) return false;
-          target = { kind: 'user', node: n };
-        } else target = { kind: 'builtin', name };
-      } else target = { kind: 'value', value: mock as Value };
-    } else if (op.startsWith('data.')) {
-      const n = this.node(op.split('.').slice(1));
-      if (!n || !n.isFunction) {
-        throw new RegoError('rego_type_error', `undefined function ${op}`, t.loc);
-      }
-      target = { kind: 'user', node: n };
-    } else target = { kind: 'builtin', name: op };
-
-    let arity: number;
-    if (target.kind === 'user') arity = (target.node.rules[0]?.args ?? []).length;
-    else if (target.kind === 'builtin') {
-      const b = lookupBuiltin(target.name);
-      arity = b ? (b.sig.variadic ? t.args.length : b.sig.args.length) : t.args.length;
-    } else arity = t.args.length;
-    const hasOut = asExpr && t.args.length === arity + 1;
-    if (!hasOut && t.args.length !== arity && target.kind !== 'value') {
-      throw new RegoError('rego_type_error', `${op}: arity mismatch`, t.loc);
-    }
-    const inputs = hasOut ? t.args.slice(0, arity) : t.args;
-    const vals: Value[] = new Array(inputs.length);
-    // refs may bind variables that other operands use (`foo == xs[foo]`): evaluate plain variables last
-    const order = inputs.map((_, i) => i);
-    if (inputs.some((a) => a.type === 'var')) order.sort((x, y) => Number(inputs[x]?.type === 'var') - Number(inputs[y]?.type === 'var'));
-    const finish = (result: Value | undefined): boolean => {
-      if (result === undefined) return false;
-      if (relation && Array.isArray(result)) {
-        // relations (walk) yield each element as one result
-        for (const r of result) {
-          if (hasOut ? this.unifyValue(t.args[arity] as Term, r, f, () => k(true)) : k(r) === true) return true;
+          if (!n) return undefined;
+          return { kind: 'user', node: n, arity: (n.rules[0]?.args ?? []).length };
         }
-        return false;
+        return builtinTarget(name, t);
       }
-      if (hasOut) return this.unifyValue(t.args[arity] as Term, result, f, () => k(true));
-      return k(result) === true;
-    };
-    const relation = target.kind === 'builtin' && target.name === 'walk';
-    if (target.kind === 'builtin' && target.name === 'print') return this.evalPrint(t, f, k);
-    const step = (j: number): boolean => {
-      if (j < inputs.length) {
-        const i = order[j] as number;
-        return this.evalTerm(inputs[i] as Term, f, (v) => {
-          vals[i] = v;
-          return step(j + 1);
-        });
+      return { kind: 'value', value: mock as Value };
+    }
+    const cached = t.target;
+    if (cached !== undefined && cached.root === this.root) return cached.target;
+    let target: CallTarget;
+    if (t.op.startsWith('data.')) {
+      const n = this.node(t.op.split('.').slice(1));
+      if (!n || !n.isFunction) {
+        throw new RegoError('rego_type_error', `undefined function ${t.op}`, t.loc);
       }
-      const args = vals.slice();
-      if (target.kind === 'value') return finish(target.value);
-      const unmock = mock !== undefined ? this.withoutMock(op) : undefined;
-      let res: Value | undefined;
-      try {
-        if (target.kind === 'user') {
-          this.callUser(target.node, args, t, (v) => {
-            res = v;
-          });
-        } else res = this.callBuiltin(target.name, args, t);
-      } finally {
-        if (unmock) this.state = unmock;
+      target = { kind: 'user', node: n, arity: (n.rules[0]?.args ?? []).length };
+    } else target = builtinTarget(t.op, t);
+    t.target = { root: this.root, target };
+    return target;
+  }
+
+  private invoke(t: CallTerm, target: CallTarget, mock: unknown, args: Value[]): Value | undefined {
+    if (target.kind === 'value') return target.value;
+    const unmock = mock !== undefined ? this.withoutMock(t.op) : undefined;
+    try {
+      if (target.kind === 'user') return this.callUser(target.node, args, t);
+      return this.callBuiltin(target.name, args, t);
+    } finally {
+      if (unmock) this.state = unmock;
+    }
+  }
+
+  private finishCall(t: CallTerm, target: CallTarget, hasOut: boolean, arity: number, result: Value | undefined, f: Frame, k: KV): boolean {
+    if (result === undefined) return false;
+    if (target.kind === 'builtin' && target.name === 'walk' && Array.isArray(result)) {
+      // relations (walk) yield each element as one result
+      for (const r of result) {
+        if (hasOut ? this.unifyValue(t.args[arity] as Term, r, f, () => k(true)) : k(r) === true) return true;
       }
-      return finish(res);
-    };
-    return step(0);
+      return false;
+    }
+    if (hasOut) return this.unifyValue(t.args[arity] as Term, result, f, () => k(true));
+    return k(result) === true;
   }
 
   /** print: every operand is printed, undefined ones as <undefined>; all combinations of values are printed. */
@@ -765,53 +984,72 @@ export class Evaluator {
   }
 
   /** A user function call: every definition whose arguments unify contributes; outputs must agree. */
-  private callUser(node: RuleNode, args: Value[], t: Term, k: KV): void {
-    let result: Value | undefined;
+  private callUser(node: RuleNode, args: Value[], t: Term): Value | undefined {
     let deflt: Value | undefined;
     if (++this.depth > this.limits.maxDepth) {
       this.depth = 0;
       throw new RegoError('eval_cancel_error', 'evaluation exceeded its depth limit (recursive function?)', t.loc);
     }
+    const acc: Outputs = { result: undefined, any: false };
     try {
       for (const r of node.rules) {
         const params = r.args as Term[];
         if (r.isDefault) {
-          this.evalTerm(r.value as Term, new Frame(), (v) => {
-            deflt = v;
-            return true;
-          });
+          deflt = this.single(r.value as Term, new Frame());
           continue;
         }
-        const clauses = [{ value: r.value, body: r.body }, ...r.elses];
-        for (const c of clauses) {
+        for (let ci = 0; ci <= r.elses.length; ci++) {
+          const clause = ci === 0 ? r : (r.elses[ci - 1] as CompiledRule['elses'][number]);
           const f = new Frame();
-          let any = false;
-          const bindArgs = (i: number): boolean => {
-            if (i === params.length) {
-              return this.evalBody(c.body, 0, f, () => {
-                const emit = (v: Value): boolean | void => {
-                  any = true;
-                  if (result !== undefined && !equal(result, v)) {
-                    throw new RegoError('eval_conflict_error', 'functions must not produce multiple outputs for same inputs', r.loc);
-                  }
-                  this.tracer?.(r, v);
-                  result = v;
-                };
-                if (c.value === null) return emit(true);
-                return this.evalTerm(c.value, f, emit);
-              });
-            }
-            return this.unifyValue(params[i] as Term, args[i] as Value, f, () => bindArgs(i + 1));
-          };
-          bindArgs(0);
-          if (any) break;
+          acc.any = false;
+          this.bindParams(params, args, 0, f, () => this.evalBody(clause.body, 0, f, () => this.emitOutput(acc, r, clause.value, f)));
+          if (acc.any) break;
         }
       }
     } finally {
       if (this.depth > 0) this.depth--;
     }
-    const v = result !== undefined ? result : deflt;
-    if (v !== undefined) k(v);
+    return acc.result !== undefined ? acc.result : deflt;
+  }
+
+  /** Bind a function's parameters to its arguments (plain variables directly: the frame is fresh). */
+  private bindParams(params: Term[], args: Value[], i: number, f: Frame, k: K): boolean {
+    for (; i < params.length; i++) {
+      const p = params[i] as Term;
+      if (p.type === 'var') {
+        if (p.name.startsWith('$_')) continue;
+        if (p.name !== 'input' && p.name !== 'data' && !f.vars.has(p.name)) {
+          f.vars.set(p.name, args[i] as Value);
+          continue;
+        }
+      }
+      const next = i + 1;
+      return this.unifyValue(p, args[i] as Value, f, () => this.bindParams(params, args, next, f, k));
+    }
+    return k() === true;
+  }
+
+  /** One solution of a function body: every solution must produce the same output. */
+  private emitOutput(acc: Outputs, r: CompiledRule, value: Term | null, f: Frame): boolean {
+    if (value === null) {
+      this.acceptOutput(acc, r, true);
+      return false;
+    }
+    if (this.direct(value)) {
+      const v = this.valueOf(value, f);
+      if (v !== undefined) this.acceptOutput(acc, r, v);
+      return false;
+    }
+    return this.evalTerm(value, f, (v) => void this.acceptOutput(acc, r, v));
+  }
+
+  private acceptOutput(acc: Outputs, r: CompiledRule, v: Value): void {
+    acc.any = true;
+    if (acc.result !== undefined && !equal(acc.result, v)) {
+      throw new RegoError('eval_conflict_error', 'functions must not produce multiple outputs for same inputs', r.loc);
+    }
+    this.tracer?.(r, v);
+    acc.result = v;
   }
 
   private evalMember(t: Extract<Term, { type: 'call' }>, f: Frame, k: KV): boolean {
