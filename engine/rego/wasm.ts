@@ -1,8 +1,87 @@
-// opa-wasm backend: in progress (the interpreter backend covers bundles without policy.wasm).
-import { BundleError } from '../errors.ts';
+// The opa-wasm backend (DESIGN §4): a bundle's `policy.wasm` (from `opa build -t wasm -e arbiter/policies`) evaluated
+// through @open-policy-agent/opa-wasm with the bundle's data. Same phases and shape checks as the interpreter backend;
+// OPA's wasm target cannot say which rule produced a value, so its verdicts carry no source line.
+import { loadPolicy, type LoadedPolicy } from '@open-policy-agent/opa-wasm';
 import type { Bundle } from '../bundle.ts';
-import type { PolicyBackend } from '../types.ts';
+import { BundleError } from '../errors.ts';
+import type { Action, PolicyBackend, PolicyInput, Proposal, Verdict } from '../types.ts';
+import { checkInputBounds, toProposals, toVerdicts, type RegoPolicy } from './backend.ts';
+
+export const WASM_ENTRYPOINT = 'arbiter/policies';
+
+/** Linear memory the policy may grow to (64 KiB pages): 64 MiB, so a runaway policy fails instead of the process. */
+const MAX_MEMORY_PAGES = 1024;
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return !!v && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Loads `policy.wasm` and checks it has the `arbiter/policies` entrypoint. */
+export async function loadBundleWasm(bytes: Uint8Array, where: string): Promise<LoadedPolicy> {
+  let policy: LoadedPolicy;
+  try {
+    policy = await loadPolicy(bytes, { initial: 5, maximum: MAX_MEMORY_PAGES });
+  } catch (err) {
+    throw new BundleError(`not a loadable OPA wasm module: ${(err as Error).message}`, where);
+  }
+  const entrypoints = Object.keys((policy.entrypoints ?? {}) as Record<string, unknown>);
+  if (!entrypoints.includes(WASM_ENTRYPOINT)) {
+    throw new BundleError(`has no ${WASM_ENTRYPOINT} entrypoint (found: ${entrypoints.join(', ') || 'none'}); build it with \`opa build -t wasm -e ${WASM_ENTRYPOINT}\``, where);
+  }
+  return policy;
+}
+
+/** Evaluates the entrypoint: the `data.arbiter.policies` document as plain JSON (sets arrive as arrays). */
+export function evaluatePolicies(policy: LoadedPolicy, input: unknown, where: string): Record<string, unknown> {
+  let results: unknown;
+  try {
+    results = policy.evaluate(input, WASM_ENTRYPOINT);
+  } catch (err) {
+    throw new BundleError(`evaluation failed: ${(err as Error).message}`, where);
+  }
+  const first = Array.isArray(results) ? (results[0] as { result?: unknown } | undefined) : undefined;
+  return isRecord(first?.result) ? first.result : {};
+}
 
 export async function createWasmBackend(bundle: Bundle): Promise<PolicyBackend> {
-  throw new BundleError('policy.wasm bundles are not supported yet', bundle.dir);
+  const where = bundle.wasm?.file ?? 'policy.wasm';
+  if (!bundle.wasm) throw new BundleError('the bundle has no policy.wasm', bundle.dir);
+  const policy = await loadBundleWasm(bundle.wasm.bytes, where);
+  try {
+    policy.setData(bundle.data);
+  } catch (err) {
+    throw new BundleError(`cannot load the bundle's data into the wasm policy: ${(err as Error).message}`, where);
+  }
+  // the package names: what the entrypoint yields for an empty input (every package with a partial set rule appears)
+  const names = Object.keys(evaluatePolicies(policy, {}, where)).sort();
+  const celNames = new Set(bundle.celPolicies.map((p) => p.name));
+  const clash = names.find((n) => celNames.has(n));
+  if (clash) throw new BundleError(`policy name "${clash}" is used by both a CEL policy and policy.wasm`, where);
+  const policies = new Map<string, RegoPolicy>(names.map((name) => [name, { name, files: [where], hasProposals: true, hasVerdicts: true, judgesKinds: null }]));
+  const policyOf = (name: string): RegoPolicy => policies.get(name) ?? { name, files: [where], hasProposals: true, hasVerdicts: true, judgesKinds: null };
+
+  const collect = (input: PolicyInput, field: 'proposals' | 'verdicts'): Array<{ policy: RegoPolicy; members: Array<{ value: unknown }> }> => {
+    checkInputBounds(input, 'input');
+    const doc = evaluatePolicies(policy, input, where);
+    return Object.keys(doc)
+      .sort()
+      .flatMap((name) => {
+        const pkg = doc[name];
+        const value = isRecord(pkg) ? pkg[field] : undefined;
+        if (value === undefined) return [];
+        if (!Array.isArray(value)) throw new BundleError(`${field} must be a set or an array of objects`, `policy ${name} (${where})`);
+        return [{ policy: policyOf(name), members: value.map((v) => ({ value: v })) }];
+      });
+  };
+
+  return {
+    name: 'wasm',
+    policies: names,
+    propose(input: PolicyInput): Proposal[] {
+      return collect({ diagnosis: input.diagnosis, context: input.context }, 'proposals').flatMap(({ policy: p, members }) => toProposals(p, members));
+    },
+    judge(input: PolicyInput & { action: Action }): Verdict[] {
+      return collect(input, 'verdicts').flatMap(({ policy: p, members }) => toVerdicts(p, members));
+    },
+  };
 }

@@ -25,29 +25,28 @@ vulnerable if {
 	h.cause == "vulnerability"
 }
 
-applies if {
+verdicts contains {"effect": "allow", "priority": 20, "reason": sprintf("CVE risk score %v is critical: patch now", [score])} if {
 	input.action.kind == "patch-image"
 	vulnerable
-}
-
-verdicts contains {"effect": "allow", "priority": 20, "reason": sprintf("CVE risk score %v is critical: patch now", [score])} if {
-	applies
 	score >= 0.85
 }
 
 verdicts contains {"effect": "notify", "priority": 20, "reason": sprintf("CVE risk score %v is high: patch and notify the owners", [score])} if {
-	applies
+	input.action.kind == "patch-image"
+	vulnerable
 	score >= 0.65
 	score < 0.85
 }
 
 verdicts contains {"effect": "require_approval", "priority": 20, "reason": sprintf("CVE risk score %v is medium: patch after review", [score])} if {
-	applies
+	input.action.kind == "patch-image"
+	vulnerable
 	score >= 0.40
 	score < 0.65
 }
 
 verdicts contains {"effect": "escalate", "priority": 20, "reason": sprintf("CVE risk score %v is low: leave it to the routine patch cycle", [score])} if {
-	applies
+	input.action.kind == "patch-image"
+	vulnerable
 	score < 0.40
 }

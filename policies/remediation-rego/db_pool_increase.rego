@@ -37,16 +37,17 @@ proposals contains {
 }
 
 requested := input.action.params.value if {
-	input.action.kind == "set-config"
 	input.action.params.key == "poolSize"
 	is_number(input.action.params.value)
 	is_number(signals.dbMaxConnections)
 }
 
 verdicts contains {"effect": "allow", "priority": 10, "reason": "pool size stays within 80% of the database's max connections"} if {
+	input.action.kind == "set-config"
 	requested <= signals.dbMaxConnections * 0.8
 }
 
 verdicts contains {"effect": "deny", "priority": 60, "reason": "a pool above 80% of the database's max connections starves other clients"} if {
+	input.action.kind == "set-config"
 	requested > signals.dbMaxConnections * 0.8
 }

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 const SECTIONS: Array<{ key: string; file: string }> = [
   { key: 'decide', file: './decide.ts' },
+  { key: 'decide', file: './decide-rego.ts' },
   { key: 'actuate', file: './actuate.ts' },
   { key: 'audit', file: './audit.ts' },
 ];
@@ -27,7 +28,11 @@ async function runBench(): Promise<void> {
     if (!existsSync(path)) continue;
     const mod = (await import(section.file)) as { bench(): Promise<Record<string, unknown>> };
     if (!json) process.stderr.write(`bench: ${section.key} …\n`);
-    Object.assign(result, await mod.bench());
+    // two-level merge: several sections may fill one key (decide.cel, decide.rego, decide.wasm)
+    for (const [k, v] of Object.entries(await mod.bench())) {
+      const prev = result[k];
+      result[k] = prev && typeof prev === 'object' && v && typeof v === 'object' ? { ...prev, ...v } : v;
+    }
   }
   if (json) {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

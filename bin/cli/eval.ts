@@ -1,0 +1,61 @@
+// `arbiter eval`: the `opa eval` subset (DESIGN §8) — same loader, same output as `opa eval --format json|pretty`.
+import { parseArgs } from 'node:util';
+import { InputError } from '../../engine/errors.ts';
+import { parseDocument } from '../../engine/ingest.ts';
+import { evalOpa, formatOpaJson, formatOpaPretty, loadEvalPaths } from '../../engine/rego/opa-eval.ts';
+import { readInputFile } from './decide.ts';
+
+const USAGE = `usage: arbiter eval [-d PATH]... [-i FILE] [-f json|pretty] [--strict-builtin-errors] QUERY
+
+  -d, --data PATH              a .rego module, a .json/.yaml data file, or a directory of them (repeatable)
+  -i, --input FILE             the input document (JSON or YAML)
+  -f, --format json|pretty     output format (default json, as \`opa eval\` prints it)
+  --strict-builtin-errors      a builtin error fails the query instead of making it undefined (alias: --strict)
+
+exit codes: 0 evaluated (defined or undefined), 1 evaluation error, 2 usage or compile error
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  let values;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: true,
+      options: {
+        data: { type: 'string', short: 'd', multiple: true, default: [] },
+        input: { type: 'string', short: 'i' },
+        format: { type: 'string', short: 'f', default: 'json' },
+        strict: { type: 'boolean', default: false },
+        'strict-builtin-errors': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (err) {
+    throw new InputError(`${(err as Error).message}\n${USAGE}`);
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new InputError(`expected exactly one QUERY, got ${positionals.length}\n${USAGE}`);
+  if (values.format !== 'json' && values.format !== 'pretty') throw new InputError('must be json or pretty', '--format');
+  const loaded = loadEvalPaths(values.data);
+  const input = values.input !== undefined ? parseDocument(readInputFile(values.input), values.input) : undefined;
+  const output = evalOpa({
+    modules: loaded.modules,
+    data: loaded.data,
+    ...(input !== undefined ? { input } : {}),
+    query: positionals[0] as string,
+    strict: values.strict || values['strict-builtin-errors'],
+  });
+  const text = values.format === 'json' ? formatOpaJson(output) : formatOpaPretty(output);
+  if ('errors' in output) {
+    // OPA prints errors on stdout for json (a document a tool parses) and on stderr for pretty
+    (values.format === 'json' ? process.stdout : process.stderr).write(text);
+    return output.stage === 'compile' ? 2 : 1;
+  }
+  process.stdout.write(text);
+  return 0;
+}
