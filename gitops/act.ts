@@ -171,9 +171,18 @@ async function prepare(options: ActOptions): Promise<Prepared> {
   return { core, diagnosis, override, bundle, branch: options.branch ?? 'main', signer: options.signer ?? undefined };
 }
 
-async function readText(repo: Repository, tree: string, path: string): Promise<string | undefined> {
+/** Parsed `.arbiter/*.yaml` by blob oid: content-addressed, so a long-running process parses each version once. */
+const parsedFiles = new Map<string, unknown>();
+
+async function readParsed<T>(repo: Repository, tree: string, path: string, parse: (text: string, file: string) => T): Promise<T | undefined> {
   const found = await readPath(repo.store, tree, path);
-  return found && found.mode !== '40000' ? (await repo.store.readBlob(found.oid)).toString('utf8') : undefined;
+  if (!found || found.mode === '40000') return undefined;
+  const key = `${path}@${found.oid}`;
+  if (parsedFiles.has(key)) return parsedFiles.get(key) as T;
+  const value = parse((await repo.store.readBlob(found.oid)).toString('utf8'), path);
+  if (parsedFiles.size >= 32) parsedFiles.delete(parsedFiles.keys().next().value!);
+  parsedFiles.set(key, value);
+  return value;
 }
 
 /** Carries out one diagnosis on the repository; retried as a whole when another writer moved the branch. */
@@ -182,18 +191,22 @@ export async function act(options: ActOptions): Promise<ActResult> {
   const repo = await Repository.open(options.repo, { cacheDir: options.cacheDir });
   const maxAttempts = options.maxAttempts ?? 6;
   const log = options.log ?? (() => undefined);
-  return repo.withCacheLock(async () => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await attemptOnce(repo, prepared, options, attempt);
-      } catch (err) {
-        if (!(err instanceof ConcurrentUpdateError) || attempt >= maxAttempts) throw err;
-        const wait = Math.round(Math.min(2000, 50 * 2 ** attempt) * (0.5 + Math.random()));
-        log(`${err.message}; attempt ${attempt + 1} of ${maxAttempts} in ${wait} ms`);
-        await sleep(wait);
+  try {
+    return await repo.withCacheLock(async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await attemptOnce(repo, prepared, options, attempt);
+        } catch (err) {
+          if (!(err instanceof ConcurrentUpdateError) || attempt >= maxAttempts) throw err;
+          const wait = Math.round(Math.min(2000, 50 * 2 ** attempt) * (0.5 + Math.random()));
+          log(`${err.message}; attempt ${attempt + 1} of ${maxAttempts} in ${wait} ms`);
+          await sleep(wait);
+        }
       }
-    }
-  });
+    });
+  } finally {
+    repo.store.close();
+  }
 }
 
 async function attemptOnce(repo: Repository, p: Prepared, options: ActOptions, attempts: number): Promise<ActResult> {
@@ -206,10 +219,8 @@ async function attemptOnce(repo: Repository, p: Prepared, options: ActOptions, a
   const targetTree = (await readCommit(repo.store, targetTip)).tree;
 
   // context from Git: catalog, calendar and kill switch from the target branch, history from the ledger
-  const catalogText = await readText(repo, targetTree, '.arbiter/catalog.yaml');
-  const calendarText = await readText(repo, targetTree, '.arbiter/calendar.yaml');
-  const catalog = catalogText !== undefined ? core.parseCatalog(catalogText, '.arbiter/catalog.yaml') : undefined;
-  const calendar = calendarText !== undefined ? core.parseCalendar(calendarText, '.arbiter/calendar.yaml') : undefined;
+  const catalog = await readParsed(repo, targetTree, '.arbiter/catalog.yaml', core.parseCatalog);
+  const calendar = await readParsed(repo, targetTree, '.arbiter/calendar.yaml', core.parseCalendar);
   const killSwitch = (await readPath(repo.store, targetTree, '.arbiter/pause')) !== undefined;
   const now = (p.override as { now?: string } | undefined)?.now ?? options.now ?? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
   const history = await ledgerHistory(repo.store, ledgerTip, {
@@ -266,11 +277,11 @@ async function attemptOnce(repo: Repository, p: Prepared, options: ActOptions, a
       notes = plan.notes;
       followUp = plan.followUp;
       changed = plan.edits.map((e) => e.path).sort();
-      const tree = await writeTreeChanges(repo.store, targetTree, plan.edits.map((e: FileEdit) => ({ path: e.path, content: e.after })));
+          const tree = await writeTreeChanges(repo.store, targetTree, plan.edits.map((e: FileEdit) => ({ path: e.path, content: e.after })));
       const subject = commitSubject(plan.applied.target.service, definition.describe(plan.applied));
       const message = formatMessage(subject, actuationBody(decision, diagnosis, plan.notes, nextStep(decision, definition)), decisionTrailers(decision));
-      const commit = await writeCommit(repo.store, { tree, parents: [targetTip], message, signer: p.signer });
-      if (decision.mode === 'approval') {
+          const commit = await writeCommit(repo.store, { tree, parents: [targetTip], message, signer: p.signer });
+          if (decision.mode === 'approval') {
         const prBranch = pullRequestBranch(decision.incident, decision.action.kind, decision.idempotencyKey);
         await repo.sync([prBranch]);
         publish.push({ branch: prBranch, oid: commit, expected: await repo.tip(prBranch), force: true });

@@ -142,7 +142,11 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
   const trust = await TrustStore.parse(text, options.allowedSigners);
   const branch = options.branch ?? 'main';
   const repo = await Repository.open(options.repo, { cacheDir: options.cacheDir });
-  return repo.withCacheLock(() => auditRepository(repo, trust, branch));
+  try {
+    return await repo.withCacheLock(() => auditRepository(repo, trust, branch));
+  } finally {
+    repo.store.close();
+  }
 }
 
 export async function auditRepository(repo: Repository, trust: TrustStore, branch: string): Promise<AuditReport> {

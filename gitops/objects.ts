@@ -1,10 +1,11 @@
 // The Git object store of one repository: loose objects are read and written directly (node:zlib, temp file +
-// rename, so a crash never leaves a half-written object); packed objects are read through isomorphic-git.
+// rename, so a crash never leaves a half-written object); packed objects are read object by object through the pack
+// index (./pack.ts), with isomorphic-git as the fallback for pack formats that reader does not handle.
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { inflateSync, deflateSync } from 'node:zlib';
 import git from 'isomorphic-git';
+import { PackReader } from './pack.ts';
 
 export type ObjectType = 'blob' | 'tree' | 'commit' | 'tag';
 
@@ -53,13 +54,14 @@ export class ObjectStore {
   /** Parsed trees and commits are immutable; caching them makes repeated walks cheap. */
   private readonly memo = new Map<string, GitObject>();
   private readonly written = new Set<string>();
+  private packs?: PackReader;
 
   constructor(readonly gitdir: string) {}
 
   async read(oid: string): Promise<GitObject> {
     const memo = this.memo.get(oid);
     if (memo) return memo;
-    const object = (await this.readLoose(oid)) ?? (await this.readPacked(oid));
+    const object = this.readLoose(oid) ?? (await this.readPacked(oid));
     if (!object) throw new ObjectMissingError(oid);
     if (object.type !== 'blob') this.memo.set(oid, object);
     return object;
@@ -68,6 +70,7 @@ export class ObjectStore {
   async has(oid: string): Promise<boolean> {
     if (this.memo.has(oid) || this.written.has(oid)) return true;
     if (fs.existsSync(this.loosePath(oid))) return true;
+    if (await this.readPacked(oid).catch(() => undefined)) return true;
     try {
       await git.readObject({ fs, gitdir: this.gitdir, oid, format: 'deflated', cache: this.packCache });
       return true;
@@ -88,22 +91,24 @@ export class ObjectStore {
     return parseTree(object.content);
   }
 
-  /** Writes an object (no-op when it exists) and returns its oid. */
+  /** Writes an object (no-op when it exists) and returns its oid. Synchronous I/O: objects are small. */
   async write(type: ObjectType, content: Buffer): Promise<string> {
     const oid = hashObject(type, content);
     if (this.written.has(oid)) return oid;
     const path = this.loosePath(oid);
-    if (!fs.existsSync(path)) {
+    if (!fs.existsSync(path) && !(await this.hasPacked(oid))) {
       const dir = path.slice(0, path.lastIndexOf('/'));
-      await mkdir(dir, { recursive: true });
+      fs.mkdirSync(dir, { recursive: true });
       const temp = `${dir}/tmp_obj_${randomBytes(6).toString('hex')}`;
       const header = Buffer.from(`${type} ${content.length}\0`);
-      await writeFile(temp, deflateSync(Buffer.concat([header, content]), { level: 1 }), { mode: 0o444 });
-      // rename is atomic: readers see either no object or the whole object
-      await rename(temp, path).catch(async (err) => {
-        await unlink(temp).catch(() => undefined);
+      fs.writeFileSync(temp, deflateSync(Buffer.concat([header, content]), { level: 1 }), { mode: 0o444 });
+      try {
+        // rename is atomic: readers see either no object or the whole object
+        fs.renameSync(temp, path);
+      } catch (err) {
+        fs.rmSync(temp, { force: true });
         throw err;
-      });
+      }
     }
     this.written.add(oid);
     if (type !== 'blob') this.memo.set(oid, { type, content });
@@ -118,14 +123,29 @@ export class ObjectStore {
     return this.write('tree', serializeTree(entries));
   }
 
+  private async hasPacked(oid: string): Promise<boolean> {
+    this.packs ??= new PackReader(`${this.gitdir}/objects/pack`);
+    try {
+      return this.packs.has(oid);
+    } catch {
+      return false;
+    }
+  }
+
+  /** Releases open pack descriptors. */
+  close(): void {
+    this.packs?.close();
+  }
+
   private loosePath(oid: string): string {
     return `${this.gitdir}/objects/${oid.slice(0, 2)}/${oid.slice(2)}`;
   }
 
-  private async readLoose(oid: string): Promise<GitObject | undefined> {
+  private readLoose(oid: string): GitObject | undefined {
     let raw: Buffer;
     try {
-      raw = await readFile(this.loosePath(oid));
+      // synchronous: object files are small and a thread-pool round trip per object costs more than the read
+      raw = fs.readFileSync(this.loosePath(oid));
     } catch {
       return undefined;
     }
@@ -137,7 +157,17 @@ export class ObjectStore {
     return { type: type as ObjectType, content };
   }
 
+  /** Delta bases may be loose or in another pack (thin packs completed by a fetch). */
+  private readBaseSync = (oid: string): GitObject | undefined => this.memo.get(oid) ?? this.readLoose(oid) ?? this.packs?.read(oid, this.readBaseSync);
+
   private async readPacked(oid: string): Promise<GitObject | undefined> {
+    try {
+      this.packs ??= new PackReader(`${this.gitdir}/objects/pack`);
+      const found = this.packs.read(oid, this.readBaseSync) ?? (this.packs.reload() ? this.packs.read(oid, this.readBaseSync) : undefined);
+      if (found) return found;
+    } catch {
+      // fall back to isomorphic-git below
+    }
     try {
       const result = await git.readObject({ fs, gitdir: this.gitdir, oid, format: 'content', cache: this.packCache });
       return { type: result.type as ObjectType, content: Buffer.from(result.object as Uint8Array) };

@@ -49,17 +49,21 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'arbiter');
 }
 
-/** Reads a ref (loose file first, then packed-refs); undefined when it does not exist. */
+/** Reads a ref (loose file first, then packed-refs); undefined when it does not exist. Sync I/O: refs are tiny. */
 export async function readRef(gitdir: string, ref: string): Promise<string | undefined> {
+  return readRefSync(gitdir, ref);
+}
+
+function readRefSync(gitdir: string, ref: string): string | undefined {
   try {
-    const text = (await readFile(join(gitdir, ref), 'utf8')).trim();
-    if (text.startsWith('ref: ')) return readRef(gitdir, text.slice(5));
+    const text = fs.readFileSync(join(gitdir, ref), 'utf8').trim();
+    if (text.startsWith('ref: ')) return readRefSync(gitdir, text.slice(5));
     return text || undefined;
   } catch {
     /* not a loose ref */
   }
   try {
-    const packed = await readFile(join(gitdir, 'packed-refs'), 'utf8');
+    const packed = fs.readFileSync(join(gitdir, 'packed-refs'), 'utf8');
     for (const line of packed.split('\n')) {
       if (line.endsWith(` ${ref}`) && /^[0-9a-f]{40} /.test(line)) return line.slice(0, 40);
     }
@@ -80,25 +84,25 @@ export async function compareAndSwapRef(gitdir: string, ref: string, oid: string
   const path = join(gitdir, ref);
   const lock = `${path}.lock`;
   const branch = ref.replace(/^refs\/heads\//, '');
-  await mkdir(path.slice(0, path.lastIndexOf('/')), { recursive: true });
-  let handle;
+  fs.mkdirSync(path.slice(0, path.lastIndexOf('/')), { recursive: true });
+  let fd: number | undefined;
   try {
-    handle = await open(lock, 'wx');
+    fd = fs.openSync(lock, 'wx');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new ConcurrentUpdateError(branch, `${ref}.lock exists`);
     throw err;
   }
   try {
-    const current = (await readRef(gitdir, ref)) ?? null;
+    const current = readRefSync(gitdir, ref) ?? null;
     if (current !== expected) throw new ConcurrentUpdateError(branch, `expected ${expected ?? 'no branch'}, found ${current ?? 'no branch'}`);
-    await handle.writeFile(`${oid}\n`);
-    await handle.sync();
-    await handle.close();
-    handle = undefined;
-    await rename(lock, path);
+    // no fsync, like git's default (core.fsync): the lock + rename keeps the ref whole, never half-written
+    fs.writeSync(fd, `${oid}\n`);
+    fs.closeSync(fd);
+    fd = undefined;
+    fs.renameSync(lock, path);
   } catch (err) {
-    await handle?.close().catch(() => undefined);
-    await unlink(lock).catch(() => undefined);
+    if (fd !== undefined) fs.closeSync(fd);
+    fs.rmSync(lock, { force: true });
     throw err;
   }
 }
@@ -175,7 +179,7 @@ export class Repository {
   /** Fails when the local work tree has `branch` checked out: arbiter never touches a work tree. */
   private async refuseCheckedOut(branch: string): Promise<void> {
     if (!this.workTree) return;
-    const head = await readFile(join(this.gitdir, 'HEAD'), 'utf8').catch(() => '');
+    const head = fs.existsSync(join(this.gitdir, 'HEAD')) ? fs.readFileSync(join(this.gitdir, 'HEAD'), 'utf8') : '';
     if (head.trim() === `ref: refs/heads/${branch}`) {
       throw new InputError(
         `${branch} is checked out in the work tree ${this.workTree}; arbiter never writes to a work tree. ` +

@@ -1,0 +1,187 @@
+// Reads objects out of packfiles through their v2 index, one object at a time (no whole-pack load): a lookup is a
+// binary search in the .idx and a positioned read in the .pack, so cost follows the objects touched, not pack size.
+import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { inflateSync } from 'node:zlib';
+import type { GitObject, ObjectType } from './objects.ts';
+
+const TYPES: Record<number, ObjectType> = { 1: 'commit', 2: 'tree', 3: 'blob', 4: 'tag' };
+const OFS_DELTA = 6;
+const REF_DELTA = 7;
+
+class PackIndex {
+  private readonly fanout: Uint32Array;
+  private readonly count: number;
+  private readonly namesAt: number;
+  private readonly offsetsAt: number;
+  private readonly largeAt: number;
+
+  constructor(
+    private readonly idx: Buffer,
+    readonly packPath: string,
+    readonly packSize: number,
+  ) {
+    if (idx.readUInt32BE(0) !== 0xff744f63 || idx.readUInt32BE(4) !== 2) throw new Error(`${packPath}: only v2 pack indexes are supported`);
+    this.fanout = new Uint32Array(256);
+    for (let i = 0; i < 256; i++) this.fanout[i] = idx.readUInt32BE(8 + i * 4);
+    this.count = this.fanout[255]!;
+    this.namesAt = 8 + 256 * 4;
+    this.offsetsAt = this.namesAt + this.count * 20 + this.count * 4;
+    this.largeAt = this.offsetsAt + this.count * 4;
+  }
+
+  private offsetOf(i: number): number {
+    const small = this.idx.readUInt32BE(this.offsetsAt + i * 4);
+    if (!(small & 0x80000000)) return small;
+    return Number(this.idx.readBigUInt64BE(this.largeAt + (small & 0x7fffffff) * 8));
+  }
+
+  find(oid: string): number | undefined {
+    const want = Buffer.from(oid, 'hex');
+    const first = want[0]!;
+    let lo = first === 0 ? 0 : this.fanout[first - 1]!;
+    let hi = this.fanout[first]!;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      // compares want with the entry: negative when want sorts first
+      const cmp = want.compare(this.idx, this.namesAt + mid * 20, this.namesAt + mid * 20 + 20, 0, 20);
+      if (cmp === 0) return this.offsetOf(mid);
+      if (cmp < 0) hi = mid;
+      else lo = mid + 1;
+    }
+    return undefined;
+  }
+
+}
+
+function applyDelta(base: Buffer, delta: Buffer): Buffer {
+  let i = 0;
+  const varint = (): number => {
+    let value = 0;
+    let shift = 0;
+    let byte: number;
+    do {
+      byte = delta[i++]!;
+      value += (byte & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (byte & 0x80);
+    return value;
+  };
+  const baseSize = varint();
+  if (baseSize !== base.length) throw new Error('delta base size mismatch');
+  const out = Buffer.allocUnsafe(varint());
+  let at = 0;
+  while (i < delta.length) {
+    const op = delta[i++]!;
+    if (op & 0x80) {
+      let offset = 0;
+      let size = 0;
+      for (let b = 0; b < 4; b++) if (op & (1 << b)) offset |= delta[i++]! << (8 * b);
+      for (let b = 0; b < 3; b++) if (op & (1 << (4 + b))) size |= delta[i++]! << (8 * b);
+      if (size === 0) size = 0x10000;
+      base.copy(out, at, offset >>> 0, (offset >>> 0) + size);
+      at += size;
+    } else if (op) {
+      delta.copy(out, at, i, i + op);
+      at += op;
+      i += op;
+    } else throw new Error('invalid delta opcode 0');
+  }
+  if (at !== out.length) throw new Error('delta result size mismatch');
+  return out;
+}
+
+export class PackReader {
+  private indexes: PackIndex[] = [];
+  private loadedNames = '';
+  private readonly fds = new Map<string, number>();
+
+  constructor(private readonly packDir: string) {
+    this.reload();
+  }
+
+  /** Re-reads the list of packs (after a fetch added one); returns true when it changed. */
+  reload(): boolean {
+    let names: string[] = [];
+    try {
+      names = readdirSync(this.packDir).filter((n) => n.endsWith('.idx')).sort();
+    } catch {
+      /* no pack directory yet */
+    }
+    const key = names.join(',');
+    if (key === this.loadedNames) return false;
+    this.loadedNames = key;
+    this.indexes = names.flatMap((n) => {
+      const packPath = `${this.packDir}/${n.slice(0, -4)}.pack`;
+      try {
+        return [new PackIndex(readFileSync(`${this.packDir}/${n}`), packPath, statSync(packPath).size)];
+      } catch {
+        return [];
+      }
+    });
+    return true;
+  }
+
+  has(oid: string): boolean {
+    return this.indexes.some((index) => index.find(oid) !== undefined);
+  }
+
+  read(oid: string, resolveBase: (oid: string) => GitObject | undefined): GitObject | undefined {
+    for (const index of this.indexes) {
+      const offset = index.find(oid);
+      if (offset !== undefined) return this.readAt(index, offset, resolveBase);
+    }
+    return undefined;
+  }
+
+  /** Reads `length` bytes at `offset` (clipped to the pack's end), through one open descriptor per pack. */
+  private bytes(index: PackIndex, offset: number, length: number): Buffer {
+    const raw = Buffer.allocUnsafe(Math.max(0, Math.min(length, index.packSize - offset)));
+    let fd = this.fds.get(index.packPath);
+    if (fd === undefined) this.fds.set(index.packPath, (fd = openSync(index.packPath, 'r')));
+    readSync(fd, raw, 0, raw.length, offset);
+    return raw;
+  }
+
+  /** Closes the pack descriptors (reads after this reopen them). */
+  close(): void {
+    for (const fd of this.fds.values()) closeSync(fd);
+    this.fds.clear();
+  }
+
+  private readAt(index: PackIndex, offset: number, resolveBase: (oid: string) => GitObject | undefined): GitObject {
+    // header ≤ 32 bytes; deflate adds at most ~5 bytes per 16 KiB block plus a few, so size + slack holds the stream.
+    // Most GitOps files are small: the first read usually holds the whole object.
+    let raw = this.bytes(index, offset, 8192);
+    let i = 0;
+    let byte = raw[i++]!;
+    const type = (byte >> 4) & 7;
+    let size = byte & 0x0f;
+    let shift = 4;
+    while (byte & 0x80) {
+      byte = raw[i++]!;
+      size += (byte & 0x7f) * 2 ** shift;
+      shift += 7;
+    }
+    const needed = 64 + size + Math.ceil(size / 1000) + 64;
+    if (needed > raw.length) raw = this.bytes(index, offset, needed);
+    if (type === OFS_DELTA) {
+      byte = raw[i++]!;
+      let rel = byte & 0x7f;
+      while (byte & 0x80) {
+        byte = raw[i++]!;
+        rel = (rel + 1) * 128 + (byte & 0x7f);
+      }
+      const base = this.readAt(index, offset - rel, resolveBase);
+      return { type: base.type, content: applyDelta(base.content, inflateSync(raw.subarray(i))) };
+    }
+    if (type === REF_DELTA) {
+      const baseOid = raw.subarray(i, i + 20).toString('hex');
+      const base = resolveBase(baseOid);
+      if (!base) throw new Error(`delta base ${baseOid} is missing`);
+      return { type: base.type, content: applyDelta(base.content, inflateSync(raw.subarray(i + 20))) };
+    }
+    const t = TYPES[type];
+    if (!t) throw new Error(`unknown pack object type ${type}`);
+    return { type: t, content: inflateSync(raw.subarray(i)) };
+  }
+}
