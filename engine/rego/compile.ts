@@ -28,6 +28,8 @@ export interface RuleNode {
   hasRules: boolean;
   isFunction: boolean;
   arities?: Map<string, number>;
+  /** How the evaluator builds the node's value (computed on first use). */
+  shape?: 'complete' | 'set' | 'tree';
 }
 
 export interface CompiledQuery {

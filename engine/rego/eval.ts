@@ -39,6 +39,15 @@ interface WithState {
 
 const IN_PROGRESS = Symbol('in-progress');
 const NO_TERMS: Term[] = [];
+const NO_RULES: CompiledRule[] = [];
+
+/** How a rule node's value is built: one complete value, a partial set, or an object of keys and children. */
+function shapeOf(node: RuleNode): 'complete' | 'set' | 'tree' {
+  const rules = node.rules;
+  if (rules.length && rules.every((r) => !r.multi && r.suffix.length === 0)) return 'complete';
+  if (rules.length && rules.every((r) => r.multi && r.suffix.length === 0) && node.children.size === 0) return 'set';
+  return 'tree';
+}
 
 type CallTerm = Extract<Term, { type: 'call' }>;
 
@@ -98,12 +107,13 @@ function builtinTarget(name: string, t: CallTerm): CallTarget {
   const b = lookupBuiltin(name);
   return { kind: 'builtin', name, arity: b ? (b.sig.variadic ? t.args.length : b.sig.args.length) : t.args.length };
 }
-const OWNED = new WeakSet<object>();
 
 export class Evaluator {
   private trail: Array<[Frame, string]> = [];
   private steps = 0;
   private depth = 0;
+  /** Objects and sets this evaluation built, which insertAt may extend in place (base documents are copied first). */
+  private readonly owned = new Set<object>();
   private state: WithState;
 
   constructor(
@@ -749,31 +759,38 @@ export class Evaluator {
 
   private computeNode(node: RuleNode | undefined, base: Value | undefined, prefix: string[]): Value | undefined {
     if (node?.isFunction) return undefined;
-    const rules = node?.rules ?? [];
-    if (rules.length && rules.every((r) => !r.multi && r.suffix.length === 0)) return this.evalComplete(rules);
-    if (rules.length && rules.every((r) => r.multi && r.suffix.length === 0) && (!node || node.children.size === 0)) {
-      const set = new RSet();
-      for (const r of rules) this.evalRule(r, (_keys, v) => void set.add(v));
-      return set;
+    if (node) {
+      const shape = node.shape ?? (node.shape = shapeOf(node));
+      if (shape === 'complete') return this.evalComplete(node.rules);
+      if (shape === 'set') {
+        const set = new RSet();
+        for (const r of node.rules) this.evalRule(r, (_keys, v) => void set.add(v));
+        return set;
+      }
     }
-    const obj = new RObject();
-    OWNED.add(obj);
-    if (base instanceof RObject) for (const [k, v] of base.entries()) obj.set(k, v);
+    let obj: RObject;
+    if (base instanceof RObject) obj = base.copy();
     else if (base !== undefined && !node?.hasRules) return base;
-    const keys = new Set<string>();
-    if (node) for (const k of node.children.keys()) keys.add(k);
+    else obj = new RObject();
+    this.owned.add(obj);
+    if (node) {
+      for (const [key, child] of node.children) {
+        if (child.isFunction) continue;
+        const v = this.materialize(child, obj.get(key), child.path);
+        if (v !== undefined) obj.set(key, v);
+        else if (!(base instanceof RObject && base.has(key))) obj.delete(key);
+      }
+    }
     for (const p of this.state.dataPatches) {
-      if (p.path.length > prefix.length && prefix.every((s, i) => s === p.path[i])) keys.add(p.path[prefix.length] as string);
-    }
-    for (const key of keys) {
-      const child = node?.children.get(key);
-      if (child?.isFunction) continue;
-      const v = this.materialize(child, obj.get(key), [...prefix, key]);
+      // patched paths below this node that no rule node covers
+      if (p.path.length <= prefix.length || !prefix.every((s, i) => s === p.path[i])) continue;
+      const key = p.path[prefix.length] as string;
+      if (node?.children.has(key)) continue;
+      const v = this.materialize(undefined, obj.get(key), [...prefix, key]);
       if (v !== undefined) obj.set(key, v);
-      else if (child && !(base instanceof RObject && base.has(key))) obj.delete(key);
     }
-    for (const r of rules) {
-      this.evalRule(r, (keys, v) => insertAt(obj, keys, v, r));
+    for (const r of node?.rules ?? NO_RULES) {
+      this.evalRule(r, (keys, v) => insertAt(obj, keys, v, r, this.owned));
     }
     return obj;
   }
@@ -1138,21 +1155,22 @@ export function lookup(v: Value, key: Value): Value | undefined {
 }
 
 /** Put a rule's value at `keys` below `obj` (ref heads), raising OPA's conflict errors. */
-function insertAt(obj: RObject, keys: Value[], v: Value, r: CompiledRule): void {
+function insertAt(obj: RObject, keys: Value[], v: Value, r: CompiledRule, owned: Set<object>): void {
   if (keys.length === 0) return;
   let cur = obj;
   for (let i = 0; i < keys.length - 1; i++) {
+    cur.key = undefined; // the object changes below: forget its structural key
     const key = keys[i] as Value;
     let next = cur.get(key);
     if (next === undefined) {
       next = new RObject();
-      OWNED.add(next);
+      owned.add(next);
       cur.set(key, next);
     } else if (!(next instanceof RObject)) {
       throw new RegoError('eval_conflict_error', 'object keys must be unique', r.loc);
-    } else if (!OWNED.has(next)) {
-      const copy = new RObject(next.entries());
-      OWNED.add(copy);
+    } else if (!owned.has(next)) {
+      const copy = next.copy();
+      owned.add(copy);
       cur.set(key, copy);
       next = copy;
     }
@@ -1164,12 +1182,12 @@ function insertAt(obj: RObject, keys: Value[], v: Value, r: CompiledRule): void 
     let set: RSet;
     if (prev === undefined) {
       set = new RSet();
-      OWNED.add(set);
+      owned.add(set);
       cur.set(last, set);
     } else if (!(prev instanceof RSet)) throw new RegoError('eval_conflict_error', 'object keys must be unique', r.loc);
-    else if (!OWNED.has(prev)) {
+    else if (!owned.has(prev)) {
       set = new RSet(prev.values());
-      OWNED.add(set);
+      owned.add(set);
       cur.set(last, set);
     } else set = prev;
     set.add(v);

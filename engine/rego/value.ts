@@ -80,14 +80,17 @@ export function keyOf(v: Value): string {
       return `"${v}`;
   }
   if (Array.isArray(v)) return `[${v.map(keyOf).join('\u0000')}]`;
-  if (v instanceof RSet) return `{${v.sortedKeys().join('\u0000')}}`;
+  if (v.key !== undefined) return v.key;
+  if (v instanceof RSet) return (v.key = `{${v.sortedKeys().join('\u0000')}}`);
   const parts: string[] = [];
   for (const [k, val] of v.sortedEntries()) parts.push(`${keyOf(k)}\u0001${keyOf(val)}`);
-  return `<${parts.join('\u0000')}>`;
+  return (v.key = `<${parts.join('\u0000')}>`);
 }
 
 export class RSet {
   private readonly items = new Map<string, Value>();
+  /** keyOf(this), kept until the set changes (verdict sets key their members' objects over and over). */
+  key: string | undefined = undefined;
 
   constructor(values?: Iterable<Value>) {
     if (values) for (const v of values) this.add(v);
@@ -99,7 +102,10 @@ export class RSet {
 
   add(v: Value): this {
     const k = keyOf(v);
-    if (!this.items.has(k)) this.items.set(k, v);
+    if (!this.items.has(k)) {
+      this.items.set(k, v);
+      this.key = undefined;
+    }
     return this;
   }
 
@@ -108,6 +114,7 @@ export class RSet {
   }
 
   delete(v: Value): boolean {
+    this.key = undefined;
     return this.items.delete(keyOf(v));
   }
 
@@ -130,11 +137,14 @@ export class RSet {
 }
 
 export class RObject {
-  // string keys are the common case and stay cheap; other keys go by structural key
-  private readonly strs = new Map<string, Value>();
-  private readonly others = new Map<string, [Value, Value]>();
+  // string keys are the common case and stay cheap; other keys go by structural key (allocated on first use)
+  private strs: Map<string, Value>;
+  private others: Map<string, [Value, Value]> | undefined = undefined;
+  /** keyOf(this), kept until the object changes. */
+  key: string | undefined = undefined;
 
   constructor(entries?: Iterable<[Value, Value]>) {
+    this.strs = new Map();
     if (entries) for (const [k, v] of entries) this.set(k, v);
   }
 
@@ -144,37 +154,47 @@ export class RObject {
     return o;
   }
 
+  /** A shallow copy that can be changed without touching this object. */
+  copy(): RObject {
+    const o = new RObject();
+    o.strs = new Map(this.strs);
+    if (this.others) o.others = new Map(this.others);
+    return o;
+  }
+
   get size(): number {
-    return this.strs.size + this.others.size;
+    return this.strs.size + (this.others ? this.others.size : 0);
   }
 
   get(k: Value): Value | undefined {
     if (typeof k === 'string') return this.strs.get(k);
-    return this.others.get(keyOf(k))?.[1];
+    return this.others?.get(keyOf(k))?.[1];
   }
 
   has(k: Value): boolean {
-    return typeof k === 'string' ? this.strs.has(k) : this.others.has(keyOf(k));
+    return typeof k === 'string' ? this.strs.has(k) : this.others !== undefined && this.others.has(keyOf(k));
   }
 
   set(k: Value, v: Value): this {
+    this.key = undefined;
     if (typeof k === 'string') this.strs.set(k, v);
-    else this.others.set(keyOf(k), [k, v]);
+    else (this.others ??= new Map()).set(keyOf(k), [k, v]);
     return this;
   }
 
   delete(k: Value): boolean {
-    return typeof k === 'string' ? this.strs.delete(k) : this.others.delete(keyOf(k));
+    this.key = undefined;
+    return typeof k === 'string' ? this.strs.delete(k) : this.others !== undefined && this.others.delete(keyOf(k));
   }
 
   *keys(): IterableIterator<Value> {
     yield* this.strs.keys();
-    for (const [k] of this.others.values()) yield k;
+    if (this.others) for (const [k] of this.others.values()) yield k;
   }
 
   *entries(): IterableIterator<[Value, Value]> {
     yield* this.strs.entries();
-    yield* this.others.values();
+    if (this.others) yield* this.others.values();
   }
 
   [Symbol.iterator](): IterableIterator<[Value, Value]> {
@@ -183,12 +203,18 @@ export class RObject {
 
   /** Entries in Rego's key order (deterministic output). */
   sortedEntries(): Array<[Value, Value]> {
-    return [...this.entries()].sort((a, b) => compare(a[0], b[0]));
+    const out: Array<[Value, Value]> = [...this.strs.entries()];
+    if (this.others) {
+      for (const e of this.others.values()) out.push(e);
+      return out.sort((a, b) => compare(a[0], b[0]));
+    }
+    // string keys only: plain string order
+    return out.sort((a, b) => ((a[0] as string) < (b[0] as string) ? -1 : (a[0] as string) > (b[0] as string) ? 1 : 0));
   }
 
   /** True when every key is a string (JSON-representable without key conversion). */
   hasOnlyStringKeys(): boolean {
-    return this.others.size === 0;
+    return this.others === undefined || this.others.size === 0;
   }
 }
 
