@@ -1,6 +1,6 @@
 // Rego abstract syntax (OPA's ast package, trimmed to what evaluation needs). Every node keeps its location so that
 // errors and explanations can point at file:row:col.
-import type { CallTarget } from './eval.ts';
+import type { CallTarget, RulePlan } from './eval.ts';
 import type { Value } from './value.ts';
 
 export interface Location {
@@ -24,7 +24,7 @@ export class RegoError extends Error {
 export type Term =
   | { type: 'scalar'; value: Value; loc: Location }
   | { type: 'var'; name: string; loc: Location }
-  | { type: 'ref'; head: Term; path: Term[]; loc: Location }
+  | { type: 'ref'; head: Term; path: Term[]; loc: Location; rulePlan?: RulePlan }
   | { type: 'array'; items: Term[]; loc: Location }
   | { type: 'set'; items: Term[]; loc: Location }
   | { type: 'object'; items: Array<[Term, Term]>; loc: Location }

@@ -21,6 +21,7 @@ export interface CompiledRule {
 }
 
 export interface RuleNode {
+  id: number;
   path: string[];
   children: Map<string, RuleNode>;
   rules: CompiledRule[];
@@ -40,12 +41,16 @@ export interface CompiledQuery {
 
 const ROOTS = new Set(['data', 'input']);
 
+/** Node ids number the nodes of one tree densely (the evaluator's per-query cache is an array by id). */
+let nextNodeId = 0;
+
 export function newNode(path: string[]): RuleNode {
-  return { path, children: new Map(), rules: [], hasRules: false, isFunction: false };
+  return { id: nextNodeId++, path, children: new Map(), rules: [], hasRules: false, isFunction: false };
 }
 
 /** Builds the rule tree from parsed modules. */
 export function compileModules(modules: Module[]): RuleNode {
+  nextNodeId = 0;
   const root = newNode([]);
   userArity = new Map();
   for (const m of modules) {

@@ -24,8 +24,21 @@ export const DEFAULT_LIMITS: EvalLimits = { maxSteps: 5_000_000, maxDepth: 400 }
 /** Called when a rule body produces a value (explanations: which rule, at which location). */
 export type RuleTracer = (rule: CompiledRule, value: Value) => void;
 
+/** A rule body's variable bindings; most bodies bind few or none, so the map is made on first binding. */
 class Frame {
-  readonly vars = new Map<string, Value>();
+  private vars: Map<string, Value> | undefined = undefined;
+  get(name: string): Value | undefined {
+    return this.vars === undefined ? undefined : this.vars.get(name);
+  }
+  has(name: string): boolean {
+    return this.vars !== undefined && this.vars.has(name);
+  }
+  set(name: string, v: Value): void {
+    (this.vars ??= new Map()).set(name, v);
+  }
+  delete(name: string): void {
+    this.vars?.delete(name);
+  }
 }
 
 interface WithState {
@@ -34,10 +47,12 @@ interface WithState {
   dataPatches: Array<{ path: string[]; value: Value }>;
   /** Replaced functions/builtins by name (`with count as f`). */
   mocks: Map<string, Value | { fn: string }>;
-  cache: Map<RuleNode, Value | undefined | typeof IN_PROGRESS>;
+  /** Node values of this evaluation by node id (UNDEFINED: computed, no value). */
+  cache: Array<Value | typeof IN_PROGRESS | typeof UNDEFINED | undefined>;
 }
 
 const IN_PROGRESS = Symbol('in-progress');
+const UNDEFINED = Symbol('undefined');
 const NO_TERMS: Term[] = [];
 const NO_RULES: CompiledRule[] = [];
 
@@ -50,6 +65,27 @@ function shapeOf(node: RuleNode): 'complete' | 'set' | 'tree' {
 }
 
 type CallTerm = Extract<Term, { type: 'call' }>;
+type RefTerm = Extract<Term, { type: 'ref' }>;
+
+/** Where a constant `data` ref meets its first node with rules (or ends on a rule node): that node and the path index. */
+export interface RulePlan {
+  root: object;
+  node: RuleNode | null;
+  at: number;
+}
+
+function rulePlanOf(root: RuleNode, path: Term[]): RulePlan {
+  let node = root;
+  for (let i = 0; ; i++) {
+    if (!node.hasRules) return { root, node: null, at: 0 };
+    if (node.rules.length || i === path.length) return { root, node, at: i };
+    const p = path[i] as Term;
+    if (p.type !== 'scalar' || typeof p.value !== 'string') return { root, node: null, at: 0 };
+    const child = node.children.get(p.value);
+    if (!child) return { root, node: null, at: 0 };
+    node = child;
+  }
+}
 
 /** What a call runs, resolved once per call site and compiled tree. */
 export type CallTarget =
@@ -109,7 +145,8 @@ function builtinTarget(name: string, t: CallTerm): CallTarget {
 }
 
 export class Evaluator {
-  private trail: Array<[Frame, string]> = [];
+  /** Bindings to undo on backtracking, as (frame, name) pairs flattened into one array. */
+  private trail: Array<Frame | string> = [];
   private steps = 0;
   private depth = 0;
   /** Objects and sets this evaluation built, which insertAt may extend in place (base documents are copied first). */
@@ -124,7 +161,7 @@ export class Evaluator {
     private readonly limits: EvalLimits = DEFAULT_LIMITS,
     private readonly tracer?: RuleTracer,
   ) {
-    this.state = { input, dataPatches: [], mocks: new Map(), cache: new Map() };
+    this.state = { input, dataPatches: [], mocks: new Map(), cache: [] };
   }
 
   /** All solutions of a query body, as variable bindings. */
@@ -134,7 +171,7 @@ export class Evaluator {
     this.evalBody(body, 0, f, () => {
       const m = new Map<string, Value>();
       for (const v of outputVars) {
-        const x = f.vars.get(v);
+        const x = f.get(v);
         if (x !== undefined) m.set(v, x);
       }
       out.push(m);
@@ -145,14 +182,14 @@ export class Evaluator {
   // ── bindings ────────────────────────────────────────────────────────────────────────────────
 
   private bind(f: Frame, name: string, v: Value): void {
-    f.vars.set(name, v);
-    this.trail.push([f, name]);
+    f.set(name, v);
+    this.trail.push(f, name);
   }
 
   private undo(mark: number): void {
     while (this.trail.length > mark) {
-      const [f, n] = this.trail.pop() as [Frame, string];
-      f.vars.delete(n);
+      const n = this.trail.pop() as string;
+      (this.trail.pop() as Frame).delete(n);
     }
   }
 
@@ -188,7 +225,7 @@ export class Evaluator {
       input: saved.input,
       dataPatches: [...saved.dataPatches],
       mocks: new Map(saved.mocks),
-      cache: new Map(),
+      cache: [],
     };
     for (const w of e.withs) {
       let value: Value | undefined;
@@ -237,7 +274,7 @@ export class Evaluator {
     const saved = this.state;
     const mocks = new Map(saved.mocks);
     mocks.delete(op);
-    this.state = { ...saved, mocks, cache: new Map() };
+    this.state = { ...saved, mocks, cache: [] };
     return saved;
   }
 
@@ -307,7 +344,7 @@ export class Evaluator {
   // ── unification ─────────────────────────────────────────────────────────────────────────────
 
   private isUnboundVar(t: Term, f: Frame): boolean {
-    return t.type === 'var' && t.name !== 'input' && t.name !== 'data' && !f.vars.has(t.name);
+    return t.type === 'var' && t.name !== 'input' && t.name !== 'data' && !f.has(t.name);
   }
 
   /** Does `t` hold unbound variables in pattern positions (bare, or inside array/object literals)? */
@@ -362,7 +399,7 @@ export class Evaluator {
     switch (t.type) {
       case 'var': {
         if (t.name.startsWith('$_')) return k() === true;
-        const cur = f.vars.get(t.name);
+        const cur = f.get(t.name);
         if (cur !== undefined) return equal(cur, v) ? k() === true : false;
         if (t.name === 'input' || t.name === 'data') return this.evalTerm(t, f, (x) => (equal(x, v) ? k() : false));
         const mark = this.trail.length;
@@ -422,15 +459,15 @@ export class Evaluator {
       case 'scalar':
         return t.value;
       case 'var': {
-        const v = f.vars.get(t.name);
+        const v = f.get(t.name);
         if (v !== undefined) return v;
         if (t.name === 'input') return this.state.input;
         return this.single(t, f);
       }
       case 'ref': {
         const head = t.head;
-        if (head.type === 'var' && !f.vars.has(head.name)) {
-          if (head.name === 'data') return this.dataValue(t.path, f);
+        if (head.type === 'var' && !f.has(head.name)) {
+          if (head.name === 'data') return this.dataValue(t, f);
           if (head.name === 'input') return this.state.input === undefined ? undefined : this.walkValue(this.state.input, t.path, 0, f);
         }
         const v = this.valueOf(head, f);
@@ -505,7 +542,8 @@ export class Evaluator {
   }
 
   /** `data` at a constant path (isPure refs): descend the rule tree, materializing the first node with rules. */
-  private dataValue(path: Term[], f: Frame): Value | undefined {
+  private dataValue(t: RefTerm, f: Frame): Value | undefined {
+    const path = t.path;
     if (this.state.dataPatches.length) {
       let got: Value | undefined;
       this.evalData(this.root, this.baseData, [], path, 0, f, (v) => {
@@ -513,6 +551,13 @@ export class Evaluator {
         return true;
       });
       return got;
+    }
+    // a rule already computed in this evaluation: skip the descent
+    let plan = t.rulePlan;
+    if (plan === undefined || plan.root !== this.root) plan = t.rulePlan = rulePlanOf(this.root, path);
+    if (plan.node !== null) {
+      const c = this.state.cache[plan.node.id];
+      if (c !== undefined && c !== IN_PROGRESS) return c === UNDEFINED ? undefined : this.walkValue(c, path, plan.at, f);
     }
     let node: RuleNode | undefined = this.root;
     let base: Value | undefined = this.baseData;
@@ -537,7 +582,7 @@ export class Evaluator {
       case 'scalar':
         return k(t.value) === true;
       case 'var': {
-        const v = f.vars.get(t.name);
+        const v = f.get(t.name);
         if (v !== undefined) return k(v) === true;
         if (t.name === 'input') return this.state.input === undefined ? false : k(this.state.input) === true;
         if (t.name === 'data') return this.evalData(this.root, this.baseData, [], [], 0, f, k);
@@ -658,8 +703,8 @@ export class Evaluator {
   private evalRef(t: Extract<Term, { type: 'ref' }>, f: Frame, k: KV): boolean {
     const head = t.head;
     if (head.type === 'var') {
-      if (head.name === 'data' && !f.vars.has('data')) return this.evalData(this.root, this.baseData, [], t.path, 0, f, k);
-      if (head.name === 'input' && !f.vars.has('input')) {
+      if (head.name === 'data' && !f.has('data')) return this.evalData(this.root, this.baseData, [], t.path, 0, f, k);
+      if (head.name === 'input' && !f.has('input')) {
         const input = this.state.input;
         if (input === undefined) return false;
         return this.walk(input, t.path, 0, f, k);
@@ -738,21 +783,22 @@ export class Evaluator {
       if (!this.state.dataPatches.length || !(base instanceof RObject || base === undefined)) return base;
       if (!this.patchAt(prefix).below) return base;
     }
+    if (!node) return this.computeNode(node, base, prefix);
     const cache = this.state.cache;
-    if (node) {
-      const c = cache.get(node);
+    const c = cache[node.id];
+    if (c !== undefined) {
       if (c === IN_PROGRESS) {
         throw new RegoError('rego_recursion_error', `rule data.${node.path.join('.')} is recursive`, node.rules[0]?.loc);
       }
-      if (cache.has(node)) return c as Value | undefined;
-      cache.set(node, IN_PROGRESS);
+      return c === UNDEFINED ? undefined : c;
     }
+    cache[node.id] = IN_PROGRESS;
     try {
       const v = this.computeNode(node, base, prefix);
-      if (node) cache.set(node, v);
+      cache[node.id] = v === undefined ? UNDEFINED : v;
       return v;
     } catch (err) {
-      if (node) cache.delete(node);
+      cache[node.id] = undefined;
       throw err;
     }
   }
@@ -1035,8 +1081,8 @@ export class Evaluator {
       const p = params[i] as Term;
       if (p.type === 'var') {
         if (p.name.startsWith('$_')) continue;
-        if (p.name !== 'input' && p.name !== 'data' && !f.vars.has(p.name)) {
-          f.vars.set(p.name, args[i] as Value);
+        if (p.name !== 'input' && p.name !== 'data' && !f.has(p.name)) {
+          f.set(p.name, args[i] as Value);
           continue;
         }
       }
