@@ -213,6 +213,8 @@ async function attemptOnce(repo: Repository, p: Prepared, options: ActOptions, a
   const { core, diagnosis, bundle, branch } = p;
   const log = options.log ?? (() => undefined);
   await repo.sync([branch, LEDGER_BRANCH]);
+  // new objects stay in memory until a ref update stores them as one pack; a failed attempt leaves nothing behind
+  repo.store.beginBatch();
   const targetTip = await repo.tip(branch);
   if (!targetTip) throw new InputError(`branch ${branch} does not exist in ${options.repo}`, '--branch');
   const ledgerTip = await repo.tip(LEDGER_BRANCH);
@@ -277,10 +279,10 @@ async function attemptOnce(repo: Repository, p: Prepared, options: ActOptions, a
       notes = plan.notes;
       followUp = plan.followUp;
       changed = plan.edits.map((e) => e.path).sort();
-          const tree = await writeTreeChanges(repo.store, targetTree, plan.edits.map((e: FileEdit) => ({ path: e.path, content: e.after })));
+      const tree = await writeTreeChanges(repo.store, targetTree, plan.edits.map((e: FileEdit) => ({ path: e.path, content: e.after })));
       const subject = commitSubject(plan.applied.target.service, definition.describe(plan.applied));
       const message = formatMessage(subject, actuationBody(decision, diagnosis, plan.notes, nextStep(decision, definition)), decisionTrailers(decision));
-          const commit = await writeCommit(repo.store, { tree, parents: [targetTip], message, signer: p.signer });
+      const commit = await writeCommit(repo.store, { tree, parents: [targetTip], message, signer: p.signer });
           if (decision.mode === 'approval') {
         const prBranch = pullRequestBranch(decision.incident, decision.action.kind, decision.idempotencyKey);
         await repo.sync([prBranch]);
@@ -370,6 +372,7 @@ async function publishAll(repo: Repository, updates: Array<{ branch: string; oid
 async function recordInLedger(repo: Repository, entry: DecisionEntry, signer: Signer | undefined, ledgerTip: string | null, actuated: boolean, log: (line: string) => void): Promise<string> {
   let tip = ledgerTip;
   for (let attempt = 1; ; attempt++) {
+    repo.store.beginBatch();
     const oid = await appendLedgerEntry(repo.store, tip, entry, signer);
     try {
       await repo.updateBranch(LEDGER_BRANCH, oid, tip);

@@ -69,7 +69,11 @@ async function rewriteTree(store: ObjectStore, base: string | null, changes: Spl
   }
   for (const [name, list] of nested) {
     const existing = entries.get(name);
-    if (existing && existing.mode !== '40000') throw new InputError(`"${name}" is a file, not a directory`, 'edit.path');
+    if (existing && existing.mode !== '40000') {
+      // deleting something below a file deletes nothing; writing below it would need the file to be a directory
+      if (list.every((c) => c.content === null)) continue;
+      throw new InputError(`"${name}" is a file, not a directory`, 'edit.path');
+    }
     const oid = await rewriteTree(store, existing?.oid ?? null, list);
     if (oid) entries.set(name, { mode: '40000', name, oid });
     else entries.delete(name);

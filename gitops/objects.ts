@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { inflateSync, deflateSync } from 'node:zlib';
 import git from 'isomorphic-git';
-import { PackReader } from './pack.ts';
+import { PackReader, consolidateSmallPacks, writePack } from './pack.ts';
 
 export type ObjectType = 'blob' | 'tree' | 'commit' | 'tag';
 
@@ -55,11 +55,33 @@ export class ObjectStore {
   private readonly memo = new Map<string, GitObject>();
   private readonly written = new Set<string>();
   private packs?: PackReader;
+  /** Objects written since `beginBatch`, kept in memory until `flush` writes them as one pack. */
+  private pending?: Map<string, GitObject>;
 
   constructor(readonly gitdir: string) {}
 
+  /** From now on writes collect in memory; `flush` stores them as one pack (a failed attempt leaves nothing behind). */
+  beginBatch(): void {
+    this.pending = new Map();
+  }
+
+  /** Stores the batched objects (one pack; a single object stays loose) and ends the batch. */
+  flush(): void {
+    const pending = this.pending;
+    this.pending = undefined;
+    if (!pending || pending.size === 0) return;
+    if (pending.size === 1) {
+      for (const [oid, o] of pending) this.writeLoose(oid, o.type, o.content);
+      return;
+    }
+    writePack(`${this.gitdir}/objects/pack`, [...pending].map(([oid, o]) => ({ oid, ...o })));
+    for (const oid of pending.keys()) this.written.add(oid);
+    consolidateSmallPacks(`${this.gitdir}/objects/pack`);
+    this.packs?.reload();
+  }
+
   async read(oid: string): Promise<GitObject> {
-    const memo = this.memo.get(oid);
+    const memo = this.memo.get(oid) ?? this.pending?.get(oid);
     if (memo) return memo;
     const object = this.readLoose(oid) ?? (await this.readPacked(oid));
     if (!object) throw new ObjectMissingError(oid);
@@ -68,7 +90,7 @@ export class ObjectStore {
   }
 
   async has(oid: string): Promise<boolean> {
-    if (this.memo.has(oid) || this.written.has(oid)) return true;
+    if (this.memo.has(oid) || this.written.has(oid) || this.pending?.has(oid)) return true;
     if (fs.existsSync(this.loosePath(oid))) return true;
     if (await this.readPacked(oid).catch(() => undefined)) return true;
     try {
@@ -94,9 +116,19 @@ export class ObjectStore {
   /** Writes an object (no-op when it exists) and returns its oid. Synchronous I/O: objects are small. */
   async write(type: ObjectType, content: Buffer): Promise<string> {
     const oid = hashObject(type, content);
-    if (this.written.has(oid)) return oid;
+    if (this.written.has(oid) || this.pending?.has(oid)) return oid;
+    if (fs.existsSync(this.loosePath(oid)) || (await this.hasPacked(oid))) {
+      this.written.add(oid);
+    } else if (this.pending) {
+      this.pending.set(oid, { type, content });
+    } else this.writeLoose(oid, type, content);
+    if (type !== 'blob') this.memo.set(oid, { type, content });
+    return oid;
+  }
+
+  private writeLoose(oid: string, type: ObjectType, content: Buffer): void {
     const path = this.loosePath(oid);
-    if (!fs.existsSync(path) && !(await this.hasPacked(oid))) {
+    {
       const dir = path.slice(0, path.lastIndexOf('/'));
       fs.mkdirSync(dir, { recursive: true });
       const temp = `${dir}/tmp_obj_${randomBytes(6).toString('hex')}`;
@@ -111,8 +143,6 @@ export class ObjectStore {
       }
     }
     this.written.add(oid);
-    if (type !== 'blob') this.memo.set(oid, { type, content });
-    return oid;
   }
 
   writeBlob(content: string | Buffer): Promise<string> {

@@ -1,7 +1,8 @@
 // Reads objects out of packfiles through their v2 index, one object at a time (no whole-pack load): a lookup is a
 // binary search in the .idx and a positioned read in the .pack, so cost follows the objects touched, not pack size.
-import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
-import { inflateSync } from 'node:zlib';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { crc32, deflateSync, inflateSync } from 'node:zlib';
 import type { GitObject, ObjectType } from './objects.ts';
 
 const TYPES: Record<number, ObjectType> = { 1: 'commit', 2: 'tree', 3: 'blob', 4: 'tag' };
@@ -110,6 +111,12 @@ export class PackReader {
     const key = names.join(',');
     if (key === this.loadedNames) return false;
     this.loadedNames = key;
+    for (const [path, fd] of this.fds) {
+      if (!names.includes(`${path.slice(path.lastIndexOf('/') + 1, -5)}.idx`)) {
+        closeSync(fd);
+        this.fds.delete(path);
+      }
+    }
     this.indexes = names.flatMap((n) => {
       const packPath = `${this.packDir}/${n.slice(0, -4)}.pack`;
       try {
@@ -184,4 +191,113 @@ export class PackReader {
     if (!t) throw new Error(`unknown pack object type ${type}`);
     return { type: t, content: inflateSync(raw.subarray(i)) };
   }
+}
+
+const TYPE_CODES: Record<ObjectType, number> = { commit: 1, tree: 2, blob: 3, tag: 4 };
+
+/**
+ * Writes `objects` as one packfile + v2 index (what a push delivers), so a commit's new blob, trees and commit
+ * cost two file creations instead of one per object. Both files are written under temporary names and renamed,
+ * the index last: git and arbiter only see a pack once its index is in place.
+ */
+export function writePack(packDir: string, objects: Array<{ oid: string; type: ObjectType; content: Buffer }>): string {
+  const header = Buffer.alloc(12);
+  header.write('PACK', 0, 'latin1');
+  header.writeUInt32BE(2, 4);
+  header.writeUInt32BE(objects.length, 8);
+  const parts: Buffer[] = [header];
+  const entries: Array<{ oid: Buffer; offset: number; crc: number }> = [];
+  let offset = 12;
+  for (const o of objects) {
+    const head: number[] = [];
+    let size = o.content.length;
+    let byte = (TYPE_CODES[o.type] << 4) | (size & 0x0f);
+    size = Math.floor(size / 16);
+    while (size > 0) {
+      head.push(byte | 0x80);
+      byte = size & 0x7f;
+      size = Math.floor(size / 128);
+    }
+    head.push(byte);
+    const packed = Buffer.concat([Buffer.from(head), deflateSync(o.content, { level: 1 })]);
+    entries.push({ oid: Buffer.from(o.oid, 'hex'), offset, crc: crc32(packed) });
+    parts.push(packed);
+    offset += packed.length;
+  }
+  const body = Buffer.concat(parts);
+  const packSha = createHash('sha1').update(body).digest();
+  entries.sort((a, b) => Buffer.compare(a.oid, b.oid));
+  const fanout = Buffer.alloc(256 * 4);
+  for (let b = 0, i = 0; b < 256; b++) {
+    while (i < entries.length && entries[i]!.oid[0]! <= b) i++;
+    fanout.writeUInt32BE(i, b * 4);
+  }
+  const crcs = Buffer.alloc(entries.length * 4);
+  const offsets = Buffer.alloc(entries.length * 4);
+  entries.forEach((e, i) => {
+    crcs.writeUInt32BE(e.crc >>> 0, i * 4);
+    offsets.writeUInt32BE(e.offset, i * 4);
+  });
+  const idxBody = Buffer.concat([Buffer.from([0xff, 0x74, 0x4f, 0x63, 0, 0, 0, 2]), fanout, ...entries.map((e) => e.oid), crcs, offsets, packSha]);
+  const idx = Buffer.concat([idxBody, createHash('sha1').update(idxBody).digest()]);
+  const name = `pack-${packSha.toString('hex')}`;
+  mkdirSync(packDir, { recursive: true });
+  const temp = `${packDir}/tmp_pack_${randomBytes(6).toString('hex')}`;
+  try {
+    writeFileSync(`${temp}.pack`, Buffer.concat([body, packSha]), { mode: 0o444 });
+    writeFileSync(`${temp}.idx`, idx, { mode: 0o444 });
+    renameSync(`${temp}.pack`, `${packDir}/${name}.pack`);
+    renameSync(`${temp}.idx`, `${packDir}/${name}.idx`);
+  } finally {
+    rmSync(`${temp}.pack`, { force: true });
+    rmSync(`${temp}.idx`, { force: true });
+  }
+  return name;
+}
+
+/** Packs smaller than this count as arbiter's own small packs when consolidating. */
+const SMALL_PACK_BYTES = 1 << 20;
+
+/**
+ * Merges small packs into one when there are at least `threshold` of them (git's gc.autoPackLimit is 50), so a
+ * repository arbiter writes to for months keeps lookups cheap. New index first, then the old ones go: a reader
+ * always finds every object in at least one pack.
+ */
+export function consolidateSmallPacks(packDir: string, threshold = 50): boolean {
+  let names: string[];
+  try {
+    names = readdirSync(packDir).filter((n) => n.endsWith('.idx'));
+  } catch {
+    return false;
+  }
+  const small = names
+    .map((n) => n.slice(0, -4))
+    .filter((base) => {
+      try {
+        return statSync(`${packDir}/${base}.pack`).size < SMALL_PACK_BYTES;
+      } catch {
+        return false;
+      }
+    });
+  if (small.length < threshold) return false;
+  const reader = new PackReader(packDir);
+  const objects = new Map<string, { oid: string; type: ObjectType; content: Buffer }>();
+  for (const base of small) {
+    const idx = readFileSync(`${packDir}/${base}.idx`);
+    const count = idx.readUInt32BE(8 + 255 * 4);
+    for (let i = 0; i < count; i++) {
+      const oid = idx.subarray(8 + 1024 + i * 20, 8 + 1024 + i * 20 + 20).toString('hex');
+      if (objects.has(oid)) continue;
+      const object = reader.read(oid, (base) => reader.read(base, () => undefined));
+      if (object) objects.set(oid, { oid, ...object });
+    }
+  }
+  reader.close();
+  const merged = writePack(packDir, [...objects.values()]);
+  for (const base of small) {
+    if (base === merged) continue;
+    rmSync(`${packDir}/${base}.idx`, { force: true });
+    rmSync(`${packDir}/${base}.pack`, { force: true });
+  }
+  return true;
 }

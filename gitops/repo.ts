@@ -192,6 +192,8 @@ export class Repository {
   /** Moves `branch` from `expected` (null: create) to `oid`, atomically; ConcurrentUpdateError when it moved. */
   async updateBranch(branch: string, oid: string, expected: string | null, options: { force?: boolean } = {}): Promise<void> {
     checkBranchName(branch);
+    // objects first, then the ref: a ref never points at objects that are not stored
+    this.store.flush();
     if (!this.url) {
       await this.refuseCheckedOut(branch);
       await compareAndSwapRef(this.gitdir, `refs/heads/${branch}`, oid, expected);

@@ -38,3 +38,29 @@ describe('pack reader', () => {
     reader.close();
   });
 });
+
+describe('pack writer', () => {
+  it('batched objects land as one pack git accepts; many small packs are consolidated', async () => {
+    const bare = `${tmp.path}/written.git`;
+    seedBareRepository(bare, [{ message: 'init', files: { 'a.txt': 'a\n' } }]);
+    const store = new ObjectStore(bare);
+    const { readCommit, writeCommit, writeTreeChanges } = await import('../../gitops/commit.ts');
+    const { Repository } = await import('../../gitops/repo.ts');
+    const repo = await Repository.open(bare);
+    let tip = (await repo.tip('main'))!;
+    for (let i = 0; i < 55; i++) {
+      repo.store.beginBatch();
+      const tree = await writeTreeChanges(repo.store, (await readCommit(repo.store, tip)).tree, [{ path: `apps/s${i % 7}/f.yaml`, content: `v: ${i}\n` }]);
+      const commit = await writeCommit(repo.store, { tree, parents: [tip], message: `c${i}\n` });
+      await repo.updateBranch('main', commit, tip);
+      tip = commit;
+    }
+    const packs = execFileSync('sh', ['-c', `ls ${bare}/objects/pack/*.idx | wc -l`], { encoding: 'utf8' }).trim();
+    expect(Number(packs)).toBeLessThan(10);
+    expect(git(bare, ['fsck', '--strict', '--no-dangling']).trim()).toBe('');
+    expect(git(bare, ['show', 'main:apps/s5/f.yaml'])).toBe('v: 54\n');
+    expect(git(bare, ['rev-list', '--count', 'main']).trim()).toBe('56');
+    expect((await new ObjectStore(bare).read(tip)).type).toBe('commit');
+    void store;
+  });
+});
