@@ -7,6 +7,7 @@ import { PolicyName } from '../cel/policy.ts';
 import { BundleError, InputError } from '../errors.ts';
 import {
   ActionKind,
+  ActionKinds,
   ActionParams,
   Effects,
   type Action,
@@ -179,13 +180,46 @@ function shapeError(policy: RegoPolicy, field: string, member: unknown, issue: z
   return new BundleError(`${field} member ${JSON.stringify(member)}: ${path ? `${path.slice(1)}: ` : ''}${issue.message}`, `policy ${policy.name} (${where})`);
 }
 
+// Fast checks for the common, well-formed case (the decision hot path); anything they do not accept goes through zod,
+// which either accepts it too or produces the error message. They accept a subset of what the schemas accept.
+const EFFECT_SET: ReadonlySet<unknown> = new Set(Effects);
+const KIND_SET: ReadonlySet<unknown> = new Set(ActionKinds);
+const PARAM_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+const isPlainObject = (x: unknown): x is Record<string, unknown> => !!x && typeof x === 'object' && !Array.isArray(x);
+const optionalFinite = (x: unknown): boolean => x === undefined || (typeof x === 'number' && Number.isFinite(x));
+const shortString = (x: unknown): x is string => typeof x === 'string' && x.length <= 1024;
+
+export function isWellFormedVerdict(x: unknown): x is z.infer<typeof RegoVerdict> {
+  if (!isPlainObject(x)) return false;
+  for (const k in x) if (k !== 'effect' && k !== 'priority' && k !== 'weight' && k !== 'cost' && k !== 'reason') return false;
+  return EFFECT_SET.has(x.effect) && shortString(x.reason) && optionalFinite(x.priority) && optionalFinite(x.cost) && optionalFinite(x.weight) && (x.weight === undefined || (x.weight as number) >= 0);
+}
+
+export function isWellFormedProposal(x: unknown): x is z.infer<typeof RegoProposal> {
+  if (!isPlainObject(x)) return false;
+  for (const k in x) if (k !== 'kind' && k !== 'params' && k !== 'reason') return false;
+  if (!KIND_SET.has(x.kind) || (x.reason !== undefined && !shortString(x.reason))) return false;
+  if (x.params === undefined) return true;
+  if (!isPlainObject(x.params)) return false;
+  for (const [k, v] of Object.entries(x.params)) {
+    if (!PARAM_NAME.test(k)) return false;
+    if (!(v === null || typeof v === 'boolean' || shortString(v) || (typeof v === 'number' && Number.isFinite(v)))) return false;
+  }
+  return true;
+}
+
 /** Proposals of one package from its evaluated members (plain JSON), sources by member. */
 export function toProposals(policy: RegoPolicy, members: Array<{ value: unknown; source?: SourceLocation }>): Proposal[] {
   return members.map(({ value, source }) => {
-    const r = RegoProposal.safeParse(value);
-    if (!r.success) throw shapeError(policy, 'proposals', value, r.error.issues[0]!, source);
-    const p: Proposal = { policy: policy.name, kind: r.data.kind, params: r.data.params ?? {} };
-    if (r.data.reason) p.reason = r.data.reason;
+    let data: z.infer<typeof RegoProposal>;
+    if (isWellFormedProposal(value)) data = value;
+    else {
+      const r = RegoProposal.safeParse(value);
+      if (!r.success) throw shapeError(policy, 'proposals', value, r.error.issues[0]!, source);
+      data = r.data;
+    }
+    const p: Proposal = { policy: policy.name, kind: data.kind, params: data.params ?? {} };
+    if (data.reason) p.reason = data.reason;
     if (source) p.source = source;
     return p;
   });
@@ -194,9 +228,14 @@ export function toProposals(policy: RegoPolicy, members: Array<{ value: unknown;
 /** Verdicts of one package, with DESIGN's defaults: priority 0, weight 1, cost 0. */
 export function toVerdicts(policy: RegoPolicy, members: Array<{ value: unknown; source?: SourceLocation }>): Verdict[] {
   return members.map(({ value, source }) => {
-    const r = RegoVerdict.safeParse(value);
-    if (!r.success) throw shapeError(policy, 'verdicts', value, r.error.issues[0]!, source);
-    const v: Verdict = { policy: policy.name, effect: r.data.effect, priority: r.data.priority ?? 0, weight: r.data.weight ?? 1, cost: r.data.cost ?? 0, reason: r.data.reason };
+    let data: z.infer<typeof RegoVerdict>;
+    if (isWellFormedVerdict(value)) data = value;
+    else {
+      const r = RegoVerdict.safeParse(value);
+      if (!r.success) throw shapeError(policy, 'verdicts', value, r.error.issues[0]!, source);
+      data = r.data;
+    }
+    const v: Verdict = { policy: policy.name, effect: data.effect, priority: data.priority ?? 0, weight: data.weight ?? 1, cost: data.cost ?? 0, reason: data.reason };
     if (source) v.source = source;
     return v;
   });
@@ -219,16 +258,28 @@ export function createInterpreterBackend(bundle: Pick<Bundle, 'regoModules' | 'd
   const limits = { ...POLICY_LIMITS, ...options.limits };
   const data = fromJSON(bundle.data);
 
-  const proposing = policies.filter((p) => p.hasProposals);
-  const proposeQuery = phaseQuery(proposing, 'proposals');
-  const judgeQueries = new Map<string, { query: string; policies: RegoPolicy[] }>();
-  const judgeQueryFor = (kind: string): { query: string; policies: RegoPolicy[] } => {
-    let q = judgeQueries.get(kind);
-    if (!q) {
-      const judging = policies.filter((p) => p.hasVerdicts && (p.judgesKinds === null || p.judgesKinds.has(kind)));
-      judgeQueries.set(kind, (q = { query: phaseQuery(judging, 'verdicts'), policies: judging }));
+  interface Phase {
+    field: 'proposals' | 'verdicts';
+    query: string;
+    policies: RegoPolicy[];
+    /** Rule names whose values are the phase's members (`data.arbiter.policies.<name>.<field>`), for the tracer. */
+    rules: ReadonlySet<string>;
+  }
+  const phaseOf = (field: Phase['field'], phasePolicies: RegoPolicy[]): Phase => ({
+    field,
+    query: phaseQuery(phasePolicies, field),
+    policies: phasePolicies,
+    rules: new Set(phasePolicies.map((p) => `data.arbiter.policies.${p.name}.${field}`)),
+  });
+  const proposePhase = phaseOf('proposals', policies.filter((p) => p.hasProposals));
+  const judgePhases = new Map<string, Phase>();
+  const judgePhaseFor = (kind: string): Phase => {
+    let phase = judgePhases.get(kind);
+    if (!phase) {
+      phase = phaseOf('verdicts', policies.filter((p) => p.hasVerdicts && (p.judgesKinds === null || p.judgesKinds.has(kind))));
+      judgePhases.set(kind, phase);
     }
-    return q;
+    return phase;
   };
 
   // the diagnosis and context are the same objects for a decision's propose and judge calls: convert them once
@@ -252,7 +303,7 @@ export function createInterpreterBackend(bundle: Pick<Bundle, 'regoModules' | 'd
     return lastNowNs;
   };
 
-  const run = (input: PolicyInput, field: 'proposals' | 'verdicts', query: string, phase: readonly RegoPolicy[]): Array<{ policy: RegoPolicy; members: Array<{ value: unknown; source?: SourceLocation }> }> => {
+  const run = ({ field, query, policies: phase, rules: wanted }: Phase, input: PolicyInput): Array<{ policy: RegoPolicy; members: Array<{ value: unknown; source?: SourceLocation }> }> => {
     if (phase.length === 0) return [];
     const doc = new RObject();
     doc.set('diagnosis', valueOf(input.diagnosis, 'input.diagnosis'));
@@ -261,7 +312,6 @@ export function createInterpreterBackend(bundle: Pick<Bundle, 'regoModules' | 'd
       checkInputBounds(input.action, 'input.action');
       doc.set('action', fromJSON(input.action));
     }
-    const wanted = new Set(phase.map((p) => `data.arbiter.policies.${p.name}.${field}`));
     const sources = new Map<string, Location & { rule: string }>();
     const tracer = (rule: { name: string; location: Location }, v: Value): void => {
       if (!wanted.has(rule.name)) return;
@@ -301,11 +351,10 @@ export function createInterpreterBackend(bundle: Pick<Bundle, 'regoModules' | 'd
     name: 'rego',
     policies: policies.map((p) => p.name),
     propose(input: PolicyInput): Proposal[] {
-      return run(input, 'proposals', proposeQuery, proposing).flatMap(({ policy, members }) => toProposals(policy, members));
+      return run(proposePhase, input).flatMap(({ policy, members }) => toProposals(policy, members));
     },
     judge(input: PolicyInput & { action: Action }): Verdict[] {
-      const { query, policies: judging } = judgeQueryFor(input.action.kind);
-      return run(input, 'verdicts', query, judging).flatMap(({ policy, members }) => toVerdicts(policy, members));
+      return run(judgePhaseFor(input.action.kind), input).flatMap(({ policy, members }) => toVerdicts(policy, members));
     },
   };
 }

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadBundle } from '../../engine/bundle.ts';
 import { BundleError, InputError } from '../../engine/errors.ts';
-import { compileBundleModules, createInterpreterBackend, regoPolicies } from '../../engine/rego/backend.ts';
+import { RegoProposal, RegoVerdict, compileBundleModules, createInterpreterBackend, isWellFormedProposal, isWellFormedVerdict, regoPolicies } from '../../engine/rego/backend.ts';
 import type { Action, Context, Diagnosis, PolicyInput } from '../../engine/types.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'arbiter-rego-backend-'));
@@ -128,6 +128,21 @@ describe('shape errors name the policy', () => {
   it('an unknown action kind in a proposal is a BundleError', () => {
     const b = backendOf({ 'bad.rego': 'package arbiter.policies.bad\nproposals contains {"kind": "reboot-the-world"} if true\n' });
     expect(() => b.propose({ diagnosis, context })).toThrow(/policy bad \(bad\.rego:2\).*kind/);
+  });
+});
+
+describe('the hot-path shape checks accept nothing the schemas reject (property)', () => {
+  const scalar = fc.oneof(fc.string({ maxLength: 1100 }), fc.double(), fc.integer(), fc.boolean(), fc.constant(null), fc.constant(undefined));
+  const loose = fc.dictionary(fc.constantFrom('effect', 'priority', 'weight', 'cost', 'reason', 'kind', 'params', 'x'), fc.oneof(scalar, fc.constantFrom('allow', 'deny', 'restart', 'scale', 'bogus'), fc.dictionary(fc.string({ maxLength: 70 }), scalar, { maxKeys: 3 })));
+  it('verdicts', () => {
+    fc.assert(fc.property(loose, (x) => !isWellFormedVerdict(x) || RegoVerdict.safeParse(x).success), { numRuns: 2000 });
+  });
+  it('proposals', () => {
+    fc.assert(fc.property(loose, (x) => !isWellFormedProposal(x) || RegoProposal.safeParse(x).success), { numRuns: 2000 });
+  });
+  it('and they accept the well-formed members the shipped policies produce', () => {
+    expect(isWellFormedVerdict({ effect: 'deny', priority: 60, reason: 'r' })).toBe(true);
+    expect(isWellFormedProposal({ kind: 'set-config', params: { configMap: 'cart-db', key: 'poolSize', value: 60, revertAfter: '30m' }, reason: 'r' })).toBe(true);
   });
 });
 
