@@ -167,8 +167,16 @@ function compileRule(r: Rule, ctx: ResolveCtx): CompiledRule {
   const name = ['data', ...ctx.pkg, ...r.ref.map((t) => (t.type === 'scalar' ? String(t.value) : '[_]'))].join('.');
   let args: Term[] | null = null;
   const argVars = new Set<string>();
+  // a template string argument matches when the string it builds (from body bindings) equals the argument
+  const argChecks: Expr[] = [];
   if (r.args) {
-    args = r.args.map((a) => resolveTerm(a, scope, ctx, true));
+    const plain = r.args.map((a, i) => {
+      if (a.type !== 'template') return a;
+      const v: Term = { type: 'var', name: `$arg${i}`, loc: a.loc };
+      argChecks.push({ kind: 'unify', left: v, right: a, assign: false, negated: false, withs: [], loc: a.loc });
+      return v;
+    });
+    args = plain.map((a) => resolveTerm(a, scope, ctx, true));
     for (const a of args) for (const v of patternVarsOf(a)) {
       scope.decl.set(v, v);
       argVars.add(v);
@@ -176,7 +184,7 @@ function compileRule(r: Rule, ctx: ResolveCtx): CompiledRule {
   }
   const compileClause = (value: Term | null, body: Body, suffix: Term[]): { value: Term | null; body: Body; suffix: Term[] } => {
     const s = new Scope(scope);
-    const rb = resolveBody(body, s, ctx, false);
+    const rb = resolveBody(argChecks.length ? [...body, ...argChecks] : body, s, ctx, false);
     const rv = value ? resolveTerm(value, s, ctx, false) : null;
     const rs = suffix.map((t) => resolveTerm(t, s, ctx, false));
     const heads = rv ? [...rs, rv] : rs;

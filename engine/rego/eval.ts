@@ -269,12 +269,10 @@ export class Evaluator {
     }
   }
 
-  /** While a mock runs, the function it replaces is the original again (OPA: a mock never calls itself). */
-  private withoutMock(op: string): WithState {
+  /** While a mock runs, every function is the original again (OPA: a mock never calls itself or another mock). */
+  private withoutMock(): WithState {
     const saved = this.state;
-    const mocks = new Map(saved.mocks);
-    mocks.delete(op);
-    this.state = { ...saved, mocks, cache: [] };
+    this.state = { ...saved, mocks: new Map(), cache: [] };
     return saved;
   }
 
@@ -531,12 +529,12 @@ export class Evaluator {
   }
 
   /** Index `value` by constant path[i..] (isPure refs). */
-  private walkValue(value: Value, path: Term[], i: number, f: Frame): Value | undefined {
+  private walkValue(value: Value, path: Term[], i: number, f: Frame, inData = false): Value | undefined {
     let cur: Value | undefined = value;
     for (; i < path.length && cur !== undefined; i++) {
       const key = this.valueOf(path[i] as Term, f);
       if (key === undefined) return undefined;
-      cur = lookup(cur, key);
+      cur = inData ? lookupData(cur, key) : lookup(cur, key);
     }
     return cur;
   }
@@ -557,16 +555,16 @@ export class Evaluator {
     if (plan === undefined || plan.root !== this.root) plan = t.rulePlan = rulePlanOf(this.root, path);
     if (plan.node !== null) {
       const c = this.state.cache[plan.node.id];
-      if (c !== undefined && c !== IN_PROGRESS) return c === UNDEFINED ? undefined : this.walkValue(c, path, plan.at, f);
+      if (c !== undefined && c !== IN_PROGRESS) return c === UNDEFINED ? undefined : this.walkValue(c, path, plan.at, f, true);
     }
     let node: RuleNode | undefined = this.root;
     let base: Value | undefined = this.baseData;
     let prefix: string[] = [];
     for (let i = 0; ; i++) {
-      if (!node || !node.hasRules) return base === undefined ? undefined : this.walkValue(base, path, i, f);
+      if (!node || !node.hasRules) return base === undefined ? undefined : this.walkValue(base, path, i, f, true);
       if (node.rules.length || i === path.length) {
         const v = this.materialize(node, base, prefix);
-        return v === undefined ? undefined : this.walkValue(v, path, i, f);
+        return v === undefined ? undefined : this.walkValue(v, path, i, f, true);
       }
       const key = this.valueOf(path[i] as Term, f);
       const sk = typeof key === 'string' ? key : typeof key === 'number' || typeof key === 'bigint' ? formatNumber(key) : undefined;
@@ -714,21 +712,21 @@ export class Evaluator {
   }
 
   /** Index `value` by path[i..], iterating over unbound variable keys. */
-  private walk(value: Value, path: Term[], i: number, f: Frame, k: KV): boolean {
+  private walk(value: Value, path: Term[], i: number, f: Frame, k: KV, inData = false): boolean {
     if (i === path.length) return k(value) === true;
     const p = path[i] as Term;
     if (this.hasPatternVars(p, f)) {
       return this.iterate(value, (key, child) => {
         const mark = this.trail.length;
-        const stop = this.unifyValue(p, key, f, () => this.walk(child, path, i + 1, f, k));
+        const stop = this.unifyValue(p, key, f, () => this.walk(child, path, i + 1, f, k, inData));
         this.undo(mark);
         return stop;
       });
     }
     return this.evalTerm(p, f, (key) => {
-      const child = lookup(value, key);
+      const child = inData ? lookupData(value, key) : lookup(value, key);
       if (child === undefined) return false;
-      return this.walk(child, path, i + 1, f, k);
+      return this.walk(child, path, i + 1, f, k, inData);
     });
   }
 
@@ -748,19 +746,19 @@ export class Evaluator {
     let below = false;
     if (this.state.dataPatches.length) {
       const pt = this.patchAt(prefix);
-      if (pt.exact !== undefined && !pt.below) return this.walk(pt.exact, path, i, f, k);
+      if (pt.exact !== undefined && !pt.below) return this.walk(pt.exact, path, i, f, k, true);
       if (pt.exact !== undefined) base = pt.exact;
       below = pt.below;
     }
     if (!below && (!node || !node.hasRules)) {
       if (base === undefined) return false;
-      return this.walk(base, path, i, f, k);
+      return this.walk(base, path, i, f, k, true);
     }
     const p = path[i];
     if ((node && node.rules.length) || p === undefined || this.hasPatternVars(p, f)) {
       const v = this.materialize(node, base, prefix);
       if (v === undefined) return false;
-      return this.walk(v, path, i, f, k);
+      return this.walk(v, path, i, f, k, true);
     }
     return this.evalTerm(p, f, (key) => {
       // data keys are strings: `data[2]` finds "2" as OPA does
@@ -807,7 +805,8 @@ export class Evaluator {
     if (node?.isFunction) return undefined;
     if (node) {
       const shape = node.shape ?? (node.shape = shapeOf(node));
-      if (shape === 'complete') return this.evalComplete(node.rules);
+      // a base document at a rule's path shadows the rule (OPA reads storage first)
+      if (shape === 'complete') return base !== undefined ? base : this.evalComplete(node.rules);
       if (shape === 'set') {
         const set = new RSet();
         for (const r of node.rules) this.evalRule(r, (_keys, v) => void set.add(v));
@@ -982,7 +981,7 @@ export class Evaluator {
 
   private invoke(t: CallTerm, target: CallTarget, mock: unknown, args: Value[]): Value | undefined {
     if (target.kind === 'value') return target.value;
-    const unmock = mock !== undefined ? this.withoutMock(t.op) : undefined;
+    const unmock = mock !== undefined ? this.withoutMock() : undefined;
     try {
       if (target.kind === 'user') return this.callUser(target.node, args, t);
       return this.callBuiltin(target.name, args, t);
@@ -1186,6 +1185,13 @@ function lookupPath(v: Value, path: string[]): Value | undefined {
     cur = lookup(cur, p);
   }
   return cur;
+}
+
+/** Lookup inside `data` refs: a number also finds its decimal text as an object key (OPA's storage paths). */
+function lookupData(v: Value, key: Value): Value | undefined {
+  const got = lookup(v, key);
+  if (got === undefined && v instanceof RObject && isNumber(key)) return v.get(formatNumber(key));
+  return got;
 }
 
 export function lookup(v: Value, key: Value): Value | undefined {

@@ -194,10 +194,21 @@ class Parser {
 
   private ruleBody(): Body {
     if (this.is('{')) {
+      const start = this.pos;
       this.pos++;
-      const b = this.query('}');
-      this.expect('}');
-      return b;
+      try {
+        const b = this.query('}');
+        this.expect('}');
+        return b;
+      } catch (err) {
+        // `if {k: v | ...}`: not a body but a one-literal body made of an object/set literal or comprehension
+        this.pos = start;
+        try {
+          return [this.literal()];
+        } catch {
+          throw err;
+        }
+      }
     }
     return [this.literal()];
   }
@@ -287,7 +298,14 @@ class Parser {
     return this.withs(e);
   }
 
-  private withs(e: Expr): Expr {
+  /** A fresh variable for desugaring (a name no source can write). */
+  templateVar(): string {
+    return `$tpl${Parser.fresh++}`;
+  }
+
+  static fresh = 0;
+
+  withs(e: Expr): Expr {
     const withs: WithModifier[] = [];
     while (this.is('with') && !this.glued()) {
       const t = this.tok;
@@ -411,8 +429,9 @@ class Parser {
           } else {
             const sub = new Parser(tokenize(p.expr, this.file, p.row, p.col), this.file);
             const term = sub.termIn();
+            const e = sub.withs({ kind: 'term', term, negated: false, withs: [], loc: term.loc });
             if (!sub.atEnd()) sub.fail('unexpected token in template expression');
-            parts.push(term);
+            parts.push(e.withs.length ? withValue(e, sub.templateVar()) : term);
           }
         }
         return { type: 'template', parts, loc };
@@ -599,4 +618,12 @@ export function parseTerm(source: string, file = 'term'): Term {
   const t = p.termIn();
   if (!p.atEnd()) throw new RegoError('rego_parse_error', 'unexpected trailing tokens', { file, row: 1, col: 1 });
   return t;
+}
+
+/** `{x with input as v}` in a template: the first value of `[t | t = x with input as v]`, undefined when there is none. */
+function withValue(e: Expr, name: string): Term {
+  const loc = e.loc;
+  const v: Term = { type: 'var', name, loc };
+  const body: Expr = { kind: 'unify', left: v, right: (e as Extract<Expr, { kind: 'term' }>).term, assign: false, negated: false, withs: e.withs, loc };
+  return { type: 'ref', head: { type: 'arraycompr', head: v, body: [body], loc }, path: [{ type: 'scalar', value: 0, loc }], loc };
 }
