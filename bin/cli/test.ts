@@ -7,11 +7,12 @@ import { InputError } from '../../engine/errors.ts';
 import { runCelTests, type PolicyTestOptions, type PolicyTestResult } from '../../engine/policytest.ts';
 import { DEFAULT_BUNDLE } from './decide.ts';
 
-const USAGE = `usage: arbiter test [--bundle DIR] [-v] [--run REGEX]
+const USAGE = `usage: arbiter test [--bundle DIR] [-v] [--run REGEX] [--coverage]
 
   --bundle DIR   policy bundle (default: the shipped policies/remediation)
   -v             show proposals, verdicts and rationale for passing tests too
   --run REGEX    only tests whose "file: name" matches
+  --coverage     after the summary, which Rego rules the tests made produce a value (per file)
 `;
 
 /**
@@ -28,6 +29,13 @@ async function runRegoTestsIfAny(bundle: Bundle, options: PolicyTestOptions): Pr
   return await mod.runRegoTests(bundle, options);
 }
 
+/** `--coverage`: rule coverage of the bundle's Rego policies by its Rego tests (`engine/rego/tester.ts`). */
+async function regoCoverageLines(bundle: Bundle, options: PolicyTestOptions): Promise<string[]> {
+  if (!bundle.regoModules.some((m) => m.file.endsWith('.rego'))) return ['coverage: the bundle has no Rego policies'];
+  const tester = await import('../../engine/rego/tester.ts');
+  return tester.renderCoverage(tester.runRegoTestsWithCoverage(bundle, options).coverage);
+}
+
 export async function run(argv: string[]): Promise<number> {
   let values;
   try {
@@ -40,6 +48,7 @@ export async function run(argv: string[]): Promise<number> {
         v: { type: 'boolean', short: 'v', default: false },
         verbose: { type: 'boolean', default: false },
         run: { type: 'string' },
+        coverage: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -69,6 +78,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const failed = results.filter((r) => !r.passed).length;
   out.push(`${results.length - failed} passed, ${failed} failed`);
+  if (values.coverage) out.push(...(await regoCoverageLines(bundle, options)));
   process.stdout.write(`${out.join('\n')}\n`);
   return failed > 0 ? 1 : 0;
 }

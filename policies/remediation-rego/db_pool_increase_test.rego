@@ -36,3 +36,8 @@ test_a_size_over_the_cap_is_denied_at_priority_60 if {
 test_a_non_numeric_size_is_not_judged if {
 	count(policy.verdicts) == 0 with input as f.judging(exhaustion, {"dbMaxConnections": 100}, "set-config", {"key": "poolSize", "value": "95"})
 }
+
+test_sizes_truncate_toward_zero_like_cel_int if {
+	policy.truncate(59.9) == 59
+	policy.truncate(-2.5) == -2
+}

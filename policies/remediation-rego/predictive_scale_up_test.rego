@@ -24,3 +24,8 @@ test_no_peak_and_no_forecast_no_scale_up if {
 test_scaling_ahead_is_allowed if {
 	f.effects(policy.verdicts) == {"allow"} with input as f.judging(surge, {"forecastLoadRatio": 1.4}, "scale", {"percent": 40})
 }
+
+test_percent_truncates_toward_zero_like_cel_int if {
+	policy.truncate(40.49) == 40
+	policy.truncate(-0.5) == 0
+}

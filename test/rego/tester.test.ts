@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadBundle } from '../../engine/bundle.ts';
-import { runRegoTests } from '../../engine/rego/tester.ts';
+import { runRegoTests, runRegoTestsWithCoverage } from '../../engine/rego/tester.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const REGO_EDITION = join(ROOT, 'policies/remediation-rego');
@@ -117,6 +117,30 @@ describe('runRegoTests, like opa test', () => {
     expect(result?.detail).toEqual(['hello 42']);
     const r = arbiterTest('--bundle', dir, '-v');
     expect(r.stdout).toContain('    hello 42');
+  });
+});
+
+describe('--coverage: which policy rules the tests made produce a value', () => {
+  it('counts rules outside test files and names the ones that never fired', async () => {
+    const dir = bundleDir('coverage', {
+      'p.rego': 'package arbiter.policies.p\n\nhot if input.x == 1\n\ncold if input.x == 2\n\ndefault d := 0\n',
+      'p_test.rego': 'package arbiter.tests.p\n\ntest_hot if data.arbiter.policies.p.hot with input as {"x": 1}\n',
+    });
+    const { coverage } = runRegoTestsWithCoverage(await loadBundle(dir));
+    expect(coverage).toEqual({
+      files: [{ file: 'p.rego', rules: 2, covered: 1, uncovered: [{ row: 5, rule: 'data.arbiter.policies.p.cold' }] }],
+      rules: 2,
+      covered: 1,
+      percent: 50,
+    });
+    const r = arbiterTest('--bundle', dir, '--coverage');
+    expect(r.stdout).toContain('coverage: 1/2 Rego rules produced a value (50.0%)');
+    expect(r.stdout).toContain('  p.rego: 1/2; never fired: 5 (data.arbiter.policies.p.cold)');
+  });
+
+  it('the shipped Rego edition\'s tests cover every rule', async () => {
+    const { coverage } = runRegoTestsWithCoverage(await loadBundle(REGO_EDITION));
+    expect(coverage.files.flatMap((f) => f.uncovered)).toEqual([]);
   });
 });
 
