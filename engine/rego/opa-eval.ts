@@ -323,7 +323,8 @@ export function formatOpaJson(output: OpaOutput): string {
   return goIndent({
     result: output.result.map((r) => ({
       expressions: r.expressions.map((e) => ({ value: e.value, text: e.text, location: { row: e.location.row, col: e.location.col } })),
-      bindings: r.bindings.size > 0 ? Object.fromEntries(r.bindings) : undefined,
+      // a Go map: keys in sorted order
+      bindings: r.bindings.size > 0 ? Object.fromEntries([...r.bindings].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : undefined,
     })),
   });
 }

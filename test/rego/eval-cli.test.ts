@@ -45,6 +45,11 @@ describe('arbiter eval -f json prints what opa eval --format json prints', () =>
     expect(r.stdout).toBe(opaDocument([{ value: 'true', text: 'x = 1', col: 1 }, { value: 'true', text: 'y := 2', col: 8 }], ['"x": 1', '"y": 2']));
   });
 
+  it('bindings are a Go map: keys sorted, whatever the query order', () => {
+    const r = arbiter('zeta = 1; alpha = 2');
+    expect(r.stdout).toBe(opaDocument([{ value: 'true', text: 'zeta = 1', col: 1 }, { value: 'true', text: 'alpha = 2', col: 11 }], ['"alpha": 2', '"zeta": 1']));
+  });
+
   it('undefined prints {} and exits 0', () => {
     const r = arbiter('-d', policyDir, 'data.authz.allow');
     expect(r).toMatchObject({ code: 0, stdout: '{}\n' });
