@@ -70,6 +70,8 @@ export interface Rule {
   body: Body;
   elses: ElseClause[];
   loc: Location;
+  /** The rule's `# METADATA` block (scope made explicit), if it has one. */
+  annotations?: Record<string, unknown>;
 }
 
 export interface Import {
@@ -84,6 +86,8 @@ export interface Module {
   pkgLoc: Location;
   imports: Import[];
   rules: Rule[];
+  /** The package's `# METADATA` block, if it has one. */
+  annotations?: Record<string, unknown>;
 }
 
 export function varsOf(t: Term, out = new Set<string>()): Set<string> {

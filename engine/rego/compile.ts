@@ -3,6 +3,7 @@
 import { RegoError, varsOf } from './ast.ts';
 import type { Body, Expr, Location, Module, Rule, Term } from './ast.ts';
 import { lookupBuiltin } from './builtins/index.ts';
+import { fromJSON } from './value.ts';
 import type { Value } from './value.ts';
 
 /** A rule ready for evaluation, hung at the tree node of its ground ref prefix. */
@@ -69,6 +70,7 @@ export function compileModules(modules: Module[]): RuleNode {
     }
     pkgNames.set(key, names);
   }
+  const annotations = annotationIndex(modules);
   for (const m of modules) {
     const names = pkgNames.get(m.pkg.join('.')) as Set<string>;
     const imports = new Map<string, Term>();
@@ -91,6 +93,7 @@ export function compileModules(modules: Module[]): RuleNode {
     }
     pn.hasRules = true;
     for (const r of m.rules) {
+      ctx.meta = metadataOf(r, m.pkg, annotations);
       const cr = compileRule(r, ctx);
       let node = root;
       const staticPath = [...m.pkg];
@@ -117,6 +120,45 @@ export function compileModules(modules: Module[]): RuleNode {
   }
   checkRuleKinds(root);
   return root;
+}
+
+interface AnnotationIndex {
+  /** Package-scope annotations by package path. */
+  packages: Map<string, Record<string, unknown>>;
+  /** Subpackages-scope annotations by package path. */
+  subpackages: Map<string, Record<string, unknown>>;
+  /** Document-scope annotations by rule path. */
+  documents: Map<string, Record<string, unknown>>;
+}
+
+function rulePath(pkg: string[], r: Rule): string[] {
+  return [...pkg, ...r.ref.map((t) => (t.type === 'scalar' ? String(t.value) : t.type === 'var' ? t.name : '_'))];
+}
+
+function annotationIndex(modules: Module[]): AnnotationIndex {
+  const index: AnnotationIndex = { packages: new Map(), subpackages: new Map(), documents: new Map() };
+  for (const m of modules) {
+    const key = m.pkg.join('.');
+    if (m.annotations) (m.annotations.scope === 'subpackages' ? index.subpackages : index.packages).set(key, m.annotations);
+    for (const r of m.rules) if (r.annotations?.scope === 'document') index.documents.set(rulePath(m.pkg, r).join('.'), r.annotations);
+  }
+  return index;
+}
+
+/** rego.metadata.rule(): the rule's own rule-scope annotations; rego.metadata.chain(): rule, document, package, subpackages. */
+function metadataOf(r: Rule, pkg: string[], index: AnnotationIndex): { rule: Value; chain: Value } {
+  const path = rulePath(pkg, r);
+  const own = r.annotations?.scope === 'rule' ? r.annotations : undefined;
+  const chain: unknown[] = [own ? { path, annotations: own } : { path }];
+  const doc = index.documents.get(path.join('.'));
+  if (doc) chain.push({ path, annotations: doc });
+  const p = index.packages.get(pkg.join('.'));
+  if (p) chain.push({ path: pkg, annotations: p });
+  for (let n = pkg.length; n >= 0; n--) {
+    const sub = index.subpackages.get(pkg.slice(0, n).join('.'));
+    if (sub) chain.push({ path: pkg.slice(0, n), annotations: sub });
+  }
+  return { rule: fromJSON(own ?? {}), chain: fromJSON(chain) };
 }
 
 function checkRuleKinds(node: RuleNode): void {
@@ -146,6 +188,8 @@ export function compileQuery(body: Body, root: RuleNode, ctx?: Partial<ResolveCt
 // ── name resolution ───────────────────────────────────────────────────────────────────────────
 
 interface ResolveCtx {
+  /** What `rego.metadata.rule()` and `rego.metadata.chain()` return inside the rule being compiled. */
+  meta?: { rule: Value; chain: Value };
   pkg: string[];
   names: Set<string>;
   imports: Map<string, Term>;
@@ -268,6 +312,9 @@ function resolveTerm(t: Term, scope: Scope, ctx: ResolveCtx, declaring: boolean)
     case 'object':
       return { ...t, items: t.items.map(([k, v]) => [resolveTerm(k, scope, ctx, false), resolveTerm(v, scope, ctx, declaring)] as [Term, Term]) };
     case 'call': {
+      // OPA rewrites these to constants at compile time: the annotations of the rule they appear in
+      if (ctx.meta && t.args.length === 0 && t.op === 'rego.metadata.rule') return { type: 'scalar', value: ctx.meta.rule, loc: t.loc };
+      if (ctx.meta && t.args.length === 0 && t.op === 'rego.metadata.chain') return { type: 'scalar', value: ctx.meta.chain, loc: t.loc };
       const args = t.args.map((a) => resolveTerm(a, scope, ctx, false));
       return { ...t, op: resolveCallName(t.op, t.loc, scope, ctx), args };
     }

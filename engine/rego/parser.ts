@@ -4,6 +4,7 @@ import { RegoError } from './ast.ts';
 import type { Body, ElseClause, Expr, ExprBody, Import, Location, Module, Rule, Term, WithModifier } from './ast.ts';
 import { tokenize } from './lexer.ts';
 import type { Token } from './lexer.ts';
+import { parse as parseYAML } from 'yaml';
 import { parseNumber } from './value.ts';
 
 const INFIX: Record<string, string> = {
@@ -603,7 +604,66 @@ function describe(t: Token): string {
 }
 
 export function parseModule(file: string, source: string): Module {
-  return new Parser(tokenize(source, file), file).module();
+  const m = new Parser(tokenize(source, file), file).module();
+  const blocks = metadataBlocks(file, source);
+  if (blocks.size) {
+    const pkg = blocks.get(m.pkgLoc.row);
+    if (pkg) m.annotations = annotationsOf(pkg, 'package', file);
+    for (const r of m.rules) {
+      const a = blocks.get(r.loc.row);
+      if (a) r.annotations = annotationsOf(a, 'rule', file);
+    }
+  }
+  return m;
+}
+
+/** `# METADATA` comment blocks (YAML after the `#`), keyed by the row of the statement that follows each block. */
+function metadataBlocks(file: string, source: string): Map<number, { doc: unknown; row: number }> {
+  const out = new Map<number, { doc: unknown; row: number }>();
+  if (!source.includes('METADATA')) return out;
+  const lines = source.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    if ((lines[i] as string).trim() !== '# METADATA') continue;
+    const yaml: string[] = [];
+    let j = i + 1;
+    for (; j < lines.length && (lines[j] as string).trimStart().startsWith('#'); j++) yaml.push((lines[j] as string).trimStart().slice(1).replace(/^ /, ''));
+    let doc: unknown;
+    try {
+      doc = parseYAML(yaml.join('\n')) ?? {};
+    } catch (err) {
+      throw new RegoError('rego_parse_error', `yaml: ${(err as Error).message.split('\n')[0]}`, { file, row: i + 1, col: 1 });
+    }
+    let next = j;
+    while (next < lines.length && (lines[next] as string).trim() === '') next++;
+    out.set(next + 1, { doc, row: i + 1 });
+    i = j - 1;
+  }
+  return out;
+}
+
+const SCOPES = new Set(['rule', 'document', 'package', 'subpackages']);
+
+/** A METADATA block as OPA reports it: authors and related resources in object form, the scope made explicit. */
+function annotationsOf(block: { doc: unknown; row: number }, scopeByDefault: 'rule' | 'package', file: string): Record<string, unknown> {
+  const fail = (msg: string): never => {
+    throw new RegoError('rego_parse_error', msg, { file, row: block.row, col: 1 });
+  };
+  const doc = block.doc;
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return fail('invalid metadata: expected a YAML mapping');
+  const out: Record<string, unknown> = { ...(doc as Record<string, unknown>) };
+  const scope = out.scope ?? scopeByDefault;
+  if (typeof scope !== 'string' || !SCOPES.has(scope)) return fail(`invalid annotation scope '${String(scope)}'`);
+  if (scopeByDefault === 'rule' && (scope === 'package' || scope === 'subpackages')) return fail(`annotation scope '${scope}' must be applied to package`);
+  out.scope = scope;
+  if (Array.isArray(out.authors)) {
+    out.authors = out.authors.map((a) => {
+      if (typeof a !== 'string') return a;
+      const m = /^(.*?)\s*<([^>]*)>$/.exec(a.trim());
+      return m ? (m[1] ? { name: m[1], email: m[2] } : { email: m[2] }) : { name: a.trim() };
+    });
+  }
+  if (Array.isArray(out.related_resources)) out.related_resources = out.related_resources.map((r) => (typeof r === 'string' ? { ref: r } : r));
+  return out;
 }
 
 export function parseQuery(source: string, file = 'query'): Body {
