@@ -1,7 +1,7 @@
 // Human-readable renderings of a Decision: the summary lines and the verdict table (`arbiter decide --explain`).
 import { canonicalJson } from './canonical.ts';
 import { formatCost } from './decide.ts';
-import type { Decision } from './types.ts';
+import type { Decision, Verdict } from './types.ts';
 
 export interface VerdictRow {
   candidate: string;
@@ -10,6 +10,8 @@ export interface VerdictRow {
   priority: string;
   weight: string;
   cost: string;
+  /** `file:row` of the producing rule. */
+  source: string;
   reason: string;
 }
 
@@ -17,12 +19,20 @@ const describeAction = (a: { kind: string; params: Record<string, unknown> }): s
   Object.keys(a.params).length > 0 ? `${a.kind} ${canonicalJson(a.params)}` : a.kind;
 
 /** One row per (candidate × verdict); a candidate without verdicts gets one row saying so. */
+/** `file:row` of the rule that produced a verdict (Rego), or the policy file (CEL). */
+export function sourceOf(v: Verdict): string {
+  if (!v.source) return '-';
+  return v.source.row !== undefined ? `${v.source.file}:${v.source.row}` : v.source.file;
+}
+
 export function verdictRows(decision: Decision): VerdictRow[] {
   const rows: VerdictRow[] = [];
   for (const c of decision.candidates) {
     const candidate = describeAction(c.action);
-    if (c.verdicts.length === 0) rows.push({ candidate, policy: '(none)', effect: `${c.effect} (default)`, priority: '-', weight: '-', cost: '-', reason: 'no policy judged this candidate' });
-    for (const v of c.verdicts) rows.push({ candidate, policy: v.policy, effect: v.effect, priority: String(v.priority), weight: String(v.weight), cost: String(v.cost), reason: v.reason });
+    if (c.verdicts.length === 0) rows.push({ candidate, policy: '(none)', effect: `${c.effect} (default)`, priority: '-', weight: '-', cost: '-', source: '-', reason: 'no policy judged this candidate' });
+    for (const v of c.verdicts) {
+      rows.push({ candidate, policy: v.policy, effect: v.effect, priority: String(v.priority), weight: String(v.weight), cost: String(v.cost), source: sourceOf(v), reason: v.reason });
+    }
   }
   return rows;
 }
@@ -34,8 +44,8 @@ export function renderTable(header: string[], rows: string[][]): string {
 }
 
 export function renderVerdictTable(decision: Decision): string {
-  const rows = verdictRows(decision).map((r) => [r.candidate, r.policy, r.effect, r.priority, r.cost, r.reason]);
-  return renderTable(['candidate', 'policy', 'effect', 'priority', 'cost', 'reason'], rows);
+  const rows = verdictRows(decision).map((r) => [r.candidate, r.policy, r.effect, r.priority, r.cost, r.source, r.reason]);
+  return renderTable(['candidate', 'policy', 'effect', 'priority', 'cost', 'source', 'reason'], rows);
 }
 
 export function renderCandidateTable(decision: Decision): string {

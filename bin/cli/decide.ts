@@ -110,19 +110,6 @@ export async function run(argv: string[]): Promise<number> {
   });
   const decision: Decision = decide(inputs);
   if (values.json) process.stdout.write(`${canonicalJson(decision)}\n`);
-  else process.stdout.write(renderDecision(decision, values.explain) + (values.explain ? renderVerdictSources(decision) : ''));
+  else process.stdout.write(renderDecision(decision, values.explain));
   return 0;
-}
-
-/** `--explain`: the rule behind each verdict (file:row), for Rego and CEL policies alike. */
-export function renderVerdictSources(decision: Decision): string {
-  const lines: string[] = [];
-  for (const c of decision.candidates) {
-    for (const v of c.verdicts) {
-      if (!v.source) continue;
-      const at = v.source.row !== undefined ? `${v.source.file}:${v.source.row}` : v.source.file;
-      lines.push(`  ${c.action.kind}: ${v.policy} ${v.effect} <- ${at}${v.source.rule ? ` (${v.source.rule})` : ''}`);
-    }
-  }
-  return lines.length > 0 ? `verdict sources:\n${lines.join('\n')}\n` : '';
 }
