@@ -681,7 +681,8 @@ class Safety {
     if (e.negated) {
       const vs = new Set<string>();
       exprVarsAll(e, vs);
-      for (const v of vs) if (this.universe.has(v) && !bound.has(v) && !isRootVar(v) && !v.startsWith('$_')) return null;
+      // OPA: every variable of a negated expression must be bound by then, wildcards included (`not xs[_]` is unsafe)
+      for (const v of vs) if (this.universe.has(v) && !bound.has(v) && !isRootVar(v)) return null;
       return bound;
     }
     switch (e.kind) {
@@ -810,7 +811,9 @@ export function reorderClause(body: Body, entry: Set<string>, heads: Term[], out
     const e = remaining[0] as Expr;
     const vs = new Set<string>();
     exprVarsAll(e, vs);
-    const unsafe = [...vs].filter((v) => !bound.has(v) && !isRootVar(v) && !v.startsWith('$_')).sort();
+    const open = [...vs].filter((v) => !bound.has(v) && !isRootVar(v));
+    const named = open.filter((v) => !v.startsWith('$_'));
+    const unsafe = (named.length ? named : open).sort();
     throw new RegoError('rego_unsafe_var_error', `var ${displayVar(unsafe[0] ?? '?')} is unsafe`, e.loc);
   }
   for (const h of heads) {

@@ -17,9 +17,15 @@ export interface EvalLimits {
   maxSteps: number;
   /** Maximum nesting of rule and function evaluation. */
   maxDepth: number;
+  /** Wall-clock budget per query in milliseconds (0: none; the step budget still applies). */
+  timeoutMs: number;
+  /** Deepest nesting of arrays/objects accepted in plain-JSON `input` and `data`. */
+  maxInputDepth: number;
+  /** Most values (scalars and collections) accepted in plain-JSON `input` and `data`. */
+  maxInputNodes: number;
 }
 
-export const DEFAULT_LIMITS: EvalLimits = { maxSteps: 5_000_000, maxDepth: 400 };
+export const DEFAULT_LIMITS: EvalLimits = { maxSteps: 5_000_000, maxDepth: 400, timeoutMs: 0, maxInputDepth: 1_000, maxInputNodes: 5_000_000 };
 
 /** Called when a rule body produces a value (explanations: which rule, at which location). */
 export type RuleTracer = (rule: CompiledRule, value: Value) => void;
@@ -149,6 +155,7 @@ export class Evaluator {
   private trail: Array<Frame | string> = [];
   private steps = 0;
   private depth = 0;
+  private readonly deadline: number;
   /** Objects and sets this evaluation built, which insertAt may extend in place (base documents are copied first). */
   private readonly owned = new Set<object>();
   private state: WithState;
@@ -162,6 +169,7 @@ export class Evaluator {
     private readonly tracer?: RuleTracer,
   ) {
     this.state = { input, dataPatches: [], mocks: new Map(), cache: [] };
+    this.deadline = limits.timeoutMs > 0 ? Date.now() + limits.timeoutMs : 0;
   }
 
   /** All solutions of a query body, as variable bindings. */
@@ -197,7 +205,11 @@ export class Evaluator {
 
   evalBody(body: Body, i: number, f: Frame, k: K): boolean {
     if (++this.steps > this.limits.maxSteps) {
-      throw new RegoError('eval_cancel_error', 'evaluation exceeded its step budget', body[Math.min(i, body.length - 1)]?.loc);
+      throw new RegoError('eval_cancel_error', `evaluation exceeded its step budget (${this.limits.maxSteps} steps)`, body[Math.min(i, body.length - 1)]?.loc);
+    }
+    // the clock is read every 4096 steps only: cheap enough to leave on
+    if ((this.steps & 0xfff) === 0 && this.deadline !== 0 && Date.now() > this.deadline) {
+      throw new RegoError('eval_cancel_error', `evaluation exceeded its time budget (${this.limits.timeoutMs} ms)`, body[Math.min(i, body.length - 1)]?.loc);
     }
     if (i === body.length) return k() === true;
     const e = body[i] as Expr;

@@ -11,7 +11,7 @@ import type { CompiledQuery, CompiledRule, RuleNode } from './compile.ts';
 import { DEFAULT_LIMITS, Evaluator } from './eval.ts';
 import type { EvalLimits, RuleTracer } from './eval.ts';
 import { parseModule, parseQuery } from './parser.ts';
-import { RObject, fromJSON } from './value.ts';
+import { RObject, RSet, normalizeNumber } from './value.ts';
 import type { Value } from './value.ts';
 
 export { RegoError } from './ast.ts';
@@ -67,8 +67,9 @@ function prepare(compiled: Compiled, query: string): CompiledQuery {
 /** Evaluate a query; each result holds one solution's bindings. */
 export function evalQuery(compiled: Compiled, query: string, opts: EvalOptions = {}): QueryResult[] {
   const q = prepare(compiled, query);
-  const input = opts.input === undefined ? undefined : fromJSON(opts.input);
-  const data = opts.data === undefined ? new RObject() : fromJSON(opts.data);
+  const limits: EvalLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const input = opts.input === undefined ? undefined : documentValue(opts.input, 'input', limits);
+  const data = opts.data === undefined ? new RObject() : documentValue(opts.data, 'data', limits);
   const tracer: RuleTracer | undefined = opts.tracer
     ? (rule: CompiledRule, v: Value) => opts.tracer?.({ name: rule.name, location: rule.loc }, v)
     : undefined;
@@ -92,10 +93,62 @@ export function evalQuery(compiled: Compiled, query: string, opts: EvalOptions =
         }),
       print: opts.print ?? (() => {}),
     },
-    { ...DEFAULT_LIMITS, ...opts.limits },
+    limits,
     tracer,
   );
-  return ev.query(q.body, q.outputVars).map((bindings) => ({ bindings }));
+  try {
+    return ev.query(q.body, q.outputVars).map((bindings) => ({ bindings }));
+  } catch (err) {
+    // a value or recursion deeper than the JS stack: a clean Rego error, never a crash
+    if (err instanceof RangeError && /call stack/i.test(err.message)) {
+      throw new RegoError('eval_cancel_error', 'evaluation exceeded the stack (a deeply nested value or deep recursion)');
+    }
+    throw err;
+  }
+}
+
+/**
+ * `input` or `data` as a Value. Plain JSON is converted once and bounded (limits.maxInputDepth / maxInputNodes, so a
+ * huge, deeply nested or cyclic document is a RegoError, not a stack overflow); a Value (RObject/RSet) is taken as is,
+ * which lets callers convert a document once and reuse it across evaluations.
+ */
+export function documentValue(x: unknown, what: 'input' | 'data', limits: Pick<EvalLimits, 'maxInputDepth' | 'maxInputNodes'> = DEFAULT_LIMITS): Value {
+  if (x instanceof RObject || x instanceof RSet) return x;
+  return convertDocument(x, 0, { what, limits, nodes: 0 });
+}
+
+interface Conversion {
+  what: string;
+  limits: Pick<EvalLimits, 'maxInputDepth' | 'maxInputNodes'>;
+  nodes: number;
+}
+
+function convertDocument(x: unknown, depth: number, c: Conversion): Value {
+  if (++c.nodes > c.limits.maxInputNodes) {
+    throw new RegoError('eval_input_error', `${c.what} holds more than ${c.limits.maxInputNodes} values (limits.maxInputNodes)`);
+  }
+  if (x === null || x === undefined) return null;
+  switch (typeof x) {
+    case 'boolean':
+    case 'string':
+    case 'number':
+      return x;
+    case 'bigint':
+      return normalizeNumber(x);
+  }
+  if (x instanceof RObject || x instanceof RSet) return x;
+  if (depth >= c.limits.maxInputDepth) {
+    throw new RegoError('eval_input_error', `${c.what} is nested deeper than ${c.limits.maxInputDepth} levels (limits.maxInputDepth)`);
+  }
+  if (Array.isArray(x)) {
+    const out: Value[] = new Array(x.length);
+    for (let i = 0; i < x.length; i++) out[i] = convertDocument(x[i], depth + 1, c);
+    return out;
+  }
+  const o = new RObject();
+  const rec = x as Record<string, unknown>;
+  for (const k of Object.keys(rec)) o.set(k, convertDocument(rec[k], depth + 1, c));
+  return o;
 }
 
 /** Value of a single reference query such as `data.arbiter.policies` (undefined when the query is undefined). */
