@@ -1,7 +1,8 @@
 // The decision ledger: the orphan branch `arbiter/ledger`, one signed commit per entry (DESIGN §6, §7).
 //   decisions/YYYY/MM/DD/<id>.json           the Decision plus `actuation` (or a verification/compensation event)
 //   index/keys/<hex[0,2]>/<hex>/<id>          idempotency key → entries (a lookup walks 4 trees, not the ledger)
-//   index/incidents/<incident>/<id>           incident → entries (history.incidentActions)
+//   index/incidents/<h2>/<incident>/<id>      incident → entries (history.incidentActions); h2 = first 2 hex of
+//                                             sha256(incident), so no tree grows with the number of incidents
 // Index files hold `{path, mode, commit}` so lookups never parse whole entries.
 import { createHash } from 'node:crypto';
 import type { Plan } from '../actions/types.ts';
@@ -71,6 +72,10 @@ export function keyName(key: string): string {
   return m ? m[1]! : createHash('sha256').update(key).digest('hex');
 }
 
+export function incidentIndexDir(incident: string): string {
+  return `index/incidents/${createHash('sha256').update(incident).digest('hex').slice(0, 2)}/${incident}`;
+}
+
 export function keyIndexDir(key: string): string {
   const hex = keyName(key);
   return `index/keys/${hex.slice(0, 2)}/${hex}`;
@@ -116,7 +121,7 @@ export function entryChanges(entry: LedgerEntry): TreeChange[] {
   const changes: TreeChange[] = [{ path, content: `${JSON.stringify(entry, null, 2)}\n` }];
   const index = `${JSON.stringify(record)}\n`;
   if (isDecision(entry)) changes.push({ path: `${keyIndexDir(entry.idempotencyKey)}/${entry.id}`, content: index });
-  changes.push({ path: `index/incidents/${entry.incident}/${entry.id}`, content: index });
+  changes.push({ path: `${incidentIndexDir(entry.incident)}/${entry.id}`, content: index });
   return changes;
 }
 
@@ -194,7 +199,7 @@ export async function ledgerHistory(
   const history = { incidentActions: 0, serviceActionsLastHour: 0, circuitOpen: false };
   if (!ledgerTip) return history;
   const root = (await readCommit(store, ledgerTip)).tree;
-  history.incidentActions = (await indexRecords(store, root, `index/incidents/${query.incident}`)).filter((r) => r.commit !== null && r.mode !== 'Verification' && r.mode !== 'Compensation').length;
+  history.incidentActions = (await indexRecords(store, root, incidentIndexDir(query.incident))).filter((r) => r.commit !== null && r.mode !== 'Verification' && r.mode !== 'Compensation').length;
   const now = new Date(query.now);
   const hourAgo = now.getTime() - 3_600_000;
   const cooldownFrom = now.getTime() - query.cooldownMinutes * 60_000;

@@ -38,6 +38,7 @@ export class CorruptObjectError extends Error {
 }
 
 const OID = /^[0-9a-f]{40}$/;
+const MEMO_BYTES = 32 << 20;
 
 export function isOid(value: string): boolean {
   return OID.test(value);
@@ -51,8 +52,10 @@ export function hashObject(type: ObjectType, content: Buffer): string {
 export class ObjectStore {
   /** isomorphic-git's pack cache: keeps parsed pack indexes between reads. */
   private readonly packCache: object = {};
-  /** Parsed trees and commits are immutable; caching them makes repeated walks cheap. */
+  /** Trees and commits are immutable; caching them makes repeated walks cheap. Bounded by `MEMO_BYTES`. */
   private readonly memo = new Map<string, GitObject>();
+  private memoBytes = 0;
+  private readonly parsedTrees = new Map<string, TreeEntry[]>();
   private readonly written = new Set<string>();
   private packs?: PackReader;
   /** Objects written since `beginBatch`, kept in memory until `flush` writes them as one pack. */
@@ -83,10 +86,22 @@ export class ObjectStore {
   async read(oid: string): Promise<GitObject> {
     const memo = this.memo.get(oid) ?? this.pending?.get(oid);
     if (memo) return memo;
-    const object = this.readLoose(oid) ?? (await this.readPacked(oid));
+    // packs first, as git does: an index lookup is in memory, a missing loose file costs a failed open
+    const object = this.readFromPacks(oid) ?? this.readLoose(oid) ?? (await this.readPacked(oid));
     if (!object) throw new ObjectMissingError(oid);
-    if (object.type !== 'blob') this.memo.set(oid, object);
+    if (object.type !== 'blob') this.remember(oid, object);
     return object;
+  }
+
+  private remember(oid: string, object: GitObject): void {
+    // a whole-cache reset is cheaper than LRU bookkeeping, and walks re-warm it in order
+    if (this.memoBytes > MEMO_BYTES) {
+      this.memo.clear();
+      this.parsedTrees.clear();
+      this.memoBytes = 0;
+    }
+    this.memo.set(oid, object);
+    this.memoBytes += object.content.length + 100;
   }
 
   async has(oid: string): Promise<boolean> {
@@ -107,10 +122,15 @@ export class ObjectStore {
     return object.content;
   }
 
+  /** The entries of a tree; callers must not mutate the returned array (it is cached). */
   async readTree(oid: string): Promise<TreeEntry[]> {
+    const cached = this.parsedTrees.get(oid);
+    if (cached) return cached;
     const object = await this.read(oid);
     if (object.type !== 'tree') throw new CorruptObjectError(oid, `expected a tree, found a ${object.type}`);
-    return parseTree(object.content);
+    const entries = parseTree(object.content);
+    this.parsedTrees.set(oid, entries);
+    return entries;
   }
 
   /** Writes an object (no-op when it exists) and returns its oid. Synchronous I/O: objects are small. */
@@ -122,7 +142,7 @@ export class ObjectStore {
     } else if (this.pending) {
       this.pending.set(oid, { type, content });
     } else this.writeLoose(oid, type, content);
-    if (type !== 'blob') this.memo.set(oid, { type, content });
+    if (type !== 'blob') this.remember(oid, { type, content });
     return oid;
   }
 
@@ -190,6 +210,15 @@ export class ObjectStore {
   /** Delta bases may be loose or in another pack (thin packs completed by a fetch). */
   private readBaseSync = (oid: string): GitObject | undefined => this.memo.get(oid) ?? this.readLoose(oid) ?? this.packs?.read(oid, this.readBaseSync);
 
+  private readFromPacks(oid: string): GitObject | undefined {
+    try {
+      this.packs ??= new PackReader(`${this.gitdir}/objects/pack`);
+      return this.packs.read(oid, this.readBaseSync);
+    } catch {
+      return undefined;
+    }
+  }
+
   private async readPacked(oid: string): Promise<GitObject | undefined> {
     try {
       this.packs ??= new PackReader(`${this.gitdir}/objects/pack`);
@@ -223,16 +252,20 @@ export function parseTree(content: Buffer): TreeEntry[] {
   return entries;
 }
 
-/** Git orders tree entries by name, comparing a directory's name as if it ended in '/'. */
-function sortKey(entry: TreeEntry): Buffer {
-  return Buffer.from(entry.mode === '40000' ? `${entry.name}/` : entry.name, 'utf8');
-}
-
+/** Git orders tree entries by name bytes, comparing a directory's name as if it ended in '/'. */
 export function serializeTree(entries: TreeEntry[]): Buffer {
-  const sorted = [...entries].sort((a, b) => Buffer.compare(sortKey(a), sortKey(b)));
-  const parts: Buffer[] = [];
-  for (const e of sorted) {
-    parts.push(Buffer.from(`${e.mode} ${e.name}\0`, 'utf8'), Buffer.from(e.oid, 'hex'));
+  const keyed = entries.map((e) => ({ e, name: Buffer.from(e.name, 'utf8'), key: Buffer.from(e.mode === '40000' ? `${e.name}/` : e.name, 'utf8') }));
+  keyed.sort((a, b) => Buffer.compare(a.key, b.key));
+  let size = 0;
+  for (const k of keyed) size += k.e.mode.length + 1 + k.name.length + 1 + 20;
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const { e, name } of keyed) {
+    at += out.write(e.mode, at, 'latin1');
+    out[at++] = 0x20;
+    at += name.copy(out, at);
+    out[at++] = 0;
+    at += out.write(e.oid, at, 'hex');
   }
-  return Buffer.concat(parts);
+  return out;
 }

@@ -82,8 +82,17 @@ function ed25519KeyObjects(seed: Buffer, publicKey: Buffer): KeyObject {
   });
 }
 
+const publicKeyObjects = new Map<string, KeyObject>();
+
+/** Audits verify thousands of signatures by a handful of keys: build each KeyObject once. */
 function ed25519PublicKeyObject(publicKey: Buffer): KeyObject {
-  return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: publicKey.toString('base64url') }, format: 'jwk' });
+  const x = publicKey.toString('base64url');
+  let key = publicKeyObjects.get(x);
+  if (!key) {
+    key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' });
+    if (publicKeyObjects.size < 256) publicKeyObjects.set(x, key);
+  }
+  return key;
 }
 
 /** Parses an unencrypted OpenSSH-format Ed25519 private key (`-----BEGIN OPENSSH PRIVATE KEY-----`). */
