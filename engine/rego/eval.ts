@@ -204,16 +204,44 @@ export class Evaluator {
   // ── bodies and expressions ──────────────────────────────────────────────────────────────────
 
   evalBody(body: Body, i: number, f: Frame, k: K): boolean {
-    if (++this.steps > this.limits.maxSteps) {
-      throw new RegoError('eval_cancel_error', `evaluation exceeded its step budget (${this.limits.maxSteps} steps)`, body[Math.min(i, body.length - 1)]?.loc);
+    for (;;) {
+      if (++this.steps > this.limits.maxSteps) {
+        throw new RegoError('eval_cancel_error', `evaluation exceeded its step budget (${this.limits.maxSteps} steps)`, body[Math.min(i, body.length - 1)]?.loc);
+      }
+      // the clock is read every 4096 steps only: cheap enough to leave on
+      if ((this.steps & 0xfff) === 0 && this.deadline !== 0 && Date.now() > this.deadline) {
+        throw new RegoError('eval_cancel_error', `evaluation exceeded its time budget (${this.limits.timeoutMs} ms)`, body[Math.min(i, body.length - 1)]?.loc);
+      }
+      if (i === body.length) return k() === true;
+      const e = body[i] as Expr;
+      if (e.withs.length === 0 && this.state.mocks.size === 0) {
+        // single-valued tests and assignments run in a loop: no continuation closure per expression
+        if (e.kind === 'term' && this.isTest(e.term)) {
+          const v = this.valueOf(e.term, f);
+          if ((v !== undefined && v !== false) === e.negated) return false;
+          i++;
+          continue;
+        }
+        if (e.kind === 'unify' && !e.negated && e.left.type === 'var' && isPure(e.right) && this.isUnboundVar(e.left, f) && !e.left.name.startsWith('$_')) {
+          const v = this.valueOf(e.right, f);
+          if (v === undefined) return false;
+          const mark = this.trail.length;
+          this.bind(f, e.left.name, v);
+          const stop = this.evalBody(body, i + 1, f, k);
+          this.undo(mark);
+          return stop;
+        }
+      }
+      return this.evalExpr(e, f, () => this.evalBody(body, i + 1, f, k));
     }
-    // the clock is read every 4096 steps only: cheap enough to leave on
-    if ((this.steps & 0xfff) === 0 && this.deadline !== 0 && Date.now() > this.deadline) {
-      throw new RegoError('eval_cancel_error', `evaluation exceeded its time budget (${this.limits.timeoutMs} ms)`, body[Math.min(i, body.length - 1)]?.loc);
-    }
-    if (i === body.length) return k() === true;
-    const e = body[i] as Expr;
-    return this.evalExpr(e, f, () => this.evalBody(body, i + 1, f, k));
+  }
+
+  /** A single-valued expression term: pure, and a call without an output argument (`count(x, n)` binds n). */
+  private isTest(t: Term): boolean {
+    if (!isPure(t)) return false;
+    if (t.type !== 'call' || t.op === 'internal.member_2' || t.op === 'internal.member_3') return true;
+    const target = this.callTarget(t, undefined);
+    return target !== undefined && target.kind !== 'value' && t.args.length === target.arity;
   }
 
   private evalExpr(e: Expr, f: Frame, k: K): boolean {
