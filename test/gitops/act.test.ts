@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { act } from '../../gitops/act.ts';
-import { LEDGER_BRANCH } from '../../gitops/ledger.ts';
+import { LEDGER_BRANCH, appendLedgerEntry, type EventEntry } from '../../gitops/ledger.ts';
+import { Repository } from '../../gitops/repo.ts';
 import { sshSigner } from '../../gitops/sign/sshsig.ts';
 import { git, gitStatus, seedBareRepository, tempDir } from '../support/git.ts';
 import { sshTestKey } from '../support/keys.ts';
@@ -139,6 +140,36 @@ describe('act: context from Git', () => {
     expect(checkout.core.contexts[0]!.history).toEqual({ incidentActions: 0, serviceActionsLastHour: 1, circuitOpen: false });
     const nextHour = await run(bare, diagnosis({ id: 'e', incident: 'INC-4' }), {}, '2026-11-21T03:30:00Z');
     expect(nextHour.core.contexts[0]!.history.serviceActionsLastHour).toBe(1);
+  });
+});
+
+describe('act: the circuit breaker reads verification outcomes from the ledger', () => {
+  it('a failed verification on the service within the cooldown opens the circuit; after it, it is closed', async () => {
+    const bare = freshRepo();
+    const first = await run(bare, diagnosis({ id: 'a', incident: 'INC-1' }), {}, '2026-11-21T02:00:00Z');
+    const repo = await Repository.open(bare);
+    const tip = await repo.tip(LEDGER_BRANCH);
+    const event: EventEntry = {
+      apiVersion: 'arbiter.dev/v1',
+      kind: 'Verification',
+      id: `${first.decision.id}.verification`,
+      decision: first.decision.id,
+      incident: 'INC-1',
+      target: { service: 'checkout', namespace: 'shop' },
+      at: '2026-11-21T02:10:00Z',
+      outcome: 'failed',
+      detail: 'errorRate did not decrease within 10m',
+      actuation: { commit: null, branch: null, pullRequest: null },
+    };
+    await repo.updateBranch(LEDGER_BRANCH, await appendLedgerEntry(repo.store, tip, event, signer), tip);
+    const within = await run(bare, diagnosis({ id: 'b', incident: 'INC-2' }), {}, '2026-11-21T02:30:00Z');
+    expect(within.core.contexts[0]!.history.circuitOpen).toBe(true);
+    const other = await run(bare, diagnosis({ id: 'c', incident: 'INC-3', service: 'payments' }), {}, '2026-11-21T02:31:00Z');
+    expect(other.core.contexts[0]!.history.circuitOpen).toBe(false);
+    const after = await run(bare, diagnosis({ id: 'd', incident: 'INC-4' }), {}, '2026-11-21T02:41:00Z');
+    expect(after.core.contexts[0]!.history.circuitOpen).toBe(false);
+    const audit = await import('../../gitops/audit.ts');
+    expect((await audit.audit({ repo: bare, allowedSigners: key.allowedSignersFile })).ok).toBe(true);
   });
 });
 
