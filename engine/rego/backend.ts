@@ -168,7 +168,7 @@ function phaseQuery(policies: readonly RegoPolicy[], field: 'proposals' | 'verdi
 }
 
 /** The members of a package's `proposals`/`verdicts`: a set or an array; anything else is a bundle error. */
-function membersOf(v: Value, policy: RegoPolicy, field: string): Value[] {
+function membersOf(v: Value, policy: RegoPolicy, field: string): readonly Value[] {
   if (Array.isArray(v)) return v;
   if (v instanceof RSet) return v.sorted();
   throw new BundleError(`${field} must be a set or an array of objects`, `policy ${policy.name} (${policy.files.join(', ')})`);

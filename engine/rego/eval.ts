@@ -1212,7 +1212,7 @@ function refPath(t: Term): string[] {
 function patch(doc: Value | undefined, path: string[], value: Value): Value {
   if (!path.length) return value;
   const obj = new RObject();
-  if (doc instanceof RObject) for (const [k, v] of doc.entries()) obj.set(k, v);
+  if (doc instanceof RObject) for (const [k, v] of doc.unorderedEntries()) obj.set(k, v);
   const [head, ...rest] = path as [string, ...string[]];
   obj.set(head, patch(obj.get(head), rest, value));
   return obj;
@@ -1278,7 +1278,7 @@ function insertAt(obj: RObject, keys: Value[], v: Value, r: CompiledRule, owned:
       cur.set(last, set);
     } else if (!(prev instanceof RSet)) throw new RegoError('eval_conflict_error', 'object keys must be unique', r.loc);
     else if (!owned.has(prev)) {
-      set = new RSet(prev.values());
+      set = new RSet(prev.unorderedValues());
       owned.add(set);
       cur.set(last, set);
     } else set = prev;

@@ -91,6 +91,8 @@ export class RSet {
   private readonly items = new Map<string, Value>();
   /** keyOf(this), kept until the set changes (verdict sets key their members' objects over and over). */
   key: string | undefined = undefined;
+  /** The elements in Rego's order, kept until the set changes (OPA iterates sets in sorted order). */
+  private order: readonly Value[] | undefined = undefined;
 
   constructor(values?: Iterable<Value>) {
     if (values) for (const v of values) this.add(v);
@@ -105,6 +107,7 @@ export class RSet {
     if (!this.items.has(k)) {
       this.items.set(k, v);
       this.key = undefined;
+      this.order = undefined;
     }
     return this;
   }
@@ -115,20 +118,27 @@ export class RSet {
 
   delete(v: Value): boolean {
     this.key = undefined;
+    this.order = undefined;
     return this.items.delete(keyOf(v));
   }
 
+  /** Elements in Rego's sort order, as OPA iterates a set. */
   values(): IterableIterator<Value> {
-    return this.items.values();
+    return this.sorted().values();
   }
 
   [Symbol.iterator](): IterableIterator<Value> {
+    return this.sorted().values();
+  }
+
+  /** Elements in insertion order, for callers where order cannot be observed (copies, membership). */
+  unorderedValues(): IterableIterator<Value> {
     return this.items.values();
   }
 
-  /** Elements in Rego's sort order (deterministic output). */
-  sorted(): Value[] {
-    return [...this.items.values()].sort(compare);
+  /** Elements in Rego's sort order; the array is shared until the set changes, so never mutate it. */
+  sorted(): readonly Value[] {
+    return (this.order ??= sortValues([...this.items.values()]));
   }
 
   sortedKeys(): string[] {
@@ -136,14 +146,30 @@ export class RSet {
   }
 }
 
+/** Sort in place by `compare`; strings alone (the common case) by plain string order. */
+function sortValues(xs: Value[]): Value[] {
+  let strings = true;
+  for (let i = 0; i < xs.length; i++) {
+    if (typeof xs[i] !== 'string') {
+      strings = false;
+      break;
+    }
+  }
+  return strings ? xs.sort(compareStrings as (a: Value, b: Value) => number) : xs.sort(compare);
+}
+
+const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 export class RObject {
   // string keys are the common case and stay cheap; other keys go by structural key (allocated on first use)
   private strs: Map<string, Value>;
   private others: Map<string, [Value, Value]> | undefined = undefined;
   /** keyOf(this), kept until the object changes. */
   key: string | undefined = undefined;
+  /** The entries in Rego's key order, kept until the object changes (OPA iterates objects in key order). */
+  private order: ReadonlyArray<readonly [Value, Value]> | undefined = undefined;
 
-  constructor(entries?: Iterable<[Value, Value]>) {
+  constructor(entries?: Iterable<readonly [Value, Value]>) {
     this.strs = new Map();
     if (entries) for (const [k, v] of entries) this.set(k, v);
   }
@@ -159,6 +185,8 @@ export class RObject {
     const o = new RObject();
     o.strs = new Map(this.strs);
     if (this.others) o.others = new Map(this.others);
+    o.order = this.order;
+    o.key = this.key;
     return o;
   }
 
@@ -177,6 +205,7 @@ export class RObject {
 
   set(k: Value, v: Value): this {
     this.key = undefined;
+    this.order = undefined;
     if (typeof k === 'string') this.strs.set(k, v);
     else (this.others ??= new Map()).set(keyOf(k), [k, v]);
     return this;
@@ -184,32 +213,40 @@ export class RObject {
 
   delete(k: Value): boolean {
     this.key = undefined;
+    this.order = undefined;
     return typeof k === 'string' ? this.strs.delete(k) : this.others !== undefined && this.others.delete(keyOf(k));
   }
 
+  /** Keys in Rego's order, as OPA iterates an object. */
   *keys(): IterableIterator<Value> {
-    yield* this.strs.keys();
-    if (this.others) for (const [k] of this.others.values()) yield k;
+    for (const e of this.sortedEntries()) yield e[0];
   }
 
-  *entries(): IterableIterator<[Value, Value]> {
+  /** Entries in Rego's key order, as OPA iterates an object. */
+  entries(): IterableIterator<readonly [Value, Value]> {
+    return this.sortedEntries().values();
+  }
+
+  [Symbol.iterator](): IterableIterator<readonly [Value, Value]> {
+    return this.sortedEntries().values();
+  }
+
+  /** Entries in insertion order, for callers where order cannot be observed (copies, merges into a new object). */
+  *unorderedEntries(): IterableIterator<readonly [Value, Value]> {
     yield* this.strs.entries();
     if (this.others) yield* this.others.values();
   }
 
-  [Symbol.iterator](): IterableIterator<[Value, Value]> {
-    return this.entries();
-  }
-
-  /** Entries in Rego's key order (deterministic output). */
-  sortedEntries(): Array<[Value, Value]> {
+  /** Entries in Rego's key order; the array is shared until the object changes, so never mutate it. */
+  sortedEntries(): ReadonlyArray<readonly [Value, Value]> {
+    if (this.order) return this.order;
     const out: Array<[Value, Value]> = [...this.strs.entries()];
     if (this.others) {
       for (const e of this.others.values()) out.push(e);
-      return out.sort((a, b) => compare(a[0], b[0]));
+      return (this.order = out.sort((a, b) => compare(a[0], b[0])));
     }
     // string keys only: plain string order
-    return out.sort((a, b) => ((a[0] as string) < (b[0] as string) ? -1 : (a[0] as string) > (b[0] as string) ? 1 : 0));
+    return (this.order = out.sort((a, b) => compareStrings(a[0] as string, b[0] as string)));
   }
 
   /** True when every key is a string (JSON-representable without key conversion). */
@@ -246,7 +283,7 @@ export function compare(a: Value, b: Value): number {
     case 'number':
       return compareNumbers(a as RNumber, b as RNumber);
     case 'string':
-      return (a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0;
+      return compareStrings(a as string, b as string);
     case 'array': {
       const x = a as Value[];
       const y = b as Value[];

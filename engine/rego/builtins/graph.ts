@@ -5,15 +5,16 @@ import { RSet } from '../value.ts';
 import type { RObject, Value } from '../value.ts';
 
 /** Vertex collections may be arrays or sets; anything else (e.g. null edges) has no vertices. */
-function vertices(collection: Value): Value[] {
+function vertices(collection: Value): readonly Value[] {
   if (Array.isArray(collection)) return collection;
   if (collection instanceof RSet) return collection.sorted();
   return [];
 }
 
+/** A fresh array: the breadth-first walk appends to it, and must not touch the operand. */
 function initialVertices(name: string, v: Value): Value[] {
   if (!Array.isArray(v) && !(v instanceof RSet)) throw new OperandTypeError(name, 2, 'one of {array, set}', v);
-  return vertices(v);
+  return [...vertices(v)];
 }
 
 const graphType = T.object(T.any, T.union(T.array(T.any), T.set(T.any)));

@@ -316,7 +316,7 @@ function execute(nodes: Node[], dot: Value | undefined, scope: Scope, out: strin
       }
       case 'range': {
         const v = evalPipeline(node.pipe, dot, scope);
-        const items: Array<[Value, Value]> = Array.isArray(v)
+        const items: ReadonlyArray<readonly [Value, Value]> = Array.isArray(v)
           ? v.map((x, i) => [i, x])
           : v instanceof RObject
             ? v.sortedEntries()

@@ -18,6 +18,11 @@ describe('graph.reachable', () => {
     const g = graph({ a: set('b', 'c'), b: set('d'), c: set('d'), d: set(), e: ['f'], f: ['e'], x: set('x') });
     expect(call('graph.reachable', g, ['b', 'e'])).toEqual(['b', 'd', 'e', 'f']);
   });
+  it('an array of initial vertices is left as it was (the walk queues on its own copy)', () => {
+    const initial: Value[] = ['a'];
+    expect(call('graph.reachable', graph({ a: ['b'], b: ['c'], c: [] }), initial)).toEqual(['a', 'b', 'c']);
+    expect(initial).toEqual(['a']);
+  });
   it('a vertex with null edges is reached; one missing from the graph is not', () => {
     expect(call('graph.reachable', graph({ a: null }), ['a', 'zz'])).toEqual(['a']);
   });
