@@ -82,7 +82,7 @@ export interface ActOptions {
   signer: Signer | null;
   forge?: Forge;
   cacheDir?: string;
-  /** `context.now` when the override does not set it; defaults to the clock. */
+  /** `context.now`; wins over the context's `now`. Default: the context's `now`, else the diagnosis `observedAt`. */
   now?: string;
   core?: DecisionCore;
   /** Attempts on a concurrent update (default 6). */
@@ -224,14 +224,17 @@ async function attemptOnce(repo: Repository, p: Prepared, options: ActOptions, a
   const catalog = await readParsed(repo, targetTree, '.arbiter/catalog.yaml', core.parseCatalog);
   const calendar = await readParsed(repo, targetTree, '.arbiter/calendar.yaml', core.parseCalendar);
   const killSwitch = (await readPath(repo.store, targetTree, '.arbiter/pause')) !== undefined;
-  const now = (p.override as { now?: string } | undefined)?.now ?? options.now ?? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  // like `arbiter decide`: an explicit now, else the context's, else when the diagnosis was observed (never the clock,
+  // so a replayed diagnosis gets the same decision)
+  const now = options.now ?? (p.override as { now?: string } | undefined)?.now ?? diagnosis.observedAt;
+  const override = options.now && p.override ? { ...(p.override as object), now: options.now } : p.override;
   const history = await ledgerHistory(repo.store, ledgerTip, {
     incident: diagnosis.incident,
     service: diagnosis.target.service,
     now,
     cooldownMinutes: bundle.settings.guardrails.circuitCooldownMinutes,
   });
-  const context = core.buildContext({ diagnosis, now, catalog, calendar, history, killSwitch, bundleData: bundle.data, override: p.override });
+  const context = core.buildContext({ diagnosis, now, catalog, calendar, history, killSwitch, bundleData: bundle.data, override });
   const catalogServices = (catalog ?? ((bundle.data as { arbiter?: { catalog?: Catalog } }).arbiter?.catalog as Catalog | undefined))?.services ?? {};
   const service = catalogServices[diagnosis.target.service] as CatalogService | undefined;
   let decision = core.decide({ diagnosis, context, bundle, service });

@@ -21,7 +21,7 @@ const USAGE = `usage: arbiter act --diagnosis FILE --repo PATH|URL --signing-key
   --forge github           open pull requests (approval mode) on GitHub
   --forge-url URL          GitHub API base URL (e.g. https://api.github.com)
   --forge-repo OWNER/NAME  the repository on the forge
-  --now RFC3339            decision time (default: the context file's now, else the clock)
+  --now RFC3339            decision time (default: the context file's now, else the diagnosis observedAt)
   --cache-dir DIR          where remotes are cached (default $XDG_CACHE_HOME/arbiter)
   --json                   print {decision, actuation} as one JSON document
 

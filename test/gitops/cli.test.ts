@@ -111,6 +111,38 @@ describe('arbiter act (CLI, shipped bundle)', () => {
   });
 });
 
+describe('arbiter act --forge github (CLI)', () => {
+  it('opens the pull request for an approval decision through the GitHub API stand-in', async () => {
+    const { startGitHubStandin } = await import('../support/github-standin.ts');
+    const bare = `${tmp.path}/srv/freeze.git`;
+    const overlay = 'apps/checkout/overlays/production/kustomization.yaml';
+    seedBareRepository(bare, [
+      { message: 'initial GitOps tree', files: SHOP },
+      { message: 'hotfix: checkout 1.4.2', files: { [overlay]: SHOP[overlay]!.replace('newTag: "1.4.1"', 'newTag: "1.4.2"') } },
+    ]);
+    const github = await startGitHubStandin({ repos: { 'acme/shop': bare }, token: 'gh-token' });
+    try {
+      const r = await arbiter(
+        ['act', '--diagnosis', 'policies/remediation/examples/change-freeze.yaml', '--repo', server.repoUrl('freeze.git'), '--signing-key', key.privateKeyFile,
+          '--forge', 'github', '--forge-url', github.url, '--forge-repo', 'acme/shop', '--cache-dir', `${tmp.path}/cache-freeze`, '--json'],
+        { ARBITER_GITHUB_TOKEN: 'gh-token' },
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out.decision.mode).toBe('approval');
+      const [pr] = github.pulls('acme/shop');
+      expect(out.actuation.pullRequest.number).toBe(pr!.number);
+      expect(pr!.head).toBe(out.actuation.branch);
+      expect(pr!.labels).toContain('action:rollback');
+      expect(pr!.reviewers).toEqual(['team-checkout']);
+      expect(git(bare, ['show', `${out.actuation.branch}:${overlay}`])).toContain('newTag: "1.4.1"');
+      expect(gitStatus(bare, [...key.gitConfig, 'verify-commit', out.actuation.branch]).status).toBe(0);
+    } finally {
+      await github.close();
+    }
+  });
+});
+
 describe('arbiter audit (CLI)', () => {
   it('passes on arbiter-made history and fails (exit 1) on an unsigned commit with Arbiter- trailers', async () => {
     const bare = shop();
