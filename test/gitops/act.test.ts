@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { act } from '../../gitops/act.ts';
+import type { Forge } from '../../gitops/forge/forge.ts';
 import { LEDGER_BRANCH, appendLedgerEntry, type EventEntry } from '../../gitops/ledger.ts';
 import { Repository } from '../../gitops/repo.ts';
 import { sshSigner } from '../../gitops/sign/sshsig.ts';
@@ -170,6 +171,32 @@ describe('act: the circuit breaker reads verification outcomes from the ledger',
     expect(after.core.contexts[0]!.history.circuitOpen).toBe(false);
     const audit = await import('../../gitops/audit.ts');
     expect((await audit.audit({ repo: bare, allowedSigners: key.allowedSignersFile })).ok).toBe(true);
+  });
+});
+
+describe('act: the ledger moved after the actuation was published', () => {
+  it('only the ledger entry is re-appended on the new ledger tip; the actuation is not redone', async () => {
+    const bare = freshRepo();
+    await run(bare, diagnosis({ id: 'first', incident: 'INC-0', kind: null }), {}, '2026-11-21T01:00:00Z');
+    let pullRequests = 0;
+    const forge: Forge = {
+      findOpenPullRequest: async () => undefined,
+      async openOrUpdatePullRequest(spec) {
+        pullRequests++;
+        // another arbiter records a decision between our branch push and our ledger push
+        await run(bare, diagnosis({ id: 'other', incident: 'INC-9', kind: null }), {}, '2026-11-21T02:00:00Z');
+        return { number: 7, url: 'https://forge.invalid/7', branch: spec.branch, headSha: '', title: spec.title, body: spec.body, created: true };
+      },
+    };
+    const result = await act({ diagnosis: diagnosis({ confidence: 0.5 }), bundle: stubBundle, repo: bare, signer, core: stubCore(), forge, now: '2026-11-21T02:13:00Z' });
+    expect(result.decision.mode).toBe('approval');
+    expect(pullRequests).toBe(1);
+    const ledger = git(bare, ['log', '--format=%s', LEDGER_BRANCH]).trim().split('\n');
+    expect(ledger).toHaveLength(3);
+    expect(git(bare, ['log', '-1', '--format=%B', LEDGER_BRANCH])).toMatch(/Arbiter-Ledger-Seq: 3/);
+    expect(git(bare, ['rev-parse', `${result.actuation.ledgerCommit}~1`]).trim()).not.toBe('');
+    const audit = await import('../../gitops/audit.ts');
+    expect((await audit.audit({ repo: bare, allowedSigners: key.allowedSignersFile })).findings).toEqual([]);
   });
 });
 
