@@ -11,13 +11,18 @@ export interface Location {
 
 /** An error with OPA's code (`rego_parse_error`, `eval_conflict_error`, …) and location; message prints like OPA. */
 export class RegoError extends Error {
+  /** Every error of the failing step, this one first (OPA reports e.g. each unsafe variable); usually just this. */
+  readonly all: readonly RegoError[];
+
   constructor(
     readonly code: string,
     readonly detail: string,
     readonly location?: Location,
+    more: readonly RegoError[] = [],
   ) {
     super(location ? `${location.file}:${location.row}: ${code}: ${detail}` : `${code}: ${detail}`);
     this.name = 'RegoError';
+    this.all = [this, ...more];
   }
 }
 

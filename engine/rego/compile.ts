@@ -675,6 +675,82 @@ class Safety {
     return null;
   }
 
+  /**
+   * Vars `e` would bind if its inputs were safe (OPA's output vars, used to report only the unsafe ones): the pattern
+   * side of a unification against a non-variable, the output argument of a call, `some … in` targets, and ref keys
+   * below a bound head.
+   */
+  potentialOutputs(e: Expr, bound: Set<string>): Set<string> {
+    const out = new Set<string>();
+    if (e.negated) return out;
+    const refKeys = (t: Term): void => this.refKeyOutputs(t, bound, out);
+    switch (e.kind) {
+      case 'unify': {
+        refKeys(e.left);
+        refKeys(e.right);
+        this.unifiedOutputs(e.left, e.right, bound, out);
+        break;
+      }
+      case 'term': {
+        refKeys(e.term);
+        const t = e.term;
+        if (t.type === 'call') {
+          const arity = callArity(t.op);
+          if (arity !== null && t.args.length === arity + 1) patternVarsOf(t.args[arity] as Term, out);
+        }
+        break;
+      }
+      case 'somein':
+        refKeys(e.domain);
+        if (e.key) patternVarsOf(e.key, out);
+        patternVarsOf(e.value, out);
+        break;
+      default:
+        break;
+    }
+    return out;
+  }
+
+  /** `a = b`: a variable pattern unified with a value is bound; two bare variables bind nothing. */
+  private unifiedOutputs(a: Term, b: Term, bound: Set<string>, out: Set<string>): void {
+    if (a.type === 'var' && b.type === 'var') return;
+    if (a.type === 'array' && b.type === 'array' && a.items.length === b.items.length) {
+      a.items.forEach((x, i) => this.unifiedOutputs(x, b.items[i] as Term, bound, out));
+      return;
+    }
+    if (knownValue(b, bound)) patternVarsOf(a, out);
+    if (knownValue(a, bound)) patternVarsOf(b, out);
+  }
+
+  /** Keys of refs whose head is bound (`xs[i]` binds i when xs is known), outside closures. */
+  private refKeyOutputs(t: Term, bound: Set<string>, out: Set<string>): void {
+    switch (t.type) {
+      case 'ref': {
+        const head = t.head;
+        const headKnown = head.type !== 'var' || bound.has(head.name) || isRootVar(head.name);
+        if (headKnown) for (const p of t.path) patternVarsOf(p, out);
+        this.refKeyOutputs(head, bound, out);
+        for (const p of t.path) this.refKeyOutputs(p, bound, out);
+        return;
+      }
+      case 'array':
+      case 'set':
+        for (const x of t.items) this.refKeyOutputs(x, bound, out);
+        return;
+      case 'object':
+        for (const [k, v] of t.items) {
+          this.refKeyOutputs(k, bound, out);
+          this.refKeyOutputs(v, bound, out);
+        }
+        return;
+      case 'call':
+        for (const a of t.args) this.refKeyOutputs(a, bound, out);
+        return;
+      default:
+        return;
+    }
+  }
+
   /** Vars bound after `e`, or null if `e` cannot run yet. */
   expr(e: Expr, bound: Set<string>): Set<string> | null {
     for (const w of e.withs) if (!this.evaluable(w.value, bound)) return null;
@@ -807,15 +883,7 @@ export function reorderClause(body: Body, entry: Set<string>, heads: Term[], out
       }
     }
   }
-  if (remaining.length) {
-    const e = remaining[0] as Expr;
-    const vs = new Set<string>();
-    exprVarsAll(e, vs);
-    const open = [...vs].filter((v) => !bound.has(v) && !isRootVar(v));
-    const named = open.filter((v) => !v.startsWith('$_'));
-    const unsafe = (named.length ? named : open).sort();
-    throw new RegoError('rego_unsafe_var_error', `var ${displayVar(unsafe[0] ?? '?')} is unsafe`, e.loc);
-  }
+  if (remaining.length) throw unsafeVarsError(remaining, bound, safety);
   for (const h of heads) {
     const n = new Set<string>();
     safety.needs(h, bound, n);
@@ -824,6 +892,55 @@ export function reorderClause(body: Body, entry: Set<string>, heads: Term[], out
     safety.outputs(h, bound);
   }
   return { body: out, heads: heads.map((h) => reorderTerm(h, universe)) };
+}
+
+/**
+ * OPA's report for a body that cannot be ordered: one error per unsafe variable, at the first expression (by location)
+ * that uses it, sorted by location and then message. A variable the expression would bind once its inputs were safe
+ * (`s := substring(x, 0, 1)` binds s) is not unsafe there. Only wildcards unsafe: one `var _ is unsafe`.
+ */
+function unsafeVarsError(remaining: Body, bound: Set<string>, safety: Safety): RegoError {
+  const firstUse = new Map<string, Location>();
+  for (const e of remaining) {
+    const vs = new Set<string>();
+    exprVarsAll(e, vs);
+    const outs = safety.potentialOutputs(e, bound);
+    for (const v of vs) {
+      if (bound.has(v) || isRootVar(v) || outs.has(v) || !(safety.universe.has(v) || v.startsWith('$_'))) continue;
+      const seen = firstUse.get(v);
+      if (!seen || compareLocations(e.loc, seen) < 0) firstUse.set(v, e.loc);
+    }
+  }
+  let errors = [...firstUse]
+    .filter(([v]) => !isGeneratedVar(v))
+    .map(([v, loc]) => new RegoError('rego_unsafe_var_error', `var ${displayVar(v)} is unsafe`, loc));
+  if (errors.length === 0) {
+    // only wildcards (or the check above found no culprit): the first remaining expression, as before
+    const e = remaining[0] as Expr;
+    const vs = new Set<string>();
+    exprVarsAll(e, vs);
+    const open = [...vs].filter((v) => !bound.has(v) && !isRootVar(v)).sort();
+    errors = [new RegoError('rego_unsafe_var_error', `var ${displayVar(open[0] ?? '?')} is unsafe`, e.loc)];
+  }
+  errors.sort((a, b) => compareLocations(a.location as Location, b.location as Location) || (a.detail < b.detail ? -1 : a.detail > b.detail ? 1 : 0));
+  const [first, ...more] = errors as [RegoError, ...RegoError[]];
+  return new RegoError(first.code, first.detail, first.location, more);
+}
+
+/** Not a bare variable, nor a ref below an unbound variable (OPA's unifier marks the other side safe then). */
+function knownValue(t: Term, bound: Set<string>): boolean {
+  if (t.type === 'var') return false;
+  if (t.type === 'ref' && t.head.type === 'var') return bound.has(t.head.name) || isRootVar(t.head.name);
+  return true;
+}
+
+/** Wildcards and the engine's own query variables (`__x__`): never named in an unsafe-var error, as OPA's IsGenerated. */
+function isGeneratedVar(v: string): boolean {
+  return v.startsWith('$') || (v.startsWith('__') && v.endsWith('__'));
+}
+
+function compareLocations(a: Location, b: Location): number {
+  return a.file < b.file ? -1 : a.file > b.file ? 1 : a.row - b.row || a.col - b.col;
 }
 
 function displayVar(v: string): string {

@@ -179,7 +179,7 @@ export function evalOpa(args: OpaEvalArgs): OpaOutput {
     compiled = compileModules(args.modules);
     parsed = parseQuery(args.query, '');
   } catch (err) {
-    if (err instanceof RegoError) return { errors: [errorEntry(err)], stage: 'compile' };
+    if (err instanceof RegoError) return { errors: err.all.map(errorEntry), stage: 'compile' };
     throw err;
   }
   if (parsed.length === 0) {
@@ -193,7 +193,7 @@ export function evalOpa(args: OpaEvalArgs): OpaOutput {
     const q = compileQuery(body, compiled.root);
     compiled.queries.set(key, { body: q.body, outputVars: q.outputVars });
   } catch (err) {
-    if (err instanceof RegoError) return { errors: [errorEntry(err)], stage: 'compile' };
+    if (err instanceof RegoError) return { errors: err.all.map(errorEntry), stage: 'compile' };
     throw err;
   }
   try {
@@ -216,7 +216,7 @@ export function evalOpa(args: OpaEvalArgs): OpaOutput {
     });
     return { result };
   } catch (err) {
-    if (err instanceof RegoError) return { errors: [errorEntry(err)], stage: 'eval' };
+    if (err instanceof RegoError) return { errors: err.all.map(errorEntry), stage: 'eval' };
     throw err;
   }
 }
