@@ -45,7 +45,36 @@ export function parseNumber(text: string): RNumber {
     const n = Number(text);
     return Number.isSafeInteger(n) ? n : BigInt(text);
   }
-  return Number(text);
+  const n = Number(text);
+  return Number.isFinite(n) ? n : (overflowingLiteral(text) ?? n);
+}
+
+// Literals beyond the double range (`2e308`): OPA keeps a number's text, so they stay exact (a bigint when integral)
+// and print as written. Only such literals are recorded, by magnitude; the table is bounded.
+const overflowTexts = new Map<bigint, string>();
+const MAX_OVERFLOW_TEXTS = 1024;
+const MAX_EXACT_DIGITS = 4096;
+const DOUBLE_MAX = BigInt(Number.MAX_VALUE);
+
+function overflowingLiteral(text: string): bigint | undefined {
+  const m = /^(-?)(\d*)(?:\.(\d*))?[eE]\+?(\d+)$/.exec(text);
+  if (!m) return undefined;
+  const [, sign, int = '', frac = '', expText = ''] = m;
+  const fraction = frac.replace(/0+$/, '');
+  const exp = Number(expText);
+  // not an integer (digits below the point survive the exponent), or absurdly long: left as the double's Infinity
+  if (fraction.length > exp || int.length + exp > MAX_EXACT_DIGITS) return undefined;
+  const magnitude = BigInt(`${int}${fraction}${'0'.repeat(exp - fraction.length)}`);
+  const written = sign ? text.slice(1) : text;
+  if (overflowTexts.size < MAX_OVERFLOW_TEXTS && !overflowTexts.has(magnitude)) overflowTexts.set(magnitude, written);
+  return sign ? -magnitude : magnitude;
+}
+
+/** The source text of a number literal beyond the double range (`2e308`), if it was written as one. */
+export function overflowLiteralText(n: bigint): string | undefined {
+  if (overflowTexts.size === 0 || (n <= DOUBLE_MAX && n >= -DOUBLE_MAX)) return undefined;
+  const text = overflowTexts.get(n < 0n ? -n : n);
+  return text === undefined ? undefined : n < 0n ? `-${text}` : text;
 }
 
 export function isInteger(n: RNumber): boolean {
@@ -59,7 +88,7 @@ export function toDouble(n: RNumber): number {
 
 /** OPA's number text: integers without exponent, decimals in shortest round-trip form. */
 export function formatNumber(n: RNumber): string {
-  if (typeof n === 'bigint') return n.toString();
+  if (typeof n === 'bigint') return overflowLiteralText(n) ?? n.toString();
   if (Number.isInteger(n) && Math.abs(n) < 1e21) return n.toFixed(0);
   return String(n);
 }

@@ -1,11 +1,13 @@
-// Builtins: print, trace, opa.runtime, time.now_ns, rego.parse_module (rego.metadata.* are rewritten by the compiler).
+// Builtins: print, trace, opa.runtime, time.now_ns, test.sleep, rego.parse_module (rego.metadata.* are rewritten by the
+// compiler).
 // `print` is handled by the evaluator too (undefined operands print as <undefined>).
 import { RegoError } from '../ast.ts';
 import type { Body, Expr, Module, Term } from '../ast.ts';
 import { parseModule } from '../parser.ts';
 import { RObject, fromJSON, typeName } from '../value.ts';
 import type { Value } from '../value.ts';
-import { BuiltinError, T, register } from './registry.ts';
+import { BuiltinError, T, expectString, register } from './registry.ts';
+import { parseDuration } from './time-layout.ts';
 import { formatTerm } from '../eval.ts';
 
 export function printLine(args: Array<Value | undefined>): string {
@@ -33,6 +35,30 @@ register({ name: 'time.now_ns', nondeterministic: true, sig: { args: [], result:
   const n = ctx.nowNs;
   return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
 } });
+
+/** Sleeping blocks the event loop (builtins are synchronous), so one query sleeps at most this long in total. */
+const MAX_SLEEP_MS_PER_QUERY = 1000;
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+
+register({
+  name: 'test.sleep',
+  sig: { args: [T.string], result: T.null },
+  fn: (args, ctx) => {
+    let ns: bigint;
+    try {
+      ns = parseDuration(expectString('test.sleep', 1, args[0] as Value));
+    } catch (err) {
+      if (err instanceof BuiltinError) throw err;
+      throw new BuiltinError('test.sleep', (err as Error).message);
+    }
+    const slept = (ctx.cache.get('test.sleep') as number | undefined) ?? 0;
+    const ms = Math.min(Math.max(0, Number(ns / 1_000_000n)), MAX_SLEEP_MS_PER_QUERY - slept);
+    ctx.cache.set('test.sleep', slept + ms);
+    // a bounded synchronous sleep; nothing ever notifies the cell, so this waits out the timeout
+    if (ms > 0) Atomics.wait(sleepCell, 0, 0, ms);
+    return null;
+  },
+});
 
 register({
   name: 'rego.parse_module',

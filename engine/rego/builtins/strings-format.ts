@@ -1,7 +1,7 @@
 // Go-compatible text rendering for Rego values: OPA's term String() (used by sprintf for non-scalar arguments) and a
 // Go fmt.Sprintf interpreter for the verbs policies use. Written here because no JS library follows Go's fmt rules.
 import type { Value } from '../value.ts';
-import { RObject, RSet, formatNumber, isInteger } from '../value.ts';
+import { RObject, RSet, formatNumber, isInteger, overflowLiteralText } from '../value.ts';
 
 /** A Go string literal as strconv.Quote writes it (JSON escapes plus Go's \a \b \f \v and \x forms). */
 export function goQuote(s: string): string {
@@ -55,7 +55,12 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
 export function toGoArg(v: Value): GoArg {
-  if (typeof v === 'bigint') return v >= INT64_MIN && v <= INT64_MAX ? { go: 'int', n: v } : { go: '*big.Int', n: v };
+  if (typeof v === 'bigint') {
+    if (v >= INT64_MIN && v <= INT64_MAX) return { go: 'int', n: v };
+    // a literal such as 2e308 is neither an integer's digits nor a float64 to Go: OPA prints its text
+    const text = overflowLiteralText(v);
+    return text !== undefined ? { go: 'string', s: text } : { go: '*big.Int', n: v };
+  }
   if (typeof v === 'number') {
     if (Number.isInteger(v) && isInteger(v) && Math.abs(v) < 1e21) {
       const n = BigInt(v);
