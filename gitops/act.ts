@@ -2,7 +2,8 @@
 // sync → context from Git → decide → idempotency → plan → signed commit (branch or PR) → ledger entry → publish,
 // retried on a concurrent update (fetch, re-plan on the new tip, re-check idempotency), bounded, with jitter.
 import { readFile } from 'node:fs/promises';
-import type { ActionDefinition, FileEdit, Plan, PlanInput } from '../actions/types.ts';
+import { checkRender } from '../actions/render.ts';
+import { PlanRefusedError, type ActionDefinition, type FileEdit, type Plan, type PlanInput } from '../actions/types.ts';
 import { InputError } from '../engine/errors.ts';
 import type { Catalog, CatalogService, Context, Decision, Diagnosis, GuardrailReport } from '../engine/types.ts';
 import { readCommit, readPath, writeCommit, writeTreeChanges } from './commit.ts';
@@ -12,6 +13,7 @@ import { historyViewAt, treeViewAt } from './history.ts';
 import { findEarlierResult, type EarlierResult } from './idempotency.ts';
 import { LEDGER_BRANCH, appendLedgerEntry, ledgerHistory, type Actuation, type DecisionEntry } from './ledger.ts';
 import { actuationBody, commitSubject, decisionTrailers, formatMessage } from './message.ts';
+import { decisionNotification, LogNotifier, type NotificationOutcome, type Notifier } from './notify.ts';
 import { ConcurrentUpdateError, Repository } from './repo.ts';
 import type { Signer } from './sign/signer.ts';
 
@@ -87,6 +89,10 @@ export interface ActOptions {
   core?: DecisionCore;
   /** Attempts on a concurrent update (default 6). */
   maxAttempts?: number;
+  /** Where `notify` and `escalate` decisions are announced (default: one line on the log). */
+  notifier?: Notifier;
+  /** kubectl for the render check (default: found on PATH; '' skips the check). */
+  kubectl?: string;
   log?: (line: string) => void;
 }
 
@@ -103,6 +109,8 @@ export interface ActResult {
     changed: string[];
     notes: string[];
     attempts: number;
+    /** How the notification went (notify and escalate decisions); kept out of the Decision, which stays pure. */
+    notification?: NotificationOutcome;
   };
 }
 
@@ -272,14 +280,14 @@ async function attemptOnce(repo: Repository, p: Prepared, options: ActOptions, a
   } else if (ACTING.has(decision.mode) && decision.action) {
     definition = core.getAction(decision.action.kind);
     const allowed = service?.paths ?? [];
-    const planned = await planWithinAllowedPaths(repo, core, decision, service, context, targetTip, targetTree, allowed, bundle, diagnosis);
+    const planned = await planWithinAllowedPaths(repo, core, decision, service, context, targetTip, targetTree, allowed, bundle, diagnosis, options.kubectl);
     if ('refused' in planned) {
       decision = escalateAtEdge(decision, planned.guardrail, planned.refused);
     } else if (planned.plan.edits.length === 0) {
       notes = ['the target branch already has this change: nothing to commit', ...planned.plan.notes];
     } else {
       const { plan } = planned;
-      notes = plan.notes;
+      notes = planned.render ? [...plan.notes, planned.render] : plan.notes;
       followUp = plan.followUp;
       changed = plan.edits.map((e) => e.path).sort();
       const tree = await writeTreeChanges(repo.store, targetTree, plan.edits.map((e: FileEdit) => ({ path: e.path, content: e.after })));
@@ -319,10 +327,15 @@ async function attemptOnce(repo: Repository, p: Prepared, options: ActOptions, a
   await publishAll(repo, publish);
   const entry: DecisionEntry = { ...decision, actuation, ...(followUp ? { followUp } : {}) };
   const ledgerCommit = await recordInLedger(repo, entry, p.signer, ledgerTip, actuation.commit !== null, log);
-  return { decision, actuation: { ...actuation, ledgerCommit, repeated: earlier !== undefined, foundIn: earlier?.source, changed, notes, attempts } };
+  const result: ActResult = { decision, actuation: { ...actuation, ledgerCommit, repeated: earlier !== undefined, foundIn: earlier?.source, changed, notes, attempts } };
+  // announced only once it is recorded: a receiver may look the decision up in the ledger
+  const event = earlier ? undefined : decisionNotification(decision, { ...actuation, ledgerCommit }, new Date().toISOString());
+  if (event) result.actuation.notification = await (options.notifier ?? new LogNotifier(log)).notify(event);
+  return result;
 }
 
-type Planned = { plan: Plan } | { refused: string; guardrail: string };
+/** A plan, plus a note when the render check could not run. */
+type Planned = { plan: Plan; render?: string } | { refused: string; guardrail: string };
 
 async function planWithinAllowedPaths(
   repo: Repository,
@@ -335,6 +348,7 @@ async function planWithinAllowedPaths(
   allowed: string[],
   bundle: BundleLike,
   diagnosis: Diagnosis,
+  kubectl: string | undefined,
 ): Promise<Planned> {
   if (!service || allowed.length === 0) {
     return { refused: `service ${decision.target.service} has no catalog paths: arbiter may not edit anything for it`, guardrail: 'blast-radius' };
@@ -360,7 +374,15 @@ async function planWithinAllowedPaths(
   if (outside.length) {
     return { refused: `the plan edits ${outside.map((e) => e.path).join(', ')}, outside the catalog paths ${allowed.join(', ')}`, guardrail: 'blast-radius' };
   }
-  return { plan };
+  if (plan.edits.length === 0) return { plan };
+  // DESIGN §5: the edited tree must still render where Kustomize is used
+  try {
+    const render = await checkRender(tree, plan.edits, service, kubectl === undefined ? {} : { kubectl });
+    return render.status === 'skipped' ? { plan, render: `render check ${render.detail}` } : { plan };
+  } catch (err) {
+    if (err instanceof PlanRefusedError) return { refused: err.message, guardrail: 'plan-refused' };
+    throw err;
+  }
 }
 
 async function publishAll(repo: Repository, updates: Array<{ branch: string; oid: string; expected: string | null; force?: boolean }>): Promise<void> {
