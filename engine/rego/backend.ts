@@ -22,7 +22,7 @@ import type { CompiledRule, RuleNode } from './compile.ts';
 import { RObject, RSet, fromJSON, keyOf, toJSON, type Value } from './value.ts';
 
 /** Evaluation bounds for one phase: a policy that loops is stopped, not the process. */
-export const POLICY_LIMITS = { maxSteps: 500_000, maxDepth: 200 } as const;
+export const POLICY_LIMITS = { maxSteps: 500_000, maxDepth: 200, timeoutMs: 250 } as const;
 
 /** Inputs deeper or larger than this are refused before evaluation. */
 export const MAX_INPUT_DEPTH = 32;
@@ -242,7 +242,7 @@ export function toVerdicts(policy: RegoPolicy, members: Array<{ value: unknown; 
 }
 
 export interface RegoBackendOptions {
-  limits?: Partial<{ maxSteps: number; maxDepth: number }>;
+  limits?: Partial<{ maxSteps: number; maxDepth: number; timeoutMs: number }>;
 }
 
 /** The interpreter backend over an already compiled bundle. */
@@ -325,7 +325,7 @@ export function createInterpreterBackend(bundle: Pick<Bundle, 'regoModules' | 'd
     } catch (err) {
       if (!(err instanceof RegoError)) throw err;
       const policy = err.location ? byFile.get(err.location.file)?.name : undefined;
-      const bounded = err.code === 'eval_cancel_error' ? ` (limits: ${limits.maxSteps} steps, depth ${limits.maxDepth}; does a rule loop?)` : '';
+      const bounded = err.code === 'eval_cancel_error' ? ` (limits: ${limits.maxSteps} steps, depth ${limits.maxDepth}, ${limits.timeoutMs} ms; does a rule loop?)` : '';
       const e = asBundleError(err, policy ?? 'evaluation');
       e.message += bounded;
       throw e;

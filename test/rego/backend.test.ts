@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadBundle } from '../../engine/bundle.ts';
 import { BundleError, InputError } from '../../engine/errors.ts';
-import { RegoProposal, RegoVerdict, compileBundleModules, createInterpreterBackend, isWellFormedProposal, isWellFormedVerdict, regoPolicies } from '../../engine/rego/backend.ts';
+import { POLICY_LIMITS, RegoProposal, RegoVerdict, compileBundleModules, createInterpreterBackend, isWellFormedProposal, isWellFormedVerdict, regoPolicies } from '../../engine/rego/backend.ts';
 import type { Action, Context, Diagnosis, PolicyInput } from '../../engine/types.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'arbiter-rego-backend-'));
@@ -30,7 +30,7 @@ const context: Context = {
 };
 const action = (kind: Action['kind'], params: Action['params'] = {}): Action => ({ kind, target: { service: 'checkout', namespace: 'shop' }, params });
 
-function backendOf(modules: Record<string, string>, data: Record<string, unknown> = {}, limits?: { maxSteps?: number; maxDepth?: number }) {
+function backendOf(modules: Record<string, string>, data: Record<string, unknown> = {}, limits?: { maxSteps?: number; maxDepth?: number; timeoutMs?: number }) {
   const regoModules = Object.entries(modules).map(([file, source]) => ({ file, source }));
   return createInterpreterBackend({ regoModules, data, celPolicies: [] }, limits ? { limits } : {});
 }
@@ -231,6 +231,21 @@ describe('safety', () => {
       { maxSteps: 20_000 },
     );
     expect(() => judge(b, action('restart'))).toThrow(/policy spin: eval_cancel_error.*\(limits: 20000 steps/);
+  });
+
+  it('a policy that loops within its step budget is stopped by the 250 ms time budget, naming the policy', () => {
+    expect(POLICY_LIMITS.timeoutMs).toBe(250);
+    const b = backendOf(
+      {
+        'slow.rego':
+          'package arbiter.policies.slow\nverdicts contains {"effect": "allow", "reason": "x"} if {\n  some x in numbers.range(1, 20000)\n  some y in numbers.range(1, 20000)\n  x + y < 0\n}\n',
+      },
+      {},
+      { maxSteps: Number.MAX_SAFE_INTEGER },
+    );
+    const start = performance.now();
+    expect(() => judge(b, action('restart'))).toThrow(/policy slow.*eval_cancel_error: evaluation exceeded its time budget \(250 ms\).*250 ms; does a rule loop\?/);
+    expect(performance.now() - start).toBeLessThan(2_000);
   });
 
   it('a deeply nested input is refused before evaluation', () => {
