@@ -1,6 +1,5 @@
 // `arbiter act`: decide on a diagnosis and carry the decision out on a GitOps repository (DESIGN §6, §8).
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { InputError } from '../../engine/errors.ts';
 import { act, type ActResult } from '../../gitops/act.ts';
 import { GitHubForge } from '../../gitops/forge/github.ts';
@@ -8,6 +7,7 @@ import { openpgpSigner } from '../../gitops/sign/openpgp.ts';
 import type { Signer } from '../../gitops/sign/signer.ts';
 import { sshSigner } from '../../gitops/sign/sshsig.ts';
 import { DEFAULT_BUNDLE } from './decide.ts';
+import { parseCommandLine } from './args.ts';
 
 const USAGE = `usage: arbiter act --diagnosis FILE --repo PATH|URL --signing-key FILE [options]
 
@@ -57,36 +57,23 @@ function summary(result: ActResult): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        diagnosis: { type: 'string' },
-        context: { type: 'string' },
-        bundle: { type: 'string' },
-        repo: { type: 'string' },
-        branch: { type: 'string', default: 'main' },
-        'signing-key': { type: 'string' },
-        'signing-format': { type: 'string' },
-        forge: { type: 'string' },
-        'forge-url': { type: 'string' },
-        'forge-repo': { type: 'string' },
-        now: { type: 'string' },
-        'cache-dir': { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
-  } catch (err) {
-    throw new InputError(`${(err as Error).message}\n${USAGE}`);
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const args = parseCommandLine(argv, USAGE, {
+    diagnosis: { type: 'string' },
+    context: { type: 'string' },
+    bundle: { type: 'string' },
+    repo: { type: 'string' },
+    branch: { type: 'string', default: 'main' },
+    'signing-key': { type: 'string' },
+    'signing-format': { type: 'string' },
+    forge: { type: 'string' },
+    'forge-url': { type: 'string' },
+    'forge-repo': { type: 'string' },
+    now: { type: 'string' },
+    'cache-dir': { type: 'string' },
+    json: { type: 'boolean', default: false },
+  });
+  if (!args) return 0;
+  const { values } = args;
   for (const required of ['diagnosis', 'repo', 'signing-key'] as const) {
     if (!values[required]) throw new InputError(`--${required} is required\n${USAGE}`);
   }

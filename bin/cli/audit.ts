@@ -1,7 +1,7 @@
 // `arbiter audit`: reconstruct the decision log from Git and verify it (DESIGN §6 Audit). Exit 1 when anything is wrong.
-import { parseArgs } from 'node:util';
 import { InputError } from '../../engine/errors.ts';
 import { audit, formatAuditReport } from '../../gitops/audit.ts';
+import { parseCommandLine } from './args.ts';
 
 const USAGE = `usage: arbiter audit --repo PATH|URL --allowed-signers FILE [--branch main] [--json]
 
@@ -13,28 +13,15 @@ const USAGE = `usage: arbiter audit --repo PATH|URL --allowed-signers FILE [--br
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        repo: { type: 'string' },
-        'allowed-signers': { type: 'string' },
-        branch: { type: 'string', default: 'main' },
-        'cache-dir': { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
-  } catch (err) {
-    throw new InputError(`${(err as Error).message}\n${USAGE}`);
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const args = parseCommandLine(argv, USAGE, {
+    repo: { type: 'string' },
+    'allowed-signers': { type: 'string' },
+    branch: { type: 'string', default: 'main' },
+    'cache-dir': { type: 'string' },
+    json: { type: 'boolean', default: false },
+  });
+  if (!args) return 0;
+  const { values } = args;
   if (!values.repo || !values['allowed-signers']) throw new InputError(`--repo and --allowed-signers are required\n${USAGE}`);
   const report = await audit({ repo: values.repo, allowedSigners: values['allowed-signers'], branch: values.branch, ...(values['cache-dir'] ? { cacheDir: values['cache-dir'] } : {}) });
   process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : formatAuditReport(report));

@@ -4,12 +4,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { loadBundle } from '../../engine/bundle.ts';
 import { BundleError, InputError } from '../../engine/errors.ts';
 import { WASM_ENTRYPOINT, loadBundleWasm } from '../../engine/rego/wasm.ts';
 import { DEFAULT_BUNDLE } from './decide.ts';
+import { parseCommandLine } from './args.ts';
 
 const USAGE = `usage: arbiter build [--bundle DIR] [--opa PATH]
 
@@ -44,21 +44,9 @@ export function fileFromTarball(tgz: Buffer, wanted: string): Buffer | undefined
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: { bundle: { type: 'string' }, opa: { type: 'string', default: 'opa' }, help: { type: 'boolean', short: 'h', default: false } },
-    }));
-  } catch (err) {
-    throw new InputError(`${(err as Error).message}\n${USAGE}`);
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const args = parseCommandLine(argv, USAGE, { bundle: { type: 'string' }, opa: { type: 'string', default: 'opa' } });
+  if (!args) return 0;
+  const { values } = args;
   const dir = resolve(values.bundle ?? DEFAULT_BUNDLE);
   const bundle = await loadBundle(dir);
   const modules = bundle.regoModules.filter((m) => !m.file.endsWith('_test.rego'));

@@ -2,7 +2,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { loadBundle, type Bundle } from '../../engine/bundle.ts';
 import { canonicalJson } from '../../engine/canonical.ts';
 import { buildContext, catalogAndCalendar, parseCalendar, parseCatalog, resolveCatalogService, type CalendarSpec } from '../../engine/context.ts';
@@ -11,6 +10,7 @@ import { InputError } from '../../engine/errors.ts';
 import { renderDecision } from '../../engine/explain.ts';
 import { parseContextOverride, parseDiagnosis, type ContextOverride } from '../../engine/ingest.ts';
 import { Rfc3339, type Catalog, type CatalogService, type Context, type Decision, type Diagnosis } from '../../engine/types.ts';
+import { parseCommandLine } from './args.ts';
 
 /** The shipped bundle, relative to the package root. */
 export const DEFAULT_BUNDLE = fileURLToPath(new URL('../../policies/remediation', import.meta.url));
@@ -76,30 +76,17 @@ export async function loadDecisionInputs(args: { diagnosisFile: string; contextF
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        diagnosis: { type: 'string' },
-        context: { type: 'string' },
-        bundle: { type: 'string' },
-        repo: { type: 'string' },
-        now: { type: 'string' },
-        explain: { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
-  } catch (err) {
-    throw new InputError(`${(err as Error).message}\n${USAGE}`);
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const args = parseCommandLine(argv, USAGE, {
+    diagnosis: { type: 'string' },
+    context: { type: 'string' },
+    bundle: { type: 'string' },
+    repo: { type: 'string' },
+    now: { type: 'string' },
+    explain: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+  });
+  if (!args) return 0;
+  const { values } = args;
   if (!values.diagnosis) throw new InputError(`--diagnosis FILE is required\n${USAGE}`);
   const inputs = await loadDecisionInputs({
     diagnosisFile: values.diagnosis,

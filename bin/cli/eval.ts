@@ -1,9 +1,9 @@
 // `arbiter eval`: the `opa eval` subset (DESIGN §8) — same loader, same output as `opa eval --format json|pretty`.
-import { parseArgs } from 'node:util';
 import { InputError } from '../../engine/errors.ts';
 import { parseDocument } from '../../engine/ingest.ts';
 import { evalOpa, formatOpaJson, formatOpaPretty, loadEvalPaths } from '../../engine/rego/opa-eval.ts';
 import { readInputFile } from './decide.ts';
+import { parseCommandLine } from './args.ts';
 
 const USAGE = `usage: arbiter eval [-d PATH]... [-i FILE] [-f json|pretty] [--strict-builtin-errors] QUERY
 
@@ -16,29 +16,15 @@ exit codes: 0 evaluated (defined or undefined), 1 evaluation error, 2 usage or c
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        data: { type: 'string', short: 'd', multiple: true, default: [] },
-        input: { type: 'string', short: 'i' },
-        format: { type: 'string', short: 'f', default: 'json' },
-        strict: { type: 'boolean', default: false },
-        'strict-builtin-errors': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
-  } catch (err) {
-    throw new InputError(`${(err as Error).message}\n${USAGE}`);
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const args = parseCommandLine(argv, USAGE, {
+    data: { type: 'string', short: 'd', multiple: true, default: [] },
+    input: { type: 'string', short: 'i' },
+    format: { type: 'string', short: 'f', default: 'json' },
+    strict: { type: 'boolean', default: false },
+    'strict-builtin-errors': { type: 'boolean', default: false },
+  }, true);
+  if (!args) return 0;
+  const { values, positionals } = args;
   if (positionals.length !== 1) throw new InputError(`expected exactly one QUERY, got ${positionals.length}\n${USAGE}`);
   if (values.format !== 'json' && values.format !== 'pretty') throw new InputError('must be json or pretty', '--format');
   const loaded = loadEvalPaths(values.data);

@@ -1,6 +1,5 @@
 // `arbiter reconcile`: carry out due follow-ups (scheduled reverts, staged promotions) as signed commits.
 import { readFileSync, statSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { loadBundle } from '../../engine/bundle.ts';
 import { InputError } from '../../engine/errors.ts';
 import { Rfc3339 } from '../../engine/types.ts';
@@ -9,6 +8,7 @@ import type { ReconcileResult } from '../../gitops/reconcile.ts';
 import { openpgpSigner } from '../../gitops/sign/openpgp.ts';
 import type { Signer } from '../../gitops/sign/signer.ts';
 import { sshSigner } from '../../gitops/sign/sshsig.ts';
+import { parseCommandLine } from './args.ts';
 
 const USAGE = `usage: arbiter reconcile --repo PATH|URL --signing-key FILE [--signing-format ssh|openpgp] [--branch main]
                          [--bundle DIR] [--now RFC3339] [--json]
@@ -44,29 +44,17 @@ function printPretty(result: ReconcileResult): void {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        repo: { type: 'string' },
-        'signing-key': { type: 'string' },
-        'signing-format': { type: 'string' },
-        branch: { type: 'string' },
-        bundle: { type: 'string' },
-        now: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    throw new InputError(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const args = parseCommandLine(argv, USAGE, {
+    repo: { type: 'string' },
+    'signing-key': { type: 'string' },
+    'signing-format': { type: 'string' },
+    branch: { type: 'string' },
+    bundle: { type: 'string' },
+    now: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  if (!args) return 0;
+  const { values } = args;
   if (!values.repo) throw new InputError('required', '--repo');
   if (!values['signing-key']) throw new InputError('required: arbiter signs every commit it writes', '--signing-key');
   if (values.now !== undefined && !Rfc3339.safeParse(values.now).success) throw new InputError('must be an RFC 3339 timestamp such as 2026-11-21T02:13:00Z', '--now');

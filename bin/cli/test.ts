@@ -1,11 +1,11 @@
 // `arbiter test`: a bundle's policy tests, like `opa test` — one line per test, a summary, a diff on failure, exit 1.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { loadBundle, type Bundle } from '../../engine/bundle.ts';
 import { InputError } from '../../engine/errors.ts';
 import { runCelTests, type PolicyTestOptions, type PolicyTestResult } from '../../engine/policytest.ts';
 import { DEFAULT_BUNDLE } from './decide.ts';
+import { parseCommandLine } from './args.ts';
 
 const USAGE = `usage: arbiter test [--bundle DIR] [-v] [--run REGEX] [--coverage]
 
@@ -37,28 +37,15 @@ async function regoCoverageLines(bundle: Bundle, options: PolicyTestOptions): Pr
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        bundle: { type: 'string' },
-        v: { type: 'boolean', short: 'v', default: false },
-        verbose: { type: 'boolean', default: false },
-        run: { type: 'string' },
-        coverage: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
-  } catch (err) {
-    throw new InputError(`${(err as Error).message}\n${USAGE}`);
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const args = parseCommandLine(argv, USAGE, {
+    bundle: { type: 'string' },
+    v: { type: 'boolean', short: 'v', default: false },
+    verbose: { type: 'boolean', default: false },
+    run: { type: 'string' },
+    coverage: { type: 'boolean', default: false },
+  });
+  if (!args) return 0;
+  const { values } = args;
   const options: PolicyTestOptions = {};
   if (values.run !== undefined) {
     try {
