@@ -1,6 +1,6 @@
 // Bundle loading (DESIGN §4): a directory or an OPA `.tar.gz` bundle → settings, data, compiled policies, a digest.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import YAML from 'yaml';
@@ -76,14 +76,30 @@ function isTestFile(file: string): boolean {
 function readDirectory(root: string): Map<string, Buffer> {
   const files = new Map<string, Buffer>();
   let total = 0;
+  const realRoot = realpathSync(root);
+  const visited = new Set<string>([realRoot]);
   const walk = (dir: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const full = join(dir, entry.name);
-      if (entry.isDirectory()) {
+      const rel = relative(root, full).split(sep).join('/');
+      let isDirectory = entry.isDirectory();
+      let isFile = entry.isFile();
+      if (entry.isSymbolicLink()) {
+        // a link is followed only while its target stays inside the bundle: the bundle is what gets reviewed and hashed
+        if (!isBundleFile(rel) && (entry.name.startsWith('.') || entry.name === 'node_modules')) continue;
+        const target = symlinkTarget(full, rel, realRoot);
+        if (target === undefined) continue;
+        if (target.isDirectory) {
+          if (visited.has(target.real)) continue; // a link back up the tree: already read
+          visited.add(target.real);
+        }
+        isDirectory = target.isDirectory;
+        isFile = !target.isDirectory;
+      }
+      if (isDirectory) {
         if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
         walk(full);
-      } else if (entry.isFile()) {
-        const rel = relative(root, full).split(sep).join('/');
+      } else if (isFile) {
         if (!isBundleFile(rel)) continue;
         const content = readFileSync(full);
         total += content.length;
@@ -94,6 +110,29 @@ function readDirectory(root: string): Map<string, Buffer> {
   };
   walk(root);
   return files;
+}
+
+/**
+ * Where a symlink in a bundle directory leads: a BundleError naming the file when a target that would be read leaves
+ * the bundle root or does not exist; undefined for links that are skipped (not bundle files, not files or directories).
+ */
+function symlinkTarget(full: string, rel: string, realRoot: string): { real: string; isDirectory: boolean } | undefined {
+  let real: string;
+  try {
+    real = realpathSync(full);
+  } catch {
+    if (isBundleFile(rel)) throw new BundleError('symlink target does not exist', rel);
+    return undefined;
+  }
+  const stat = statSync(real);
+  if (!stat.isFile() && !stat.isDirectory()) return undefined;
+  const inside = relative(realRoot, real);
+  if (inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
+    // only what would be read matters: a linked README outside the bundle is skipped like any other non-bundle file
+    if (!stat.isDirectory() && !isBundleFile(rel)) return undefined;
+    throw new BundleError(`symlink leaves the bundle root (it points to ${real}); copy the file into the bundle instead`, rel);
+  }
+  return { real, isDirectory: stat.isDirectory() };
 }
 
 function isBundleFile(rel: string): boolean {
