@@ -45,4 +45,9 @@ async function runBench(): Promise<void> {
   for (const [k, v] of rows) process.stdout.write(`${k.padEnd(width)}  ${v}\n`);
 }
 
-await runBench();
+try {
+  await runBench();
+} catch (err) {
+  process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 2;
+}
