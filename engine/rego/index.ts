@@ -15,7 +15,8 @@ import { RObject, RSet, normalizeNumber } from './value.ts';
 import type { Value } from './value.ts';
 
 export { RegoError } from './ast.ts';
-export type { Location } from './ast.ts';
+export type { Body, Location } from './ast.ts';
+export type { CompiledQuery } from './compile.ts';
 export type { Value } from './value.ts';
 
 export interface Compiled {
@@ -66,7 +67,19 @@ function prepare(compiled: Compiled, query: string): CompiledQuery {
 
 /** Evaluate a query; each result holds one solution's bindings. */
 export function evalQuery(compiled: Compiled, query: string, opts: EvalOptions = {}): QueryResult[] {
-  const q = prepare(compiled, query);
+  return evalCompiledQuery(compiled, prepare(compiled, query), opts);
+}
+
+/**
+ * Compile a query body (parsed with `parseQuery`, possibly rewritten by the caller) against the modules: safety,
+ * ordering and call resolution as for a query string. Throws RegoError (e.g. rego_unsafe_var_error).
+ */
+export function compileQueryBody(compiled: Compiled, body: Body): CompiledQuery {
+  return compileQuery(body, compiled.root);
+}
+
+/** Evaluate a query body from `compileQueryBody`; like `evalQuery`, each result holds one solution's bindings. */
+export function evalCompiledQuery(compiled: Compiled, q: CompiledQuery, opts: EvalOptions = {}): QueryResult[] {
   const limits: EvalLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const input = opts.input === undefined ? undefined : documentValue(opts.input, 'input', limits);
   const data = opts.data === undefined ? new RObject() : documentValue(opts.data, 'data', limits);

@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 import { InputError } from '../errors.ts';
 import type { Body, Expr, Term } from './ast.ts';
-import { compileQuery } from './compile.ts';
-import { RegoError, compileModules, evalQuery, type Compiled } from './index.ts';
+import { RegoError, compileModules, compileQueryBody, evalCompiledQuery, type Compiled, type CompiledQuery } from './index.ts';
 import { parseQuery } from './parser.ts';
 import { RObject, RSet, formatNumber, type Value } from './value.ts';
 
@@ -187,17 +186,15 @@ export function evalOpa(args: OpaEvalArgs): OpaOutput {
   }
   const texts = expressionTexts(args.query, parsed);
   const { body, captured } = captureValues(parsed);
-  // the rewritten query is compiled here and handed to evalQuery through the compiled-query cache under a private key
-  const key = `\u0000opa-eval\u0000${args.query}`;
+  let query: CompiledQuery;
   try {
-    const q = compileQuery(body, compiled.root);
-    compiled.queries.set(key, { body: q.body, outputVars: q.outputVars });
+    query = compileQueryBody(compiled, body);
   } catch (err) {
     if (err instanceof RegoError) return { errors: err.all.map(errorEntry), stage: 'compile' };
     throw err;
   }
   try {
-    const solutions = evalQuery(compiled, key, {
+    const solutions = evalCompiledQuery(compiled, query, {
       data: args.data ?? {},
       ...(args.input !== undefined ? { input: args.input } : {}),
       strict: args.strict ?? false,

@@ -1,7 +1,8 @@
 // The Rego engine's public API: compile once, evaluate many queries with OPA's semantics.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RegoError, compileModules, evalQuery, evalRef } from '../../engine/rego/index.ts';
+import { RegoError, compileModules, compileQueryBody, evalCompiledQuery, evalQuery, evalRef } from '../../engine/rego/index.ts';
+import { parseQuery } from '../../engine/rego/parser.ts';
 import { RObject, RSet, toJSON } from '../../engine/rego/value.ts';
 
 const policy = compileModules([
@@ -68,6 +69,28 @@ describe('evalQuery', () => {
       }),
       { numRuns: 50 },
     );
+  });
+});
+
+describe('compileQueryBody / evalCompiledQuery', () => {
+  it('a parsed query body, rewritten by the caller, compiles and evaluates like a query string', () => {
+    const compiled = compileModules([{ file: 'p.rego', source: 'package p\nxs := [3, 1, 2]' }]);
+    const body = parseQuery('x := data.p.xs[_]; x > 1');
+    // the caller's rewrite: keep only the first expression
+    const q = compileQueryBody(compiled, body.slice(0, 1));
+    const got = evalCompiledQuery(compiled, q).map((r) => r.bindings.get('x'));
+    expect(got).toEqual([3, 1, 2]);
+    expect(evalQuery(compiled, 'x := data.p.xs[_]').map((r) => r.bindings.get('x'))).toEqual(got);
+    expect(compiled.queries.size).toBe(1);
+  });
+
+  it('compile errors of the body are RegoErrors; the options apply as for evalQuery', () => {
+    const compiled = compileModules([]);
+    expect(() => compileQueryBody(compiled, parseQuery('x := y'))).toThrow(RegoError);
+    const q = compileQueryBody(compiled, parseQuery('t := time.now_ns(); v := input.v'));
+    const [r] = evalCompiledQuery(compiled, q, { nowNs: 42n, input: { v: 'in' } });
+    expect(r?.bindings.get('t')).toBe(42);
+    expect(r?.bindings.get('v')).toBe('in');
   });
 });
 
