@@ -1,0 +1,146 @@
+// `arbiter serve --config FILE` (DESIGN §8): the server's YAML configuration, validated with zod; errors name the field.
+// Secrets are never written in the file: a secret is `{ env: NAME }` or `{ file: PATH }`.
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+import { InputError } from '../../engine/errors.ts';
+import { parseDocument, schemaError } from '../../engine/ingest.ts';
+import { parseDuration } from '../verify/verify.ts';
+
+const Duration = z.string().refine((s) => parseDuration(s) !== undefined, 'must be a duration such as 500ms, 15s, 10m or 1h30m');
+const Secret = z.union([z.object({ env: z.string().min(1) }).strict(), z.object({ file: z.string().min(1) }).strict()]);
+const HttpUrl = z.string().regex(/^https?:\/\/[^\s]+$/, 'must be an http(s) URL');
+
+const MetricRule = z.union([
+  z.string().min(1),
+  z
+    .object({
+      query: z.string().min(1),
+      threshold: z.number().finite().optional(),
+      improvementPercent: z.number().gt(0).lt(100).optional(),
+    })
+    .strict(),
+]);
+
+export const ServeConfigSchema = z
+  .object({
+    /** `host:port`; port 0 picks a free port. */
+    listen: z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:8080').default('127.0.0.1:8080'),
+    repo: z.string().min(1),
+    branch: z.string().min(1).default('main'),
+    /** Default: the shipped policies/remediation bundle. */
+    bundle: z.string().min(1).optional(),
+    signing: z.object({ key: z.string().min(1), format: z.enum(['ssh', 'openpgp']).optional() }).strict(),
+    cacheDir: z.string().min(1).optional(),
+    forge: z.object({ kind: z.literal('github'), url: HttpUrl, repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be OWNER/NAME'), token: Secret.optional() }).strict().optional(),
+    intake: z
+      .object({
+        /** Bearer token every /v1 request must carry. Without one the intake is open (a warning is logged). */
+        token: Secret.optional(),
+        maxBodyBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(1024 * 1024),
+      })
+      .strict()
+      .default({ maxBodyBytes: 1024 * 1024 }),
+    notifier: z
+      .discriminatedUnion('kind', [
+        z.object({ kind: z.literal('log') }).strict(),
+        z.object({ kind: z.literal('none') }).strict(),
+        z
+          .object({
+            kind: z.literal('webhook'),
+            url: HttpUrl,
+            attempts: z.number().int().min(1).max(10).default(3),
+            timeout: Duration.default('5s'),
+            headers: z.record(z.string(), z.string()).optional(),
+          })
+          .strict(),
+      ])
+      .default({ kind: 'log' }),
+    argocd: z.object({ url: HttpUrl, token: Secret.optional(), applications: z.record(z.string(), z.string()).default({}) }).strict().optional(),
+    flux: z.object({ command: z.array(z.string().min(1)).min(1), timeout: Duration.default('30s') }).strict().optional(),
+    prometheus: z.object({ url: HttpUrl, token: Secret.optional() }).strict().optional(),
+    /** PromQL per verification metric; `$service`, `$namespace`, `$window` are substituted. */
+    metrics: z.record(z.string(), MetricRule).default({}),
+    verification: z
+      .object({
+        enabled: z.boolean().default(true),
+        reconcileTimeout: Duration.default('10m'),
+        pollInterval: Duration.default('15s'),
+        /** Overrides every action's window (the action's own window otherwise). */
+        window: Duration.optional(),
+        consecutive: z.number().int().min(1).max(100).default(1),
+        /** For metrics given as a bare query: recovered when this many percent better than the diagnosis signal. */
+        improvementPercent: z.number().gt(0).lt(100).default(20),
+      })
+      .strict()
+      .default({ enabled: true, reconcileTimeout: '10m', pollInterval: '15s', consecutive: 1, improvementPercent: 20 }),
+    /** How often due follow-ups (scheduled reverts, promotions) are carried out; `0s` turns it off. */
+    reconcile: z.object({ interval: Duration.default('60s') }).strict().default({ interval: '60s' }),
+    timeouts: z.object({ shutdown: Duration.default('30s') }).strict().default({ shutdown: '30s' }),
+  })
+  .strict()
+  .refine((c) => !(c.argocd && c.flux), { message: 'configure argocd or flux, not both', path: ['flux'] });
+export type ServeConfigInput = z.input<typeof ServeConfigSchema>;
+export type ServeConfigRaw = z.infer<typeof ServeConfigSchema>;
+
+/** The validated configuration with paths resolved against the config file and secrets read. */
+export interface ServeConfig extends Omit<ServeConfigRaw, 'forge' | 'intake' | 'argocd' | 'prometheus'> {
+  source: string;
+  host: string;
+  port: number;
+  forge?: { kind: 'github'; url: string; repo: string; token?: string };
+  intake: { token?: string; maxBodyBytes: number };
+  argocd?: { url: string; token?: string; applications: Record<string, string> };
+  prometheus?: { url: string; token?: string };
+}
+
+function readSecret(secret: z.infer<typeof Secret> | undefined, field: string, source: string, base: string, env: NodeJS.ProcessEnv): string | undefined {
+  if (!secret) return undefined;
+  if ('env' in secret) {
+    const value = env[secret.env];
+    if (!value) throw new InputError(`environment variable ${secret.env} is not set`, `${source}: ${field}.env`);
+    return value;
+  }
+  try {
+    const value = readFileSync(isAbsolute(secret.file) ? secret.file : resolve(base, secret.file), 'utf8').trim();
+    if (!value) throw new Error('empty');
+    return value;
+  } catch (err) {
+    throw new InputError(`cannot read the secret file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, `${source}: ${field}.file`);
+  }
+}
+
+/** Validates a parsed config document; `source` names the file in errors, relative paths resolve against `base`. */
+export function validateServeConfig(value: unknown, source: string, base: string, env: NodeJS.ProcessEnv = process.env): ServeConfig {
+  const r = ServeConfigSchema.safeParse(value ?? {}, { reportInput: true });
+  if (!r.success) throw schemaError(r.error, source);
+  const c = r.data;
+  const at = (p: string): string => (isAbsolute(p) ? p : resolve(base, p));
+  const colon = c.listen.lastIndexOf(':');
+  const port = Number(c.listen.slice(colon + 1));
+  if (port > 65535) throw new InputError('the port must be at most 65535', `${source}: listen`);
+  return {
+    ...c,
+    source,
+    host: c.listen.slice(0, colon).replace(/^\[|\]$/g, ''),
+    port,
+    repo: /^https?:\/\//i.test(c.repo) ? c.repo : at(c.repo),
+    ...(c.bundle ? { bundle: at(c.bundle) } : {}),
+    signing: { ...c.signing, key: at(c.signing.key) },
+    ...(c.cacheDir ? { cacheDir: at(c.cacheDir) } : {}),
+    forge: c.forge ? { kind: c.forge.kind, url: c.forge.url, repo: c.forge.repo, token: readSecret(c.forge.token, 'forge.token', source, base, env) } : undefined,
+    intake: { maxBodyBytes: c.intake.maxBodyBytes, token: readSecret(c.intake.token, 'intake.token', source, base, env) },
+    argocd: c.argocd ? { url: c.argocd.url, applications: c.argocd.applications, token: readSecret(c.argocd.token, 'argocd.token', source, base, env) } : undefined,
+    prometheus: c.prometheus ? { url: c.prometheus.url, token: readSecret(c.prometheus.token, 'prometheus.token', source, base, env) } : undefined,
+  };
+}
+
+export function loadServeConfig(file: string, env: NodeJS.ProcessEnv = process.env): ServeConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new InputError(`cannot read the config file (${(err as NodeJS.ErrnoException).code ?? String(err)})`, '--config');
+  }
+  return validateServeConfig(parseDocument(text, file), file, dirname(resolve(file)), env);
+}

@@ -1,0 +1,57 @@
+// Builds what the server needs from its configuration: signer, bundle, forge, notifier, controller watcher, Prometheus.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { InputError } from '../../engine/errors.ts';
+import { loadDecisionCore, type DecisionCore } from '../act.ts';
+import { GitHubForge } from '../forge/github.ts';
+import { LogNotifier, NoopNotifier, WebhookNotifier, type Notifier } from '../notify.ts';
+import { openpgpSigner } from '../sign/openpgp.ts';
+import type { Signer } from '../sign/signer.ts';
+import { sshSigner } from '../sign/sshsig.ts';
+import { PrometheusClient } from '../verify/metrics.ts';
+import { ArgoCdWatcher, FluxCommandWatcher, type ReconcileWatcher } from '../verify/reconciliation.ts';
+import { parseDuration } from '../verify/verify.ts';
+import type { ServeConfig } from './config.ts';
+import type { ServerDeps } from './server.ts';
+
+/** The shipped bundle, as `arbiter act` uses by default. */
+export const DEFAULT_BUNDLE = fileURLToPath(new URL('../../policies/remediation', import.meta.url));
+
+async function signerFrom(config: ServeConfig): Promise<Signer> {
+  let text: string;
+  try {
+    text = readFileSync(config.signing.key, 'utf8');
+  } catch (err) {
+    throw new InputError(`cannot read the signing key (${(err as NodeJS.ErrnoException).code ?? String(err)})`, `${config.source}: signing.key`);
+  }
+  const format = config.signing.format ?? (text.includes('BEGIN PGP PRIVATE KEY BLOCK') ? 'openpgp' : 'ssh');
+  return format === 'openpgp' ? openpgpSigner(text, `${config.source}: signing.key`) : sshSigner(text, `${config.source}: signing.key`);
+}
+
+export function notifierFrom(config: ServeConfig, log: (line: string) => void): Notifier {
+  const n = config.notifier;
+  if (n.kind === 'webhook') return new WebhookNotifier({ url: n.url, attempts: n.attempts, timeoutMs: parseDuration(n.timeout)!, headers: n.headers });
+  return n.kind === 'none' ? new NoopNotifier() : new LogNotifier(log);
+}
+
+export function watcherFrom(config: ServeConfig): ReconcileWatcher | undefined {
+  if (config.argocd) return new ArgoCdWatcher({ url: config.argocd.url, token: config.argocd.token, applications: config.argocd.applications });
+  if (config.flux) return new FluxCommandWatcher({ command: config.flux.command, timeoutMs: parseDuration(config.flux.timeout)! });
+  return undefined;
+}
+
+/** Everything `startServer` needs; `overrides` replace parts (tests substitute the decision core). */
+export async function serverDeps(config: ServeConfig, overrides: Partial<ServerDeps> & { core?: DecisionCore } = {}): Promise<ServerDeps> {
+  const log = overrides.log ?? ((line: string) => process.stderr.write(`arbiter serve: ${line}\n`));
+  const core = overrides.core ?? (await loadDecisionCore());
+  return {
+    core,
+    log,
+    signer: overrides.signer !== undefined ? overrides.signer : await signerFrom(config),
+    bundle: overrides.bundle ?? (await core.loadBundle(config.bundle ?? DEFAULT_BUNDLE)),
+    forge: overrides.forge ?? (config.forge ? new GitHubForge({ baseUrl: config.forge.url, repository: config.forge.repo, token: config.forge.token, log }) : undefined),
+    notifier: overrides.notifier ?? notifierFrom(config, log),
+    watcher: overrides.watcher ?? watcherFrom(config),
+    prometheus: overrides.prometheus ?? (config.prometheus ? new PrometheusClient({ url: config.prometheus.url, token: config.prometheus.token }) : undefined),
+  };
+}

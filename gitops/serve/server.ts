@@ -1,0 +1,388 @@
+// The HTTP intake (`arbiter serve`, DESIGN §8) on node:http:
+//   POST /v1/diagnoses      Diagnosis as JSON or YAML
+//   POST /v1/cloudevents    CloudEvent, structured or binary mode, data = Diagnosis
+//   POST /v1/alertmanager   Alertmanager webhook v4 → Diagnosis (engine/alertmanager.ts)
+//   GET  /healthz           liveness (no auth)
+//   GET  /v1/status         kill switch, bundle revision, last decisions
+// Each request runs `act` (serialised per repository); verification runs after the response; due follow-ups are
+// reconciled on an interval. Bad input → 400 {error, field}; never a stack trace, never a partial action.
+import { timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { InputError } from '../../engine/errors.ts';
+import type { Diagnosis } from '../../engine/types.ts';
+import { act, loadDecisionCore, type ActResult, type BundleLike, type DecisionCore } from '../act.ts';
+import { readCommit, readPath } from '../commit.ts';
+import type { Forge } from '../forge/forge.ts';
+import type { Notifier } from '../notify.ts';
+import { reconcile } from '../reconcile.ts';
+import { ConcurrentUpdateError, Repository } from '../repo.ts';
+import type { Signer } from '../sign/signer.ts';
+import type { MetricRule, PrometheusClient } from '../verify/metrics.ts';
+import type { ReconcileWatcher } from '../verify/reconciliation.ts';
+import { parseDuration, verifyActuation, type VerificationResult } from '../verify/verify.ts';
+import type { ServeConfig } from './config.ts';
+import { UnsupportedMediaTypeError, diagnosisFromAlertmanagerBody, diagnosisFromBody, diagnosisFromCloudEvent, fieldOf } from './intake.ts';
+
+/** Runs tasks one at a time, in arrival order: one queue per repository, so two requests never race needlessly. */
+export class RepositoryQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+  private pending = 0;
+
+  run<T>(task: () => Promise<T>): Promise<T> {
+    this.pending++;
+    const result = this.tail.then(task, task);
+    this.tail = result.catch(() => undefined).finally(() => this.pending--);
+    return result;
+  }
+
+  get size(): number {
+    return this.pending;
+  }
+
+  /** Resolves when everything queued so far has finished. */
+  drain(): Promise<void> {
+    return this.tail.then(() => undefined);
+  }
+}
+
+export interface ServerDeps {
+  signer: Signer | null;
+  bundle: BundleLike;
+  core?: DecisionCore;
+  forge?: Forge;
+  notifier?: Notifier;
+  watcher?: ReconcileWatcher;
+  prometheus?: PrometheusClient;
+  log?: (line: string) => void;
+}
+
+export interface RecentDecision {
+  id: string;
+  incident: string;
+  mode: string;
+  action: string | null;
+  service: string;
+  commit: string | null;
+  ledgerCommit: string | null;
+  repeated: boolean;
+  receivedAt: string;
+  verification: 'pending' | 'not-applicable' | 'disabled' | VerificationResult['outcome'] | 'error';
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  /** Stops accepting, finishes in-flight requests and queued Git work, cancels verification waits; bounded. */
+  close(): Promise<void>;
+  /** Settles when every verification started so far has finished (tests). */
+  idle(): Promise<void>;
+  recent: RecentDecision[];
+}
+
+const RECENT_MAX = 50;
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly field?: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent) return;
+  const text = `${JSON.stringify(body)}\n`;
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)), ...headers });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(new HttpError(413, `the body is larger than ${limit} bytes`, 'body'));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new HttpError(413, `the body is larger than ${limit} bytes`, 'body'));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function authorized(req: IncomingMessage, token: string | undefined): boolean {
+  if (!token) return true;
+  const header = req.headers.authorization ?? '';
+  const m = /^Bearer\s+(.+)$/i.exec(header);
+  if (!m) return false;
+  const given = Buffer.from(m[1]!.trim());
+  const expected = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** The repository location without credentials, for /v1/status. */
+function publicLocation(repo: string): string {
+  return repo.replace(/\/\/[^/@]*@/, '//');
+}
+
+/** Failures of the repository (not of the request) → 503: unreachable, missing branch, lost races. */
+function repositoryUnavailable(err: unknown): boolean {
+  if (err instanceof ConcurrentUpdateError) return true;
+  return err instanceof InputError && (err.where === '--repo' || err.where === '--branch');
+}
+
+export async function startServer(config: ServeConfig, deps: ServerDeps): Promise<RunningServer> {
+  const core = deps.core ?? (await loadDecisionCore());
+  const log = deps.log ?? ((line: string) => process.stderr.write(`arbiter serve: ${line}\n`));
+  const queue = new RepositoryQueue();
+  const recent: RecentDecision[] = [];
+  const verifications = new Set<Promise<unknown>>();
+  const inFlight = new Set<Promise<unknown>>();
+  const shutdown = new AbortController();
+  let closing = false;
+  const reconcileState: { lastRun: string | null; lastError: string | null; steps: number } = { lastRun: null, lastError: null, steps: 0 };
+  if (!config.intake.token) log('warning: no intake token configured; anyone who can reach this address can submit diagnoses');
+
+  const metrics: Record<string, MetricRule> = Object.fromEntries(
+    Object.entries(config.metrics).map(([name, rule]) => [name, typeof rule === 'string' ? { query: rule, improvementPercent: config.verification.improvementPercent } : rule]),
+  );
+
+  function remember(result: ActResult, verification: RecentDecision['verification']): RecentDecision {
+    const d = result.decision;
+    const entry: RecentDecision = {
+      id: d.id,
+      incident: d.incident,
+      mode: d.mode,
+      action: d.action?.kind ?? null,
+      service: (d.action?.target ?? d.target).service,
+      commit: result.actuation.commit,
+      ledgerCommit: result.actuation.ledgerCommit,
+      repeated: result.actuation.repeated,
+      receivedAt: new Date().toISOString(),
+      verification,
+    };
+    recent.unshift(entry);
+    recent.length = Math.min(recent.length, RECENT_MAX);
+    return entry;
+  }
+
+  function scheduleVerification(result: ActResult, diagnosis: Diagnosis, entry: RecentDecision): void {
+    const { decision, actuation } = result;
+    const spec = core.getAction(decision.action!.kind).verification;
+    const task = verifyActuation({
+      repo: config.repo,
+      branch: config.branch,
+      cacheDir: config.cacheDir,
+      signer: deps.signer,
+      decision,
+      commit: actuation.commit!,
+      spec,
+      signal: diagnosis.signals?.[spec.metric],
+      watcher: deps.watcher,
+      prometheus: deps.prometheus!,
+      metrics,
+      reconcileTimeoutMs: parseDuration(config.verification.reconcileTimeout)!,
+      pollMs: parseDuration(config.verification.pollInterval)!,
+      ...(config.verification.window ? { windowMs: parseDuration(config.verification.window)! } : {}),
+      consecutive: config.verification.consecutive,
+      notifier: deps.notifier,
+      abort: shutdown.signal,
+      serialise: (fn) => queue.run(fn),
+      log,
+    })
+      .then((v) => {
+        entry.verification = v.outcome;
+        log(`verification of ${decision.id}: ${v.outcome}${v.compensation ? `; compensation ${v.compensation.outcome}${v.compensation.commit ? ` ${v.compensation.commit}` : ''}` : ''}`);
+      })
+      .catch((err: unknown) => {
+        entry.verification = 'error';
+        if (!shutdown.signal.aborted) log(`verification of ${decision.id} failed: ${err instanceof Error ? err.message : String(err)}`);
+      })
+      .finally(() => verifications.delete(task));
+    verifications.add(task);
+  }
+
+  async function handleIntake(diagnosis: Diagnosis, res: ServerResponse): Promise<void> {
+    let result: ActResult;
+    try {
+      result = await queue.run(() =>
+        act({
+          diagnosis,
+          bundle: deps.bundle,
+          repo: config.repo,
+          branch: config.branch,
+          signer: deps.signer,
+          core,
+          ...(deps.forge ? { forge: deps.forge } : {}),
+          ...(config.cacheDir ? { cacheDir: config.cacheDir } : {}),
+          ...(deps.notifier ? { notifier: deps.notifier } : {}),
+          log,
+        }),
+      );
+    } catch (err) {
+      if (repositoryUnavailable(err)) throw new HttpError(503, (err as Error).message, undefined, { 'retry-after': '5' });
+      throw err;
+    }
+    const { decision, actuation } = result;
+    const verifies = (decision.mode === 'auto' || decision.mode === 'notify') && actuation.commit !== null && !actuation.repeated && decision.action !== null;
+    let verification: RecentDecision['verification'] = 'not-applicable';
+    if (verifies) verification = config.verification.enabled && deps.prometheus ? 'pending' : 'disabled';
+    const entry = remember(result, verification);
+    log(`decision ${decision.id} (${decision.incident}): ${decision.mode}${decision.action ? ` ${decision.action.kind}` : ''}${actuation.commit ? ` commit ${actuation.commit}` : ''}${actuation.repeated ? ' (repeated)' : ''}`);
+    send(res, verification === 'pending' ? 202 : 200, { decision, actuation, verification });
+    if (verification === 'pending') scheduleVerification(result, diagnosis, entry);
+  }
+
+  async function status(): Promise<unknown> {
+    let repository: Record<string, unknown>;
+    try {
+      repository = await queue.run(async () => {
+        const repo = await Repository.open(config.repo, { cacheDir: config.cacheDir });
+        try {
+          return await repo.withCacheLock(async () => {
+            await repo.sync([config.branch]);
+            const tip = await repo.tip(config.branch);
+            if (!tip) return { reachable: true, tip: null, killSwitch: null };
+            const paused = (await readPath(repo.store, (await readCommit(repo.store, tip)).tree, '.arbiter/pause')) !== undefined;
+            return { reachable: true, tip, killSwitch: paused };
+          });
+        } finally {
+          repo.store.close();
+        }
+      });
+    } catch (err) {
+      repository = { reachable: false, killSwitch: null, error: (err as Error).message };
+    }
+    return {
+      killSwitch: repository.killSwitch,
+      repository: { location: publicLocation(config.repo), branch: config.branch, ...repository, killSwitch: undefined },
+      bundle: { revision: deps.bundle.revision, digest: deps.bundle.digest },
+      verification: { enabled: config.verification.enabled && deps.prometheus !== undefined, pending: verifications.size, controller: deps.watcher?.name ?? null },
+      reconcile: reconcileState,
+      lastDecisions: recent.slice(0, 20),
+    };
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path === '/healthz') {
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'use GET', undefined, { allow: 'GET' });
+      return send(res, closing ? 503 : 200, { status: closing ? 'shutting-down' : 'ok' });
+    }
+    const intake: Record<string, (text: string, headers: IncomingMessage['headers']) => Diagnosis | { ignored: string }> = {
+      '/v1/diagnoses': diagnosisFromBody,
+      '/v1/cloudevents': diagnosisFromCloudEvent,
+      '/v1/alertmanager': diagnosisFromAlertmanagerBody,
+    };
+    if (path !== '/v1/status' && !intake[path]) throw new HttpError(404, `no such endpoint ${path}`);
+    if (!authorized(req, config.intake.token)) throw new HttpError(401, 'missing or wrong bearer token', 'authorization', { 'www-authenticate': 'Bearer realm="arbiter"' });
+    if (path === '/v1/status') {
+      if (req.method !== 'GET') throw new HttpError(405, 'use GET', undefined, { allow: 'GET' });
+      return send(res, 200, await status());
+    }
+    if (req.method !== 'POST') throw new HttpError(405, 'use POST', undefined, { allow: 'POST' });
+    if (closing) throw new HttpError(503, 'shutting down', undefined, { 'retry-after': '5' });
+    const text = await readBody(req, config.intake.maxBodyBytes);
+    let parsed: Diagnosis | { ignored: string };
+    try {
+      parsed = intake[path]!(text, req.headers);
+    } catch (err) {
+      if (err instanceof InputError) {
+        const { error, field } = fieldOf(err);
+        throw new HttpError(err instanceof UnsupportedMediaTypeError ? 415 : 400, error, field);
+      }
+      throw err;
+    }
+    if ('ignored' in parsed) return send(res, 200, { decision: null, actuation: null, ignored: parsed.ignored });
+    await handleIntake(parsed, res);
+  }
+
+  const server = createServer((req, res) => {
+    const task = route(req, res)
+      .catch((err: unknown) => {
+        if (err instanceof HttpError) return send(res, err.status, { error: err.message, ...(err.field ? { field: err.field } : {}) }, err.headers);
+        // unexpected: the message only (never a stack); the request did nothing partial (act writes refs last)
+        log(`internal error on ${req.method} ${req.url}: ${err instanceof Error ? err.message : String(err)}`);
+        send(res, 500, { error: err instanceof Error ? err.message : String(err) });
+      })
+      .finally(() => inFlight.delete(task));
+    inFlight.add(task);
+  });
+  server.requestTimeout = 120_000;
+
+  // due follow-ups (scheduled reverts, staged promotions) on an interval, through the same queue
+  const interval = parseDuration(config.reconcile.interval)!;
+  let reconciling = false;
+  const timer =
+    interval > 0
+      ? setInterval(() => {
+          if (reconciling || closing) return;
+          reconciling = true;
+          queue
+            .run(() => reconcile({ repo: config.repo, branch: config.branch, signer: deps.signer, cacheDir: config.cacheDir, settings: deps.bundle.settings, log }))
+            .then((r) => {
+              reconcileState.lastError = null;
+              reconcileState.steps += r.steps.length;
+              for (const s of r.steps) log(`follow-up ${s.kind} of ${s.decision}: ${s.outcome}${s.commit ? ` commit ${s.commit}` : ''}`);
+            })
+            .catch((err: unknown) => {
+              reconcileState.lastError = err instanceof Error ? err.message : String(err);
+              log(`reconcile failed: ${reconcileState.lastError}`);
+            })
+            .finally(() => {
+              reconcileState.lastRun = new Date().toISOString();
+              reconciling = false;
+            });
+        }, interval)
+      : undefined;
+  timer?.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  log(`listening on ${url} (repository ${publicLocation(config.repo)}, branch ${config.branch}, bundle ${deps.bundle.revision})`);
+
+  return {
+    url,
+    port: address.port,
+    recent,
+    idle: async () => {
+      while (verifications.size) await Promise.allSettled([...verifications]);
+    },
+    async close() {
+      if (closing) return;
+      closing = true;
+      if (timer) clearInterval(timer);
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const grace = parseDuration(config.timeouts.shutdown)!;
+      const bounded = <T>(p: Promise<T>): Promise<unknown> => Promise.race([p, new Promise((r) => setTimeout(r, grace).unref())]);
+      // requests already accepted finish (their act runs to the end); verification waits are cancelled
+      await bounded(Promise.allSettled([...inFlight]));
+      shutdown.abort(new Error('arbiter serve is shutting down'));
+      await bounded(Promise.allSettled([...verifications]));
+      await bounded(queue.drain());
+      server.closeAllConnections();
+      await stopped;
+      log('stopped');
+    },
+  };
+}
