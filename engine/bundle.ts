@@ -113,8 +113,8 @@ function readDirectory(root: string): Map<string, Buffer> {
 }
 
 /**
- * Where a symlink in a bundle directory leads: a BundleError naming the file when a target that would be read leaves
- * the bundle root or does not exist; undefined for links that are skipped (not bundle files, not files or directories).
+ * Where a symlink in a bundle directory leads: a BundleError naming the link when a bundle file's target leaves the
+ * bundle root or does not exist; undefined for links that are skipped (directories outside the root, other files).
  */
 function symlinkTarget(full: string, rel: string, realRoot: string): { real: string; isDirectory: boolean } | undefined {
   let real: string;
@@ -128,8 +128,8 @@ function symlinkTarget(full: string, rel: string, realRoot: string): { real: str
   if (!stat.isFile() && !stat.isDirectory()) return undefined;
   const inside = relative(realRoot, real);
   if (inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
-    // only what would be read matters: a linked README outside the bundle is skipped like any other non-bundle file
-    if (!stat.isDirectory() && !isBundleFile(rel)) return undefined;
+    // only a bundle file would be read: a linked README, or a directory such as the shared `examples/`, is skipped
+    if (stat.isDirectory() || !isBundleFile(rel)) return undefined;
     throw new BundleError(`symlink leaves the bundle root (it points to ${real}); copy the file into the bundle instead`, rel);
   }
   return { real, isDirectory: stat.isDirectory() };
