@@ -197,3 +197,15 @@ describe('verification: the metric does not recover', () => {
     expect(v.notification?.type).toBe('dev.arbiter.verification.failed');
   }, 20_000);
 });
+
+describe('Prometheus client against the real HTTP API', () => {
+  it('instant vectors, empty vectors, scalars; errors and range vectors are refused with the reason', async () => {
+    const client = new PrometheusClient({ url: prom.url });
+    expect((await client.query('arbiter_test_error_rate{service="other"}')).values).toEqual([0.3]);
+    expect((await client.query('arbiter_test_error_rate{service="nobody"}')).values).toEqual([]);
+    expect((await client.query('scalar(vector(2))')).values).toEqual([2]);
+    expect((await client.query('vector(0) / vector(0)')).values).toEqual([]);
+    await expect(client.query('sum(')).rejects.toThrow(/HTTP 400, bad_data/);
+    await expect(client.query('arbiter_test_error_rate[1m]')).rejects.toThrow(/matrix result/);
+  });
+});
