@@ -13,7 +13,9 @@ const COMMANDS: Record<string, { summary: string }> = {
   replay: { summary: 'replay past diagnoses in shadow mode against ground truth' },
   reconcile: { summary: 'perform due compensations (scheduled reverts)' },
   serve: { summary: 'HTTP intake for diagnoses, CloudEvents and Alertmanager' },
+  verify: { summary: 'verify an actuated decision (reconciliation, metric) and revert it if it did not help' },
   build: { summary: 'compile the bundle\'s Rego to wasm with an opa binary on PATH' },
+  schema: { summary: 'print the JSON Schema of a Diagnosis or a Context' },
   demo: { summary: 'run the whole loop on a temporary local repository' },
 };
 
