@@ -8,7 +8,7 @@ import { LogNotifier, NoopNotifier, WebhookNotifier, type Notifier } from '../no
 import { openpgpSigner } from '../sign/openpgp.ts';
 import type { Signer } from '../sign/signer.ts';
 import { sshSigner } from '../sign/sshsig.ts';
-import { PrometheusClient } from '../verify/metrics.ts';
+import { PrometheusClient, type MetricRule } from '../verify/metrics.ts';
 import { ArgoCdWatcher, FluxCommandWatcher, type ReconcileWatcher } from '../verify/reconciliation.ts';
 import { parseDuration } from '../verify/verify.ts';
 import type { ServeConfig } from './config.ts';
@@ -17,7 +17,7 @@ import type { ServerDeps } from './server.ts';
 /** The shipped bundle, as `arbiter act` uses by default. */
 export const DEFAULT_BUNDLE = fileURLToPath(new URL('../../policies/remediation', import.meta.url));
 
-async function signerFrom(config: ServeConfig): Promise<Signer> {
+export async function signerFrom(config: ServeConfig): Promise<Signer> {
   let text: string;
   try {
     text = readFileSync(config.signing.key, 'utf8');
@@ -32,6 +32,13 @@ export function notifierFrom(config: ServeConfig, log: (line: string) => void): 
   const n = config.notifier;
   if (n.kind === 'webhook') return new WebhookNotifier({ url: n.url, attempts: n.attempts, timeoutMs: parseDuration(n.timeout)!, headers: n.headers });
   return n.kind === 'none' ? new NoopNotifier() : new LogNotifier(log);
+}
+
+/** Metric rules from the config; a bare query is judged by the default improvement over the diagnosis signal. */
+export function metricRules(config: ServeConfig): Record<string, MetricRule> {
+  return Object.fromEntries(
+    Object.entries(config.metrics).map(([name, rule]) => [name, typeof rule === 'string' ? { query: rule, improvementPercent: config.verification.improvementPercent } : rule]),
+  );
 }
 
 export function watcherFrom(config: ServeConfig): ReconcileWatcher | undefined {

@@ -18,10 +18,11 @@ import type { Notifier } from '../notify.ts';
 import { reconcile } from '../reconcile.ts';
 import { ConcurrentUpdateError, Repository } from '../repo.ts';
 import type { Signer } from '../sign/signer.ts';
-import type { MetricRule, PrometheusClient } from '../verify/metrics.ts';
+import type { PrometheusClient } from '../verify/metrics.ts';
 import type { ReconcileWatcher } from '../verify/reconciliation.ts';
 import { parseDuration, verifyActuation, type VerificationResult } from '../verify/verify.ts';
 import type { ServeConfig } from './config.ts';
+import { metricRules } from './deps.ts';
 import { UnsupportedMediaTypeError, diagnosisFromAlertmanagerBody, diagnosisFromBody, diagnosisFromCloudEvent, fieldOf } from './intake.ts';
 
 /** Runs tasks one at a time, in arrival order: one queue per repository, so two requests never race needlessly. */
@@ -154,9 +155,7 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
   const reconcileState: { lastRun: string | null; lastError: string | null; steps: number } = { lastRun: null, lastError: null, steps: 0 };
   if (!config.intake.token) log('warning: no intake token configured; anyone who can reach this address can submit diagnoses');
 
-  const metrics: Record<string, MetricRule> = Object.fromEntries(
-    Object.entries(config.metrics).map(([name, rule]) => [name, typeof rule === 'string' ? { query: rule, improvementPercent: config.verification.improvementPercent } : rule]),
-  );
+  const metrics = metricRules(config);
 
   function remember(result: ActResult, verification: RecentDecision['verification']): RecentDecision {
     const d = result.decision;
