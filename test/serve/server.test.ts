@@ -36,7 +36,7 @@ function configFile(repo: string, extra = ''): string {
   writeFileSync(
     file,
     `listen: 127.0.0.1:0\nrepo: ${repo}\nbranch: main\nsigning: { key: ${key.privateKeyFile} }\ncacheDir: ${tmp.path}/cache-${n}\n` +
-      `intake: { token: { env: ARBITER_TEST_INTAKE_TOKEN }, maxBodyBytes: 65536 }\nnotifier: { kind: none }\nreconcile: { interval: 0s }\n${extra}`,
+      `intake: { token: { env: ARBITER_TEST_INTAKE_TOKEN }, maxBodyBytes: 65536 }\nnotifier: { kind: none }\n${extra.includes('reconcile:') ? '' : 'reconcile: { interval: 0s }\n'}${extra}`,
   );
   return file;
 }
@@ -249,6 +249,23 @@ describe('serve: auth, health, status', () => {
       expect(status.repository.reachable).toBe(false);
     } finally {
       await dead.close();
+    }
+  });
+});
+
+describe('serve: due follow-ups are reconciled on an interval', () => {
+  it('the reconcile loop runs through the repository queue and reports in /v1/status', async () => {
+    const server = await serve(newRemote().url, 'reconcile: { interval: 100ms }\n');
+    try {
+      let status: any;
+      for (let i = 0; i < 100 && !status?.reconcile.lastRun; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        status = await (await fetch(`${server.url}/v1/status`, { headers: { authorization: `Bearer ${TOKEN}` } })).json();
+      }
+      expect(status.reconcile.lastRun).not.toBeNull();
+      expect(status.reconcile.lastError).toBeNull();
+    } finally {
+      await server.close();
     }
   });
 });
