@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { act } from '../../gitops/act.ts';
+import { audit } from '../../gitops/audit.ts';
 import { LEDGER_BRANCH, ledgerHistory } from '../../gitops/ledger.ts';
 import { WebhookNotifier, type NotificationEvent } from '../../gitops/notify.ts';
 import { Repository } from '../../gitops/repo.ts';
@@ -152,6 +153,10 @@ describe('verification: the metric does not recover', () => {
     expect(v.notification).toMatchObject({ delivered: true, type: 'dev.arbiter.verification.compensated' });
     const event = received.find((e) => e.data.decision === r.result.decision.id)!;
     expect(event).toMatchObject({ specversion: '1.0', type: 'dev.arbiter.verification.compensated', subject: 'shop/payments', data: { commit: tip, mode: 'escalate' } });
+    // arbiter audit accepts the verification steps and the compensating commit
+    const report = await audit({ repo: r.bare, allowedSigners: key.allowedSignersFile });
+    expect(report.findings).toEqual([]);
+    expect(report.decisions.map((d) => d.mode).sort()).toEqual(['auto', 'compensation:reverted', 'verification:failed', 'verification:reconciled']);
     // the next decision on the service sees the open circuit
     const core = stubCore();
     await act({ diagnosis: diagnosis({ service: 'payments', incident: 'INC-later', id: 'diag-later' }), bundle: stubBundle, repo: r.bare, signer, core, now: '2026-11-21T02:30:00Z' });
