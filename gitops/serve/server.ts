@@ -10,12 +10,13 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InputError } from '../../engine/errors.ts';
-import type { Diagnosis } from '../../engine/types.ts';
+import type { Decision, Diagnosis } from '../../engine/types.ts';
 import { act, loadDecisionCore, type ActResult, type BundleLike, type DecisionCore } from '../act.ts';
 import { readCommit, readPath } from '../commit.ts';
 import type { Forge } from '../forge/forge.ts';
 import type { Notifier } from '../notify.ts';
-import { reconcile } from '../reconcile.ts';
+import { LEDGER_BRANCH, type DecisionEntry } from '../ledger.ts';
+import { readLedgerEntries, reconcile } from '../reconcile.ts';
 import { ConcurrentUpdateError, Repository } from '../repo.ts';
 import type { Signer } from '../sign/signer.ts';
 import type { PrometheusClient } from '../verify/metrics.ts';
@@ -82,6 +83,8 @@ export interface RunningServer {
 }
 
 const RECENT_MAX = 50;
+/** Actuated decisions this recent without a recorded verification are verified again after a restart. */
+const RESUME_WITHIN_MS = 24 * 3_600_000;
 
 class HttpError extends Error {
   constructor(
@@ -176,8 +179,7 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
     return entry;
   }
 
-  function scheduleVerification(result: ActResult, diagnosis: Diagnosis, entry: RecentDecision): void {
-    const { decision, actuation } = result;
+  function scheduleVerification(decision: Decision, commit: string, signals: Diagnosis['signals'], entry: RecentDecision): void {
     const spec = core.getAction(decision.action!.kind).verification;
     const task = verifyActuation({
       repo: config.repo,
@@ -185,9 +187,9 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
       cacheDir: config.cacheDir,
       signer: deps.signer,
       decision,
-      commit: actuation.commit!,
+      commit,
       spec,
-      signal: diagnosis.signals?.[spec.metric],
+      signal: signals?.[spec.metric],
       watcher: deps.watcher,
       prometheus: deps.prometheus!,
       metrics,
@@ -240,7 +242,7 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
     const entry = remember(result, verification);
     log(`decision ${decision.id} (${decision.incident}): ${decision.mode}${decision.action ? ` ${decision.action.kind}` : ''}${actuation.commit ? ` commit ${actuation.commit}` : ''}${actuation.repeated ? ' (repeated)' : ''}`);
     send(res, verification === 'pending' ? 202 : 200, { decision, actuation, verification });
-    if (verification === 'pending') scheduleVerification(result, diagnosis, entry);
+    if (verification === 'pending') scheduleVerification(decision, actuation.commit!, diagnosis.signals, entry);
   }
 
   async function status(): Promise<unknown> {
@@ -354,6 +356,38 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
       resolve();
     });
   });
+  // verifications cut short by a restart: the ledger says which actuations have no verification entry yet
+  async function resumeVerifications(): Promise<void> {
+    const entries = await queue.run(async () => {
+      const repo = await Repository.open(config.repo, { cacheDir: config.cacheDir });
+      try {
+        return await repo.withCacheLock(async () => {
+          await repo.sync([LEDGER_BRANCH]);
+          return readLedgerEntries(repo.store, await repo.tip(LEDGER_BRANCH));
+        });
+      } finally {
+        repo.store.close();
+      }
+    });
+    const verified = new Set(entries.filter((e) => e.kind === 'Verification' && e.id.endsWith('.verification')).map((e) => (e as { decision: string }).decision));
+    const horizon = Date.now() - RESUME_WITHIN_MS;
+    for (const e of entries) {
+      if (e.kind !== 'Decision') continue;
+      const d = e as DecisionEntry;
+      if ((d.mode !== 'auto' && d.mode !== 'notify') || !d.action || !d.actuation.commit || d.actuation.branch !== config.branch) continue;
+      if (verified.has(d.id) || Date.parse(d.decidedAt) < horizon) continue;
+      const { actuation, ...decision } = d;
+      const entry: RecentDecision = { id: d.id, incident: d.incident, mode: d.mode, action: d.action.kind, service: d.action.target.service, commit: actuation.commit, ledgerCommit: null, repeated: false, receivedAt: new Date().toISOString(), verification: 'pending' };
+      recent.unshift(entry);
+      log(`resuming the verification of ${d.id} (commit ${actuation.commit})`);
+      // the diagnosis signals are not in the ledger: only threshold rules can judge a resumed verification
+      scheduleVerification(decision as Decision, actuation.commit!, undefined, entry);
+    }
+  }
+  if (config.verification.enabled && deps.prometheus) {
+    await resumeVerifications().catch((err: unknown) => log(`cannot resume pending verifications: ${err instanceof Error ? err.message : String(err)}`));
+  }
+
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;

@@ -312,6 +312,33 @@ describe('serve: verification runs after the response', () => {
     }
   });
 
+  it('after a restart, actuations without a recorded verification are verified', async () => {
+    const own = newRemote();
+    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const { act } = await import('../../gitops/act.ts');
+    const { sshSigner } = await import('../../gitops/sign/sshsig.ts');
+    const acted = await act({ diagnosis: { ...diagnosis({ incident: 'INC-resume', id: 'diag-resume' }), observedAt: now }, bundle: stubBundle, repo: own.bare, signer: sshSigner(key.privateKey), core: stubCore() });
+    argo.setApplication('checkout', [{ revision: acted.actuation.commit! }]);
+    const server = await serve(
+      own.url,
+      `argocd: { url: ${argo.url}, token: { env: ARBITER_TEST_ARGO_TOKEN } }\nprometheus: { url: ${promUrl} }\nmetrics: { errorRate: { query: 'x', threshold: 0.01 } }\nverification: { pollInterval: 100ms, reconcileTimeout: 5s, window: 1s }\n`,
+    );
+    try {
+      await server.idle();
+      expect(server.recent[0]).toMatchObject({ id: acted.decision.id, verification: 'recovered' });
+      expect(ledgerFiles(own.bare)).toContain(`${acted.decision.id}.verification.json`);
+    } finally {
+      await server.close();
+    }
+    // started again: nothing left to resume
+    const again = await serve(own.url, `argocd: { url: ${argo.url}, token: { env: ARBITER_TEST_ARGO_TOKEN } }\nprometheus: { url: ${promUrl} }\n`);
+    try {
+      expect(again.recent).toEqual([]);
+    } finally {
+      await again.close();
+    }
+  });
+
   it('shutdown cancels a verification wait and still answers the request in flight', async () => {
     const own = newRemote();
     const core = stubCore();
