@@ -1,18 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync, readdirSync } from 'node:fs';
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
-import { parse } from 'yaml';
 import '../../../engine/rego/builtins/index.ts';
 import { lookupBuiltin } from '../../../engine/rego/builtins/index.ts';
 import type { BuiltinContext } from '../../../engine/rego/builtins/registry.ts';
 import { RObject, toJSON } from '../../../engine/rego/value.ts';
 import type { Value } from '../../../engine/rego/value.ts';
+import { conformanceCases as cases } from '../../support/conformance-cases.ts';
+import type { ConformanceCase as Case } from '../../support/conformance-cases.ts';
 
-const CASES = '/work/shared/conformance/opa/v1';
-type Case = { note: string; modules: string[]; input?: Record<string, unknown>; want_result?: Array<{ x: unknown }>; want_error?: string };
-const cases = (dir: string): Case[] =>
-  readdirSync(`${CASES}/${dir}`).flatMap((f) => (parse(readFileSync(`${CASES}/${dir}/${f}`, 'utf8')) as { cases: Case[] }).cases);
 /** A Rego string constant `name := "..."` or `name := \`...\`` from a case's module. */
 function constant(c: Case, name: string): string {
   const m = new RegExp(`${name} := ("(?:[^"\\\\]|\\\\.)*"|\`[^\`]*\`)`).exec(c.modules[0] as string);

@@ -1,80 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync, readdirSync } from 'node:fs';
 import fc from 'fast-check';
-import { parse } from 'yaml';
 import { lookupBuiltin } from '../../../engine/rego/builtins/index.ts';
 import type { BuiltinContext } from '../../../engine/rego/builtins/registry.ts';
-import { RObject, RSet, equal, parseNumber, toJSON } from '../../../engine/rego/value.ts';
+import { RObject, equal, toJSON } from '../../../engine/rego/value.ts';
 import type { Value } from '../../../engine/rego/value.ts';
+import { LiteralTerms, conformanceCases } from '../../support/conformance-cases.ts';
+import type { ConformanceCase as Case } from '../../support/conformance-cases.ts';
 
-const DIR = '/work/shared/conformance/opa/v1/graphql';
-type Case = { note: string; modules: string[]; want_result?: Array<{ x: unknown }>; want_error?: string };
-const cases: Case[] = readdirSync(DIR).flatMap((f) => (parse(readFileSync(`${DIR}/${f}`, 'utf8')) as { cases: Case[] }).cases);
+const cases = conformanceCases('graphql');
 const ctx: BuiltinContext = { nowNs: 0n, strict: true, cache: new Map(), random: () => 0, print: () => {} };
 const call = (name: string, ...args: Value[]): Value => lookupBuiltin(name)!.fn(args, ctx) as Value;
-
-/** Reads the literal Rego terms the cases pass to builtins (strings, numbers, objects, arrays, sets). */
-class Terms {
-  constructor(
-    private readonly src: string,
-    public at = 0,
-  ) {}
-  private ws(): void {
-    while (/[\s,]/.test(this.src[this.at] ?? '') || this.src[this.at] === '#') {
-      if (this.src[this.at] === '#') while (this.at < this.src.length && this.src[this.at] !== '\n') this.at++;
-      else this.at++;
-    }
-  }
-  term(): Value | undefined {
-    this.ws();
-    const ch = this.src[this.at] as string;
-    if (ch === '"') {
-      const m = /^"(?:[^"\\]|\\.)*"/.exec(this.src.slice(this.at)) as RegExpExecArray;
-      this.at += m[0].length;
-      return JSON.parse(m[0]) as string;
-    }
-    if (ch === '`') {
-      const end = this.src.indexOf('`', this.at + 1);
-      const s = this.src.slice(this.at + 1, end);
-      this.at = end + 1;
-      return s;
-    }
-    if (ch === '[' || ch === '{') {
-      this.at++;
-      const items: Array<[Value | undefined, Value | undefined]> = [];
-      let isObject = false;
-      for (this.ws(); this.src[this.at] !== (ch === '[' ? ']' : '}'); this.ws()) {
-        const k = this.term();
-        this.ws();
-        if (this.src[this.at] === ':') {
-          this.at++;
-          isObject = true;
-          items.push([k, this.term()]);
-        } else items.push([k, undefined]);
-      }
-      this.at++;
-      if (ch === '[') return items.some(([k]) => k === undefined) ? undefined : items.map(([k]) => k as Value);
-      if (items.some(([k, v]) => k === undefined || (isObject && v === undefined))) return undefined;
-      return isObject || items.length === 0 ? new RObject(items as Array<[Value, Value]>) : new RSet(items.map(([k]) => k as Value));
-    }
-    const m = /^(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null|set\(\)|[A-Za-z_][\w.]*(?:\([^)]*\))?)/.exec(this.src.slice(this.at)) as RegExpExecArray;
-    this.at += m[0].length;
-    const w = m[0];
-    if (w === 'true' || w === 'false') return w === 'true';
-    if (w === 'null') return null;
-    if (w === 'set()') return new RSet();
-    if (/^-?\d/.test(w)) return parseNumber(w);
-    return undefined; // a variable or call: not a literal
-  }
-}
 
 /** Top-level `name := term` constants of a case module. */
 function constants(module: string): Map<string, Value> {
   const out = new Map<string, Value>();
   for (const m of module.matchAll(/^(\w+) := (graphql\.\w+\()?/gm)) {
     const v = m[2]
-      ? call(m[2].slice(0, -1), new Terms(module, (m.index as number) + m[0].length).term() as Value)
-      : new Terms(module, (m.index as number) + m[0].length).term();
+      ? call(m[2].slice(0, -1), new LiteralTerms(module, (m.index as number) + m[0].length).term() as Value)
+      : new LiteralTerms(module, (m.index as number) + m[0].length).term();
     if (v !== undefined) out.set(m[1] as string, v);
   }
   return out;
@@ -93,7 +36,7 @@ function evaluate(c: Case): unknown {
     const nested = /^graphql\.(\w+)\((.*)\)$/.exec(t);
     if (nested) return call(`graphql.${nested[1]}`, ...(nested[2] as string).split(',').map(arg));
     if (consts.has(t)) return consts.get(t) as Value;
-    return new Terms(t).term() as Value;
+    return new LiteralTerms(t).term() as Value;
   };
   const m = /(not )?(?:(\[[^\]]*\]|\S+) (?:=|:=) )?graphql\.(\w+)\(((?:graphql\.\w+\([^)]*\)|[^)])*)\)(?: == (\w+))?( valid| not valid)?/.exec(body);
   if (!m) throw new Error(`unrecognised case body: ${body}`);

@@ -1,77 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync, readdirSync } from 'node:fs';
 import { generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
-import { parse } from 'yaml';
 import { lookupBuiltin } from '../../../engine/rego/builtins/index.ts';
 import type { BuiltinContext } from '../../../engine/rego/builtins/registry.ts';
-import { RObject, RSet, parseNumber, toJSON } from '../../../engine/rego/value.ts';
+import { RObject, toJSON } from '../../../engine/rego/value.ts';
 import type { Value } from '../../../engine/rego/value.ts';
+import { LiteralTerms, conformanceCases as cases } from '../../support/conformance-cases.ts';
+import type { ConformanceCase as Case } from '../../support/conformance-cases.ts';
 
-const CASES = '/work/shared/conformance/opa/v1';
-type Case = { note: string; modules: string[]; want_result?: Array<{ x: unknown }>; want_error?: string };
-const cases = (dir: string): Case[] =>
-  readdirSync(`${CASES}/${dir}`).flatMap((f) => (parse(readFileSync(`${CASES}/${dir}/${f}`, 'utf8')) as { cases: Case[] }).cases);
-
-/** Reads the literal Rego terms the cases pass to builtins (strings, numbers, objects, arrays, sets). */
-class Terms {
-  constructor(
-    private readonly src: string,
-    public at = 0,
-  ) {}
-  private ws(): void {
-    while (/[\s,]/.test(this.src[this.at] ?? '') || this.src[this.at] === '#') {
-      if (this.src[this.at] === '#') while (this.at < this.src.length && this.src[this.at] !== '\n') this.at++;
-      else this.at++;
-    }
-  }
-  term(): Value | undefined {
-    this.ws();
-    const ch = this.src[this.at] as string;
-    if (ch === '"') {
-      const m = /^"(?:[^"\\]|\\.)*"/.exec(this.src.slice(this.at)) as RegExpExecArray;
-      this.at += m[0].length;
-      return JSON.parse(m[0]) as string;
-    }
-    if (ch === '`') {
-      const end = this.src.indexOf('`', this.at + 1);
-      const s = this.src.slice(this.at + 1, end);
-      this.at = end + 1;
-      return s;
-    }
-    if (ch === '[' || ch === '{') {
-      this.at++;
-      const items: Array<[Value | undefined, Value | undefined]> = [];
-      let isObject = false;
-      for (this.ws(); this.src[this.at] !== (ch === '[' ? ']' : '}'); this.ws()) {
-        const k = this.term();
-        this.ws();
-        if (this.src[this.at] === ':') {
-          this.at++;
-          isObject = true;
-          items.push([k, this.term()]);
-        } else items.push([k, undefined]);
-      }
-      this.at++;
-      if (ch === '[') return items.some(([k]) => k === undefined) ? undefined : items.map(([k]) => k as Value);
-      if (items.some(([k, v]) => k === undefined || (isObject && v === undefined))) return undefined;
-      return isObject || items.length === 0 ? new RObject(items as Array<[Value, Value]>) : new RSet(items.map(([k]) => k as Value));
-    }
-    const m = /^(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null|set\(\)|[A-Za-z_][\w.]*(?:\([^)]*\))?)/.exec(this.src.slice(this.at)) as RegExpExecArray;
-    this.at += m[0].length;
-    const w = m[0];
-    if (w === 'true' || w === 'false') return w === 'true';
-    if (w === 'null') return null;
-    if (w === 'set()') return new RSet();
-    if (/^-?\d/.test(w)) return parseNumber(w);
-    return undefined; // a variable or call: not a literal
-  }
-}
 /** The literal arguments of the first call to `fn` in the module (undefined for non-literals). */
 function callArgs(module: string, fn: string): Array<Value | undefined> | undefined {
   const at = module.indexOf(`${fn}(`);
   if (at < 0) return undefined;
-  const t = new Terms(module, at + fn.length + 1);
+  const t = new LiteralTerms(module, at + fn.length + 1);
   const args: Array<Value | undefined> = [];
   for (;;) {
     args.push(t.term());

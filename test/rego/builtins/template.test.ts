@@ -1,26 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { parse } from 'yaml';
 import { lookupBuiltin } from '../../../engine/rego/builtins/index.ts';
 import type { BuiltinContext } from '../../../engine/rego/builtins/registry.ts';
 import { fromJSON } from '../../../engine/rego/value.ts';
 import type { Value } from '../../../engine/rego/value.ts';
+import { conformanceCases } from '../../support/conformance-cases.ts';
 
 const ctx: BuiltinContext = { nowNs: 0n, strict: true, cache: new Map(), random: () => 0, print: () => {} };
 const render = (tmpl: string, vars: Record<string, unknown>): Value | undefined =>
   lookupBuiltin('strings.render_template')!.fn([tmpl, fromJSON(vars)], ctx);
 
 describe('strings.render_template', () => {
-  type Case = { note: string; modules: string[]; want_result: Array<{ x: string }> };
-  const file = '/work/shared/conformance/opa/v1/rendertemplate/rendertemplate.yaml';
-  const cases = (parse(readFileSync(file, 'utf8')) as { cases: Case[] }).cases;
-  for (const c of cases) {
+  for (const c of conformanceCases('rendertemplate')) {
     it(c.note, () => {
       const src = /template_string := `([^`]*)`/.exec(c.modules[0]!)![1]!;
       // the vars object is Rego with raw-string keys and values: turn it into JSON
       const varsText = /template_vars := (\{.*\})/.exec(c.modules[0]!)![1]!.replace(/`([^`]*)`/g, (_m, s: string) => JSON.stringify(s));
-      expect(render(src, JSON.parse(varsText) as Record<string, unknown>)).toBe(c.want_result[0]!.x);
+      expect(render(src, JSON.parse(varsText) as Record<string, unknown>)).toBe(c.want_result![0]!.x);
     });
   }
   it('text without actions renders as itself', () => {
