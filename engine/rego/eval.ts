@@ -6,7 +6,7 @@ import type { CompiledRule, RuleNode } from './compile.ts';
 import { BuiltinError, BuiltinHalt, lookupBuiltin } from './builtins/registry.ts';
 import type { BuiltinContext } from './builtins/registry.ts';
 import { printLine } from './builtins/runtime.ts';
-import { RObject, RSet, equal, formatNumber, isNumber, keyOf } from './value.ts';
+import { RObject, RSet, equal, formatNumber, formatTerm, isNumber, keyOf } from './value.ts';
 import type { Value } from './value.ts';
 
 type K = () => boolean | void;
@@ -1287,26 +1287,6 @@ function insertAt(obj: RObject, keys: Value[], v: Value, r: CompiledRule, owned:
   }
   if (prev !== undefined && !equal(prev, v)) throw new RegoError('eval_conflict_error', 'object keys must be unique', r.loc);
   cur.set(last, v);
-}
-
-/** A value as Rego term text (`[1, "a"]`, `{"a": 1}`, `set()`), as template strings and print show it. */
-export function formatTerm(v: Value): string {
-  if (v === null) return 'null';
-  switch (typeof v) {
-    case 'boolean':
-      return String(v);
-    case 'number':
-    case 'bigint':
-      return formatNumber(v);
-    case 'string':
-      return JSON.stringify(v);
-  }
-  if (Array.isArray(v)) return `[${v.map(formatTerm).join(', ')}]`;
-  if (v instanceof RSet) return v.size === 0 ? 'set()' : `{${v.sorted().map(formatTerm).join(', ')}}`;
-  return `{${v
-    .sortedEntries()
-    .map(([k, x]) => `${formatTerm(k)}: ${formatTerm(x)}`)
-    .join(', ')}}`;
 }
 
 export { keyOf };

@@ -390,8 +390,11 @@ export function toJSON(v: Value): unknown {
   return out;
 }
 
-/** JSON text of a Value: keys in sorted order, big integers exact, no insignificant whitespace. */
-export function stringifyJSON(v: Value): string {
+/**
+ * JSON text of a Value: keys in sorted order, big integers exact, no insignificant whitespace. `quote` writes strings
+ * and keys (json.marshal passes Go's HTML-safe escaping).
+ */
+export function stringifyJSON(v: Value, quote: (s: string) => string = JSON.stringify): string {
   if (v === null) return 'null';
   switch (typeof v) {
     case 'boolean':
@@ -400,13 +403,36 @@ export function stringifyJSON(v: Value): string {
     case 'bigint':
       return formatNumber(v);
     case 'string':
-      return JSON.stringify(v);
+      return quote(v);
   }
-  if (Array.isArray(v)) return `[${v.map(stringifyJSON).join(',')}]`;
-  if (v instanceof RSet) return `[${v.sorted().map(stringifyJSON).join(',')}]`;
+  const text = (x: Value): string => stringifyJSON(x, quote);
+  if (Array.isArray(v)) return `[${v.map(text).join(',')}]`;
+  if (v instanceof RSet) return `[${v.sorted().map(text).join(',')}]`;
   const parts: string[] = [];
-  for (const [k, val] of v.sortedEntries()) {
-    parts.push(`${JSON.stringify(typeof k === 'string' ? k : stringifyJSON(k))}:${stringifyJSON(val)}`);
-  }
+  for (const [k, val] of v.sortedEntries()) parts.push(`${quote(typeof k === 'string' ? k : text(k))}:${text(val)}`);
   return `{${parts.join(',')}}`;
+}
+
+/**
+ * A value as Rego term text (`[1, "a"]`, `{"a": 1}`, `set()`), as template strings and print show it: sorted sets and
+ * objects, `", "` separators. `quote` writes strings (sprintf passes Go's strconv.Quote).
+ */
+export function formatTerm(v: Value, quote: (s: string) => string = JSON.stringify): string {
+  if (v === null) return 'null';
+  switch (typeof v) {
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'number':
+    case 'bigint':
+      return formatNumber(v);
+    case 'string':
+      return quote(v);
+  }
+  const text = (x: Value): string => formatTerm(x, quote);
+  if (Array.isArray(v)) return `[${v.map(text).join(', ')}]`;
+  if (v instanceof RSet) return v.size === 0 ? 'set()' : `{${v.sorted().map(text).join(', ')}}`;
+  return `{${v
+    .sortedEntries()
+    .map(([k, x]) => `${text(k)}: ${text(x)}`)
+    .join(', ')}}`;
 }

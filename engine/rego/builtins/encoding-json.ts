@@ -1,7 +1,7 @@
 // JSON text ⇄ Rego values as Go's encoding/json does it for OPA: big integers stay exact when parsing, and
 // marshalling escapes <, >, & and U+2028/9 like json.Marshal (HTML-safe by default).
 import type { Value } from '../value.ts';
-import { RObject, RSet, formatNumber, parseNumber } from '../value.ts';
+import { RObject, RSet, formatNumber, parseNumber, stringifyJSON } from '../value.ts';
 
 export class JSONSyntaxError extends Error {
   constructor(message: string) {
@@ -141,22 +141,7 @@ const keyText = (k: Value): string => (typeof k === 'string' ? k : marshalJSON(k
 
 /** Compact JSON as OPA's json.marshal writes it: sorted keys, sets as sorted arrays, non-string keys as JSON text. */
 export function marshalJSON(v: Value): string {
-  if (v === null) return 'null';
-  switch (typeof v) {
-    case 'boolean':
-      return v ? 'true' : 'false';
-    case 'number':
-    case 'bigint':
-      return formatNumber(v);
-    case 'string':
-      return quote(v);
-  }
-  if (Array.isArray(v)) return `[${v.map(marshalJSON).join(',')}]`;
-  if (v instanceof RSet) return `[${v.sorted().map(marshalJSON).join(',')}]`;
-  return `{${v
-    .sortedEntries()
-    .map(([k, val]) => `${quote(keyText(k))}:${marshalJSON(val)}`)
-    .join(',')}}`;
+  return stringifyJSON(v, quote);
 }
 
 /** Go's json.MarshalIndent, with OPA's extra prefix on the first line too. */

@@ -23,7 +23,7 @@ const REQUIRED_KEYS = ['method', 'url'];
 
 /** A set of keys as OPA prints it: `{"a", "b"}`. */
 function regoSet(keys: Value[]): string {
-  return `{${new RSet(keys).sorted().map(stringifyJSON).join(', ')}}`;
+  return `{${new RSet(keys).sorted().map((k) => stringifyJSON(k)).join(', ')}}`;
 }
 
 register({

@@ -4,11 +4,10 @@
 import { RegoError } from '../ast.ts';
 import type { Body, Expr, Module, Term } from '../ast.ts';
 import { parseModule } from '../parser.ts';
-import { RObject, fromJSON, typeName } from '../value.ts';
+import { RObject, formatTerm, fromJSON, typeName } from '../value.ts';
 import type { Value } from '../value.ts';
 import { BuiltinError, T, expectString, register } from './registry.ts';
 import { parseDuration } from './time-layout.ts';
-import { formatTerm } from '../eval.ts';
 
 export function printLine(args: Array<Value | undefined>): string {
   return args.map((a) => (a === undefined ? '<undefined>' : typeof a === 'string' ? a : formatTerm(a))).join(' ');

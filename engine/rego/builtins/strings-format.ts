@@ -1,7 +1,7 @@
 // Go-compatible text rendering for Rego values: OPA's term String() (used by sprintf for non-scalar arguments) and a
 // Go fmt.Sprintf interpreter for the verbs policies use. Written here because no JS library follows Go's fmt rules.
 import type { Value } from '../value.ts';
-import { RObject, RSet, formatNumber, isInteger, overflowLiteralText } from '../value.ts';
+import { RObject, RSet, formatNumber, formatTerm, isInteger, overflowLiteralText } from '../value.ts';
 
 /** A Go string literal as strconv.Quote writes it (JSON escapes plus Go's \a \b \f \v and \x forms). */
 export function goQuote(s: string): string {
@@ -26,20 +26,7 @@ export function goQuote(s: string): string {
 
 /** OPA's ast term String(): Rego literal syntax, `", "` separators, sorted sets and objects, `set()` for {}. */
 export function regoTermString(v: Value): string {
-  if (v === null) return 'null';
-  switch (typeof v) {
-    case 'boolean':
-      return v ? 'true' : 'false';
-    case 'number':
-    case 'bigint':
-      return formatNumber(v);
-    case 'string':
-      return goQuote(v);
-  }
-  if (Array.isArray(v)) return `[${v.map(regoTermString).join(', ')}]`;
-  if (v instanceof RSet) return v.size === 0 ? 'set()' : `{${v.sorted().map(regoTermString).join(', ')}}`;
-  const parts = (v as RObject).sortedEntries().map(([k, val]) => `${regoTermString(k)}: ${regoTermString(val)}`);
-  return `{${parts.join(', ')}}`;
+  return formatTerm(v, goQuote);
 }
 
 // ── Go fmt.Sprintf ────────────────────────────────────────────────────────────────────────────
