@@ -2,9 +2,14 @@
 // temporary changes and staged promotions — as signed commits on the target branch plus a ledger entry each.
 // Idempotent: a settled follow-up is never carried out twice, and a commit that landed before a crash is found by
 // its `Arbiter-Follow-Up` trailer and only recorded.
+// An approval-mode decision's follow-up waits for its pull request: it becomes due once the change is on the target
+// branch (found by its idempotency-key trailer: a merge keeps the commit, a squash keeps the trailers from the body),
+// its clock starting at the merge (the forge's `merged_at`, else the committer date of the commit that landed it);
+// a pull request closed without merging cancels it.
 import { createHash } from 'node:crypto';
 import { dueFollowUps, getAction, planFollowUp, PlanRefusedError, checkRender } from '../actions/index.ts';
 import type { RecordedFollowUp } from '../actions/index.ts';
+import { followUpAfterMerge, resolveChange, type ChangeState } from '../actions/follow-ups.ts';
 import type { FileEdit, Plan } from '../actions/types.ts';
 import { parseCatalog } from '../engine/context.ts';
 import { InputError } from '../engine/errors.ts';
@@ -12,6 +17,7 @@ import type { Catalog, CatalogService, Context } from '../engine/types.ts';
 import { readCommit, readPath, writeCommit, writeTreeChanges } from './commit.ts';
 import { historyViewAt, treeViewAt } from './history.ts';
 import { LEDGER_BRANCH, appendLedgerEntry, type Actuation, type DecisionEntry, type EventEntry, type LedgerEntry } from './ledger.ts';
+import type { Forge, PullRequestStatus } from './forge/forge.ts';
 import { commitSubject, formatMessage, parseTrailers, wrap } from './message.ts';
 import type { ObjectStore } from './objects.ts';
 import { ConcurrentUpdateError, Repository } from './repo.ts';
@@ -20,6 +26,8 @@ import type { Signer } from './sign/signer.ts';
 export const FOLLOW_UP_TRAILER = 'Arbiter-Follow-Up';
 /** How far back on the target branch a follow-up commit without its ledger entry is looked for. */
 const RECENT_COMMITS = 200;
+/** How many commits of the target branch are searched for a pull request's merge (bounded: a long-lived branch). */
+const MERGE_SEARCH_COMMITS = 5000;
 
 /** The ledger entry that settles a follow-up (done, already in place, or cancelled). */
 export interface FollowUpEntry extends Omit<EventEntry, 'kind' | 'outcome'> {
@@ -42,6 +50,8 @@ export interface ReconcileOptions {
   /** kubectl for the render check (default: found on PATH). */
   kubectl?: string;
   maxAttempts?: number;
+  /** The forge approval-mode pull requests were opened on: merge times and closures come from it (else from the branch). */
+  forge?: Forge;
   log?: (line: string) => void;
 }
 
@@ -62,7 +72,7 @@ export interface ReconcileResult {
   now: string;
   steps: ReconcileStep[];
   /** Follow-ups not yet due (or waiting for a pull request to merge). */
-  pending: Array<{ decision: string; kind: 'revert' | 'promote'; due: string; detail: string }>;
+  pending: Array<{ decision: string; kind: 'revert' | 'promote'; due: string; detail: string; pullRequest?: number }>;
 }
 
 type DecisionWithFollowUp = DecisionEntry & { followUp?: RecordedFollowUp['followUp'] };
@@ -148,6 +158,71 @@ async function findFollowUpCommit(store: ObjectStore, tip: string, trailer: stri
   return undefined;
 }
 
+/** True when a paragraph made only of trailer lines carries `Arbiter-Idempotency-Key: <key>` (anywhere: a squash message may list several). */
+export function messageCarriesKey(message: string, key: string): boolean {
+  const wanted = `Arbiter-Idempotency-Key: ${key}`;
+  if (!message.includes(wanted)) return false;
+  return message
+    .replace(/\r\n/g, '\n')
+    .split(/\n[ \t]*\n/)
+    .some((paragraph) => {
+      const lines = paragraph.trim().split('\n').map((l) => l.trim());
+      return lines.includes(wanted) && lines.every((l) => /^[A-Za-z0-9-]+:\s/.test(l));
+    });
+}
+
+const isoSeconds = (seconds: number): string => new Date(seconds * 1000).toISOString().replace(/\.000Z$/, 'Z');
+
+/**
+ * The commit of `branch`'s first-parent history that brought a pull request's change in: one that carries the key
+ * (squash, rebase, fast-forward) or `mergeCommit`, or a merge whose other side holds one. `at` is that commit's
+ * committer date, i.e. when the change reached the branch. The walk stops at `stopAt` (where the pull request
+ * branched off: nothing older can hold it) and after MERGE_SEARCH_COMMITS commits.
+ */
+export async function findLandedChange(store: ObjectStore, tip: string, query: { key: string; mergeCommit?: string; stopAt: Set<string> }): Promise<{ commit: string; at: string } | undefined> {
+  const seen = new Set<string>();
+  const holds = (oid: string, message: string): boolean => oid === query.mergeCommit || messageCarriesKey(message, query.key);
+  let budget = MERGE_SEARCH_COMMITS;
+  for (let oid: string | undefined = tip; oid && budget > 0 && !query.stopAt.has(oid); budget--) {
+    seen.add(oid);
+    const commit = await readCommit(store, oid);
+    if (holds(oid, commit.message)) return { commit: oid, at: isoSeconds(commit.committedAt) };
+    const side = commit.parents.slice(1);
+    while (side.length && budget > 0) {
+      const s = side.pop()!;
+      if (seen.has(s) || query.stopAt.has(s) || !(await store.has(s))) continue;
+      seen.add(s);
+      budget--;
+      const c = await readCommit(store, s);
+      if (holds(s, c.message)) return { commit: oid, at: isoSeconds(commit.committedAt) };
+      side.push(...c.parents);
+    }
+    oid = commit.parents[0];
+  }
+  return undefined;
+}
+
+/** Where an approval-mode decision's change stands: on `branch` (and since when), closed unmerged, or still open. */
+async function changeState(repo: Repository, decision: DecisionEntry, branch: string, targetTip: string, forge: Forge | undefined, log: (line: string) => void): Promise<ChangeState> {
+  const pr = decision.actuation.pullRequest;
+  let status: PullRequestStatus | undefined;
+  if (forge?.getPullRequest && pr) {
+    try {
+      status = await forge.getPullRequest(pr.number);
+    } catch (err) {
+      // a forge outage must not hold reverts back: the branch still tells whether the change landed
+      log(`cannot read pull request #${pr.number} from the forge (${err instanceof Error ? err.message : String(err)}); looking for its change on ${branch}`);
+    }
+    if (status && status.base !== branch) return { state: 'open', detail: `pull request #${pr.number} targets ${status.base}, not ${branch}` };
+  }
+  const stopAt = new Set<string>();
+  if (decision.actuation.commit && (await repo.store.has(decision.actuation.commit))) {
+    for (const parent of (await readCommit(repo.store, decision.actuation.commit)).parents) stopAt.add(parent);
+  }
+  const onBranch = await findLandedChange(repo.store, targetTip, { key: decision.idempotencyKey, mergeCommit: status?.mergeCommitSha ?? undefined, stopAt });
+  return resolveChange(onBranch, status);
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
@@ -162,25 +237,52 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
   return repo.withCacheLock(async () => {
     await repo.sync([branch, LEDGER_BRANCH]);
     if (!(await repo.tip(branch))) throw new InputError(`branch ${branch} does not exist in ${options.repo}`, '--branch');
-    const { recorded, awaitingMerge } = recordedFollowUps(await readLedgerEntries(repo.store, await repo.tip(LEDGER_BRANCH)), branch);
-    const due = dueFollowUps(recorded, now);
+    const targetTip = (await repo.tip(branch))!;
+    const { recorded, awaitingMerge, decisions } = recordedFollowUps(await readLedgerEntries(repo.store, await repo.tip(LEDGER_BRANCH)), branch);
+    // approval mode: a follow-up's clock starts when its pull request's change reaches the branch
+    const merged: RecordedFollowUp[] = [];
+    const closed: Array<{ entry: RecordedFollowUp; detail: string }> = [];
+    const waiting: ReconcileResult['pending'] = [];
+    for (const r of awaitingMerge) {
+      const decision = decisions.get(r.decision)!;
+      const pullRequest = decision.actuation.pullRequest?.number;
+      const pr = pullRequest === undefined ? 'its pull request' : `pull request #${pullRequest}`;
+      if (decision.mode !== 'approval') {
+        waiting.push({ decision: r.decision, kind: r.followUp.kind, due: r.followUp.due, detail: `${r.followUp.detail} (awaiting the pull request's merge)` });
+        continue;
+      }
+      const change = await changeState(repo, decision, branch, targetTip, options.forge, log);
+      if (change.state === 'merged') {
+        const after = followUpAfterMerge(r, decision.decidedAt, change.at);
+        const source = change.via === 'forge' ? `${pr} merged at ${change.at}` : `change landed on ${branch} in ${change.commit.slice(0, 12)} at ${change.at}`;
+        merged.push({ ...after, followUp: { ...after.followUp, detail: `${r.followUp.detail.replace(r.followUp.due, after.followUp.due)} (${source})` } });
+      } else if (change.state === 'closed') {
+        closed.push({ entry: r, detail: `${r.followUp.kind === 'revert' ? 'revert' : 'promotion'} cancelled: ${pr} was closed without merging${change.at ? ` at ${change.at}` : ''}, so the change never reached ${branch}` });
+      } else {
+        waiting.push({ decision: r.decision, kind: r.followUp.kind, due: r.followUp.due, detail: `${r.followUp.detail} (${change.detail}; the clock starts at the merge)`, ...(pullRequest === undefined ? {} : { pullRequest }) });
+      }
+    }
+    const candidates = [...recorded, ...merged];
+    const due = dueFollowUps(candidates, now);
     const pending = [
-      ...recorded.filter((r) => !r.settled && !due.includes(r)),
-      ...awaitingMerge,
-    ].map((r) => ({ decision: r.decision, kind: r.followUp.kind, due: r.followUp.due, detail: awaitingMerge.includes(r) ? `${r.followUp.detail} (awaiting the pull request's merge)` : r.followUp.detail }));
+      ...candidates.filter((r) => !r.settled && !due.includes(r)).map((r) => ({ decision: r.decision, kind: r.followUp.kind, due: r.followUp.due, detail: r.followUp.detail })),
+      ...waiting,
+    ];
     const steps: ReconcileStep[] = [];
-    for (const entry of due) {
+    const withRetries = async (decision: string, attemptOnce: () => Promise<ReconcileStep>): Promise<void> => {
       for (let attempt = 1; ; attempt++) {
         try {
-          steps.push(await carryOut(repo, entry, { ...options, branch, now }));
-          break;
+          steps.push(await attemptOnce());
+          return;
         } catch (err) {
           if (!(err instanceof ConcurrentUpdateError) || attempt >= (options.maxAttempts ?? 6)) throw err;
-          log(`${err.message}; retrying follow-up of ${entry.decision}`);
+          log(`${err.message}; retrying follow-up of ${decision}`);
           await sleep(Math.round(Math.min(2000, 50 * 2 ** attempt) * (0.5 + Math.random())));
         }
       }
-    }
+    };
+    for (const { entry, detail } of closed) await withRetries(entry.decision, () => cancelUnmerged(repo, entry, detail, { ...options, branch, now }));
+    for (const entry of due) await withRetries(entry.decision, () => carryOut(repo, entry, { ...options, branch, now }));
     return { now, steps, pending };
   });
 }
@@ -192,11 +294,11 @@ async function carryOut(repo: Repository, recorded: RecordedFollowUp, options: R
   const targetTip = (await repo.tip(branch))!;
   const ledgerTip = await repo.tip(LEDGER_BRANCH);
   const entries = await readLedgerEntries(repo.store, ledgerTip);
-  const { recorded: fresh, decisions } = recordedFollowUps(entries, branch);
+  const { recorded: fresh, awaitingMerge, decisions } = recordedFollowUps(entries, branch);
   const decision = decisions.get(recorded.decision)!;
   const step: ReconcileStep = { decision: recorded.decision, kind: followUp.kind, due: followUp.due, outcome: 'done', commit: null, ledgerCommit: null, changed: [], detail: followUp.detail };
-  // another reconcile may have settled it since we listed the due ones
-  const current = fresh.find((r) => r.decision === recorded.decision && r.followUp.kind === followUp.kind);
+  // another reconcile may have settled it since we listed the due ones (an approval-mode one is listed as awaiting its merge)
+  const current = [...fresh, ...awaitingMerge].find((r) => r.decision === recorded.decision && r.followUp.kind === followUp.kind);
   if (!current || current.settled) return { ...step, outcome: 'already-applied', detail: 'settled by another reconcile' };
 
   const failure = entries.find((e) => e.kind !== 'Decision' && e.decision === recorded.decision && (e.outcome === 'failed' || e.kind === 'Compensation')) as EventEntry | undefined;
@@ -271,6 +373,19 @@ async function carryOut(repo: Repository, recorded: RecordedFollowUp, options: R
   const changed = plan.edits.map((e) => e.path).sort();
   step.ledgerCommit = await recordAfterActuation(repo, ledgerTip, decision, followUp, followUp.detail, { commit, branch, pullRequest: null }, options);
   return { ...step, commit, changed };
+}
+
+/** Settles an approval-mode follow-up whose pull request was closed without merging: a ledger entry, nothing else. */
+async function cancelUnmerged(repo: Repository, recorded: RecordedFollowUp, detail: string, options: ReconcileOptions & { branch: string; now: string }): Promise<ReconcileStep> {
+  const { followUp } = recorded;
+  await repo.sync([LEDGER_BRANCH]);
+  const ledgerTip = await repo.tip(LEDGER_BRANCH);
+  const { awaitingMerge, decisions } = recordedFollowUps(await readLedgerEntries(repo.store, ledgerTip), options.branch);
+  const step: ReconcileStep = { decision: recorded.decision, kind: followUp.kind, due: followUp.due, outcome: 'cancelled', commit: null, ledgerCommit: null, changed: [], detail };
+  if (!awaitingMerge.some((r) => r.decision === recorded.decision && r.followUp.kind === followUp.kind)) return { ...step, outcome: 'already-applied', detail: 'settled by another reconcile' };
+  const decision = decisions.get(recorded.decision)!;
+  step.ledgerCommit = await record(repo, ledgerTip, decision, followUp, 'cancelled', detail, { commit: null, branch: null, pullRequest: decision.actuation.pullRequest }, options);
+  return step;
 }
 
 function settlement(decision: DecisionEntry, followUp: RecordedFollowUp['followUp'], outcome: 'done' | 'cancelled', detail: string, actuation: Actuation, now: string): FollowUpEntry {

@@ -3,6 +3,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { loadBundle } from '../../engine/bundle.ts';
 import { InputError } from '../../engine/errors.ts';
 import { Rfc3339 } from '../../engine/types.ts';
+import { GitHubForge } from '../../gitops/forge/github.ts';
 import { reconcile } from '../../gitops/reconcile.ts';
 import type { ReconcileResult } from '../../gitops/reconcile.ts';
 import { openpgpSigner } from '../../gitops/sign/openpgp.ts';
@@ -12,6 +13,7 @@ import { parseCommandLine } from './args.ts';
 
 const USAGE = `usage: arbiter reconcile --repo PATH|URL --signing-key FILE [--signing-format ssh|openpgp] [--branch main]
                          [--bundle DIR] [--now RFC3339] [--json]
+                         [--forge github --forge-url URL --forge-repo OWNER/NAME]
 
   --repo PATH|URL        the GitOps repository (bare or remote); the ledger is its arbiter/ledger branch
   --signing-key FILE     SSH Ed25519 or OpenPGP private key; every follow-up commit is signed
@@ -20,6 +22,12 @@ const USAGE = `usage: arbiter reconcile --repo PATH|URL --signing-key FILE [--si
   --bundle DIR           policy bundle whose arbiter.yaml settings the planners use (stagedRollout, …)
   --now RFC3339          the time follow-ups are due against (default: the clock)
   --json                 print the result as one JSON document
+  --forge github           read approval-mode pull requests on GitHub: merge time starts a follow-up's clock,
+                           closed without merging cancels it (without a forge: found on the branch by trailers)
+  --forge-url URL          GitHub API base URL (e.g. https://api.github.com)
+  --forge-repo OWNER/NAME  the repository on the forge
+
+ARBITER_GITHUB_TOKEN (else ARBITER_GIT_TOKEN) for the GitHub API.
 `;
 
 async function loadSigner(file: string, format: string | undefined): Promise<Signer> {
@@ -38,7 +46,7 @@ async function loadSigner(file: string, format: string | undefined): Promise<Sig
 
 function printPretty(result: ReconcileResult): void {
   const lines = result.steps.map((s) => `${s.outcome.padEnd(15)} ${s.kind.padEnd(7)} ${s.decision}  ${s.commit ? s.commit.slice(0, 12) : '-'}  ${s.detail}`);
-  for (const p of result.pending) lines.push(`${'pending'.padEnd(15)} ${p.kind.padEnd(7)} ${p.decision}  due ${p.due}`);
+  for (const p of result.pending) lines.push(`${'pending'.padEnd(15)} ${p.kind.padEnd(7)} ${p.decision}  ${p.pullRequest === undefined ? `due ${p.due}` : p.detail}`);
   if (lines.length === 0) lines.push('nothing due');
   process.stdout.write(`${lines.join('\n')}\n`);
 }
@@ -52,12 +60,29 @@ export async function run(argv: string[]): Promise<number> {
     bundle: { type: 'string' },
     now: { type: 'string' },
     json: { type: 'boolean' },
+    forge: { type: 'string' },
+    'forge-url': { type: 'string' },
+    'forge-repo': { type: 'string' },
   });
   if (!args) return 0;
   const { values } = args;
   if (!values.repo) throw new InputError('required', '--repo');
   if (!values['signing-key']) throw new InputError('required: arbiter signs every commit it writes', '--signing-key');
   if (values.now !== undefined && !Rfc3339.safeParse(values.now).success) throw new InputError('must be an RFC 3339 timestamp such as 2026-11-21T02:13:00Z', '--now');
+  let forge: GitHubForge | undefined;
+  if (values.forge !== undefined) {
+    if (values.forge !== 'github') throw new InputError('only "github" is supported', '--forge');
+    if (!values['forge-url']) throw new InputError('required with --forge github', '--forge-url');
+    if (!values['forge-repo']) throw new InputError('required with --forge github', '--forge-repo');
+    forge = new GitHubForge({
+      baseUrl: values['forge-url'],
+      repository: values['forge-repo'],
+      token: process.env.ARBITER_GITHUB_TOKEN || process.env.ARBITER_GIT_TOKEN,
+      log: (line) => process.stderr.write(`arbiter reconcile: ${line}\n`),
+    });
+  } else if (values['forge-url'] || values['forge-repo']) {
+    throw new InputError('--forge-url and --forge-repo need --forge github', '--forge');
+  }
   const signer = await loadSigner(values['signing-key'], values['signing-format']);
   const settings = values.bundle ? ((await loadBundle(values.bundle)).settings as unknown as Record<string, unknown>) : undefined;
   const result = await reconcile({
@@ -66,6 +91,7 @@ export async function run(argv: string[]): Promise<number> {
     now: values.now,
     signer,
     settings,
+    ...(forge ? { forge } : {}),
     log: (line) => process.stderr.write(`${line}\n`),
   });
   if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -24,11 +24,28 @@ export interface PullRequest {
   body: string;
 }
 
+/** Where a pull request stands: what reconcile needs to start (or cancel) an approval-mode decision's follow-up. */
+export interface PullRequestStatus {
+  number: number;
+  url: string;
+  state: 'open' | 'closed';
+  merged: boolean;
+  /** RFC 3339, when merged; the start of the follow-up's clock. */
+  mergedAt: string | null;
+  /** The commit the merge put on the base branch (merge, squash or the last rebased commit); only meaningful once merged. */
+  mergeCommitSha: string | null;
+  closedAt: string | null;
+  /** The branch the pull request targets. */
+  base: string;
+}
+
 export interface Forge {
   /** The open pull request from `branch`, or whose body carries `Arbiter-Idempotency-Key: <idempotencyKey>`. */
   findOpenPullRequest(query: { branch?: string; idempotencyKey?: string }): Promise<PullRequest | undefined>;
   /** Opens a pull request, or updates the open one for the same branch or key (never a duplicate). */
   openOrUpdatePullRequest(spec: PullRequestSpec): Promise<PullRequest & { created: boolean }>;
+  /** The state of pull request `number`, or undefined when the forge does not know it (optional: reconcile then reads the branch). */
+  getPullRequest?(number: number): Promise<PullRequestStatus | undefined>;
 }
 
 /** `arbiter/<incident>/<kind>-<first 8 hex of the idempotency key>` (DESIGN §6). */

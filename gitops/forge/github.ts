@@ -4,7 +4,7 @@ import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
 import { InputError } from '../../engine/errors.ts';
-import { bodyCarriesKey, type Forge, type PullRequest, type PullRequestSpec } from './forge.ts';
+import { bodyCarriesKey, type Forge, type PullRequest, type PullRequestSpec, type PullRequestStatus } from './forge.ts';
 
 const ArbiterOctokit = Octokit.plugin(retry, throttling);
 
@@ -19,6 +19,7 @@ export interface GitHubForgeOptions {
   log?: (line: string) => void;
 }
 
+type ApiPullState = ApiPull & { state: string; merged?: boolean; merged_at: string | null; merge_commit_sha: string | null; closed_at: string | null; base: { ref: string } };
 type ApiPull = { number: number; html_url: string; title: string; body: string | null; head: { ref: string; sha: string } };
 
 function view(p: ApiPull): PullRequest {
@@ -102,5 +103,27 @@ export class GitHubForge implements Forge {
       }
     }
     return { ...view(pull), created: !existing };
+  }
+
+  async getPullRequest(number: number): Promise<PullRequestStatus | undefined> {
+    let data: ApiPullState;
+    try {
+      ({ data } = (await this.octokit.rest.pulls.get({ owner: this.owner, repo: this.repo, pull_number: number })) as unknown as { data: ApiPullState });
+    } catch (err) {
+      if (err && typeof err === 'object' && 'status' in err && err.status === 404) return undefined;
+      throw err;
+    }
+    const merged = data.merged ?? data.merged_at !== null;
+    return {
+      number: data.number,
+      url: data.html_url,
+      state: data.state === 'closed' ? 'closed' : 'open',
+      merged,
+      mergedAt: merged ? data.merged_at : null,
+      // GitHub fills merge_commit_sha with a test merge while a pull request is open: only a merged one's counts
+      mergeCommitSha: merged ? data.merge_commit_sha : null,
+      closedAt: data.closed_at,
+      base: data.base.ref,
+    };
   }
 }
