@@ -59,14 +59,17 @@ function typeName(v: Value): string {
   return typeof v === 'bigint' ? 'number' : typeof v;
 }
 
-function filterValue(v: Value, tree: PathTree): Value | undefined {
-  if (tree.leaf) return v;
+/**
+ * json.filter (keepListed) and json.remove walk alike: they differ only in what the end of a listed path and a member
+ * no path names mean (kept or dropped).
+ */
+function prunePaths(v: Value, tree: PathTree, keepListed: boolean): Value | undefined {
+  if (tree.leaf) return keepListed ? v : undefined;
+  const member = (x: Value, sub: PathTree | undefined): Value | undefined => (sub ? prunePaths(x, sub, keepListed) : keepListed ? undefined : x);
   if (v instanceof RObject) {
     const out = new RObject();
     for (const [k, val] of v.entries()) {
-      const sub = tree.children.get(segmentText(k));
-      if (!sub) continue;
-      const kept = filterValue(val, sub);
+      const kept = member(val, tree.children.get(segmentText(k)));
       if (kept !== undefined) out.set(k, kept);
     }
     return out;
@@ -74,8 +77,7 @@ function filterValue(v: Value, tree: PathTree): Value | undefined {
   if (Array.isArray(v)) {
     const out: Value[] = [];
     v.forEach((x, i) => {
-      const sub = tree.children.get(String(i));
-      const kept = sub ? filterValue(x, sub) : undefined;
+      const kept = member(x, tree.children.get(String(i)));
       if (kept !== undefined) out.push(kept);
     });
     return out;
@@ -83,60 +85,24 @@ function filterValue(v: Value, tree: PathTree): Value | undefined {
   if (v instanceof RSet) {
     const out = new RSet();
     for (const x of v) {
-      const sub = tree.children.get(segmentText(x));
-      const kept = sub ? filterValue(x, sub) : undefined;
+      const kept = member(x, tree.children.get(segmentText(x)));
       if (kept !== undefined) out.add(kept);
     }
     return out;
   }
-  return undefined;
-}
-
-function removeValue(v: Value, tree: PathTree): Value | undefined {
-  if (tree.leaf) return undefined;
-  if (v instanceof RObject) {
-    const out = new RObject();
-    for (const [k, val] of v.entries()) {
-      const sub = tree.children.get(segmentText(k));
-      if (!sub) out.set(k, val);
-      else {
-        const kept = removeValue(val, sub);
-        if (kept !== undefined) out.set(k, kept);
-      }
-    }
-    return out;
-  }
-  if (Array.isArray(v)) {
-    const out: Value[] = [];
-    v.forEach((x, i) => {
-      const sub = tree.children.get(String(i));
-      const kept = sub ? removeValue(x, sub) : x;
-      if (kept !== undefined) out.push(kept);
-    });
-    return out;
-  }
-  if (v instanceof RSet) {
-    const out = new RSet();
-    for (const x of v) {
-      const sub = tree.children.get(segmentText(x));
-      const kept = sub ? removeValue(x, sub) : x;
-      if (kept !== undefined) out.add(kept);
-    }
-    return out;
-  }
-  return v;
+  return keepListed ? undefined : v;
 }
 
 register({
   name: 'json.filter',
   sig: { args: [T.object(T.any, T.any), T.union(T.array(T.any), T.set(T.any))], result: T.any },
-  fn: ([o, p]) => filterValue(expectObject('json.filter', 1, o as Value), pathTree('json.filter', p as Value)) ?? new RObject(),
+  fn: ([o, p]) => prunePaths(expectObject('json.filter', 1, o as Value), pathTree('json.filter', p as Value), true) ?? new RObject(),
 });
 
 register({
   name: 'json.remove',
   sig: { args: [T.object(T.any, T.any), T.union(T.array(T.any), T.set(T.any))], result: T.any },
-  fn: ([o, p]) => removeValue(expectObject('json.remove', 1, o as Value), pathTree('json.remove', p as Value)) ?? new RObject(),
+  fn: ([o, p]) => prunePaths(expectObject('json.remove', 1, o as Value), pathTree('json.remove', p as Value), false) ?? new RObject(),
 });
 
 // ── JSON Patch (RFC 6902) ────────────────────────────────────────────────────────────────────
