@@ -4,8 +4,7 @@ import { canonicalJson, decisionId, idempotencyKey } from './canonical.ts';
 import type { BundleSettings, CostModel } from './settings.ts';
 import {
   API_VERSION,
-
-  effectRank,
+  Effects,
   modeRank,
   type Action,
   type ActionKind,
@@ -64,23 +63,32 @@ export function candidateTarget(diagnosis: Diagnosis, context: Context, service?
   };
 }
 
+function addCandidate(byKey: Map<string, Candidate>, target: ActionTarget, kind: ActionKind, params: ActionParams, by: string, reason?: string): void {
+  const key = `${kind} ${canonicalJson(params)}`;
+  let c = byKey.get(key);
+  if (!c) {
+    c = { action: { kind, target: { ...target }, params: { ...params } }, key, proposedBy: [], reasons: [] };
+    byKey.set(key, c);
+  }
+  if (!c.proposedBy.includes(by)) c.proposedBy.push(by);
+  if (reason && !c.reasons.includes(reason)) c.reasons.push(reason);
+}
+
+function byCandidateKey(a: Candidate, b: Candidate): number {
+  return byString(a.key, b.key);
+}
+
 export function proposeCandidates(diagnosis: Diagnosis, context: Context, backends: readonly PolicyBackend[], target: ActionTarget): Candidate[] {
   const byKey = new Map<string, Candidate>();
-  const add = (kind: ActionKind, params: ActionParams, by: string, reason?: string): void => {
-    const key = `${kind} ${canonicalJson(params)}`;
-    let c = byKey.get(key);
-    if (!c) {
-      c = { action: { kind, target: { ...target }, params: { ...params } }, key, proposedBy: [], reasons: [] };
-      byKey.set(key, c);
-    }
-    if (!c.proposedBy.includes(by)) c.proposedBy.push(by);
-    if (reason && !c.reasons.includes(reason)) c.reasons.push(reason);
-  };
   const input = { diagnosis, context };
-  for (const backend of backends) for (const p of backend.propose(input)) add(p.kind, p.params, p.policy, p.reason);
-  for (const h of diagnosis.hypotheses) for (const s of h.suggestedActions ?? []) add(s.kind, s.params ?? {}, 'diagnosis', `suggested for ${h.cause}`);
-  const out = [...byKey.values()].sort((a, b) => byString(a.key, b.key));
-  for (const c of out) c.proposedBy.sort(byString);
+  for (const backend of backends) for (const p of backend.propose(input)) addCandidate(byKey, target, p.kind, p.params, p.policy, p.reason);
+  for (const h of diagnosis.hypotheses) {
+    if (!h.suggestedActions) continue;
+    for (const s of h.suggestedActions) addCandidate(byKey, target, s.kind, s.params ?? {}, 'diagnosis', `suggested for ${h.cause}`);
+  }
+  const out = [...byKey.values()];
+  if (out.length > 1) out.sort(byCandidateKey);
+  for (const c of out) if (c.proposedBy.length > 1) c.proposedBy.sort(byString);
   return out;
 }
 
@@ -88,7 +96,8 @@ export function proposeCandidates(diagnosis: Diagnosis, context: Context, backen
 
 export function judgeCandidate(diagnosis: Diagnosis, context: Context, backends: readonly PolicyBackend[], action: Action): Verdict[] {
   const verdicts: Verdict[] = [];
-  for (const backend of backends) verdicts.push(...backend.judge({ diagnosis, context, action }));
+  const input = { diagnosis, context, action };
+  for (const backend of backends) for (const v of backend.judge(input)) verdicts.push(v);
   let ordered = true;
   for (let i = 1; i < verdicts.length && ordered; i++) ordered = verdicts[i - 1]!.policy <= verdicts[i]!.policy;
   if (ordered) return verdicts;
@@ -108,42 +117,62 @@ export interface Combined {
   defaulted: boolean;
 }
 
-const mostConservative = (vs: readonly Verdict[]): Effect => vs.reduce<Effect>((e, v) => (effectRank(v.effect) > effectRank(e) ? v.effect : e), 'allow');
+const EFFECT_RANK = Object.fromEntries(Effects.map((e, i) => [e, i])) as Readonly<Record<Effect, number>>;
+
+function mostConservative(vs: readonly Verdict[]): Effect {
+  let e: Effect = 'allow';
+  for (const v of vs) if (EFFECT_RANK[v.effect] > EFFECT_RANK[e]) e = v.effect;
+  return e;
+}
+
 const isPermissive = (e: Effect): boolean => e === 'allow' || e === 'notify';
+
+function totalWeight(vs: readonly Verdict[]): number {
+  let sum = 0;
+  for (const v of vs) sum += v.weight;
+  return round6(sum);
+}
+
+/** Splits the verdicts into those that determined the effect and the rest, keeping their order. */
+function splitDecisive(verdicts: readonly Verdict[], isDecisive: (v: Verdict) => boolean, effect: Effect): Combined {
+  const decisive: Verdict[] = [];
+  const overruled: Verdict[] = [];
+  for (const v of verdicts) (isDecisive(v) ? decisive : overruled).push(v);
+  return { effect, decisive, overruled, defaulted: false };
+}
 
 export function combineVerdicts(verdicts: readonly Verdict[], strategy: CombineStrategy, defaultEffect: Effect): Combined {
   if (verdicts.length === 0) return { effect: defaultEffect, decisive: [], overruled: [], defaulted: true };
-  const split = (isDecisive: (v: Verdict) => boolean, effect: Effect): Combined => ({
-    effect,
-    decisive: verdicts.filter(isDecisive),
-    overruled: verdicts.filter((v) => !isDecisive(v)),
-    defaulted: false,
-  });
   switch (strategy) {
     case 'priority': {
-      const top = Math.max(...verdicts.map((v) => v.priority));
-      const effect = mostConservative(verdicts.filter((v) => v.priority === top));
-      return split((v) => v.priority === top && v.effect === effect, effect);
+      let top = -Infinity;
+      for (const v of verdicts) top = Math.max(top, v.priority);
+      // the most conservative effect among the top-priority verdicts
+      let effect: Effect = 'allow';
+      for (const v of verdicts) if (v.priority === top && EFFECT_RANK[v.effect] > EFFECT_RANK[effect]) effect = v.effect;
+      const decisive: Verdict[] = [];
+      const overruled: Verdict[] = [];
+      for (const v of verdicts) (v.priority === top && v.effect === effect ? decisive : overruled).push(v);
+      return { effect, decisive, overruled, defaulted: false };
     }
     case 'deny-overrides': {
       const effect = mostConservative(verdicts);
-      return split((v) => v.effect === effect, effect);
+      return splitDecisive(verdicts, (v) => v.effect === effect, effect);
     }
     case 'majority': {
       const permissive = verdicts.filter((v) => isPermissive(v.effect));
       const restrictive = verdicts.filter((v) => !isPermissive(v.effect));
-      const weigh = (vs: Verdict[]): number => round6(vs.reduce((s, v) => s + v.weight, 0));
       // the heavier side wins; a tie goes to the restrictive side (if it voted at all)
-      const permissiveWins = restrictive.length === 0 || weigh(permissive) > weigh(restrictive);
+      const permissiveWins = restrictive.length === 0 || totalWeight(permissive) > totalWeight(restrictive);
       const side = permissiveWins ? permissive : restrictive;
-      return split((v) => side.includes(v), mostConservative(side));
+      return splitDecisive(verdicts, (v) => side.includes(v), mostConservative(side));
     }
     case 'first-applicable': {
       const ordered = verdicts
         .map((v, i) => ({ v, i }))
         .sort((a, b) => b.v.priority - a.v.priority || byString(a.v.policy, b.v.policy) || a.i - b.i);
       const first = ordered[0]!.v;
-      return split((v) => v === first, first.effect);
+      return splitDecisive(verdicts, (v) => v === first, first.effect);
     }
   }
 }
@@ -384,19 +413,24 @@ export function decide(args: DecideArgs): Decision {
   const target = candidateTarget(diagnosis, context, service);
   const C = round6(escalationCost(context, cost));
 
-  const judged: JudgedCandidate[] = proposeCandidates(diagnosis, context, bundle.backends, target).map((c) => {
+  const judged: JudgedCandidate[] = [];
+  for (const c of proposeCandidates(diagnosis, context, bundle.backends, target)) {
+    const kind = c.action.kind;
     const verdicts = judgeCandidate(diagnosis, context, bundle.backends, c.action);
-    const p = round6(pSuccess(diagnosis, c.action.kind, cost));
-    return {
-      ...c,
+    const p = round6(pSuccess(diagnosis, kind, cost));
+    judged.push({
+      action: c.action,
+      key: c.key,
+      proposedBy: c.proposedBy,
+      reasons: c.reasons,
       verdicts,
       combined: combineVerdicts(verdicts, settings.resolution.combine, settings.resolution.default),
-      support: round6(support(diagnosis, c.action.kind, cost)),
+      support: round6(support(diagnosis, kind, cost)),
       pSuccess: p,
-      expectedCost: round6(expectedCost(c.action.kind, verdicts, p, C, cost)),
-      actionCost: cost.actionCost[c.action.kind] ?? 0,
-    };
-  });
+      expectedCost: round6(expectedCost(kind, verdicts, p, C, cost)),
+      actionCost: cost.actionCost[kind] ?? 0,
+    });
+  }
 
   const selection = selectAction(judged, settings.resolution.select, C);
   const chosen = selection.winner ?? selection.recommendation;

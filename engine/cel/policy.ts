@@ -5,6 +5,7 @@ import { BundleError } from '../errors.ts';
 import { fieldPath } from '../ingest.ts';
 import {
   ActionKind,
+  ActionKinds,
   ActionParams,
   API_VERSION,
   Effects,
@@ -239,18 +240,21 @@ function holds(program: CelProgram | undefined, activation: Activation): boolean
   }
 }
 
-function evaluateVariables(policy: CompiledCelPolicy, activation: Activation): Activation {
-  if (policy.variables.length === 0) return activation;
+/** Fills `activation.variables` with a fresh object holding this policy's variables (the ones its rules can read). */
+function evaluateVariables(variables: ReadonlyArray<readonly [string, CelProgram]>, activation: Activation): void {
+  if (variables.length === 0) {
+    activation.variables = EMPTY_VARIABLES;
+    return;
+  }
   const values: Record<string, unknown> = {};
-  const scoped = { ...activation, variables: values };
-  for (const [name, program] of policy.variables) {
+  activation.variables = values;
+  for (const [name, program] of variables) {
     try {
-      values[name] = program.evaluate(scoped);
+      values[name] = program.evaluate(activation);
     } catch {
       // an erroring variable stays undefined; rules that read it do not hold
     }
   }
-  return scoped;
 }
 
 function evaluateReason(text: string | undefined, program: CelProgram | undefined, activation: Activation, fallback: string): string {
@@ -267,88 +271,203 @@ function evaluateReason(text: string | undefined, program: CelProgram | undefine
 
 const EMPTY_VARIABLES = Object.freeze({});
 
+// `variables.<name>`; any other use of the identifier (`variables["x"]`, bare `variables`) makes every variable needed
+const VARIABLES_WORD = /\bvariables\b/g;
+const VARIABLE_FIELD = /^variables\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)/;
+
+/** Names an expression reads as `variables.<name>`, or `'all'` when it uses `variables` in any other way. */
+function variablesRead(source: string): Set<string> | 'all' {
+  const names = new Set<string>();
+  for (const m of source.matchAll(VARIABLES_WORD)) {
+    const field = VARIABLE_FIELD.exec(source.slice(m.index));
+    if (!field) return 'all';
+    names.add(field[1]!);
+  }
+  return names;
+}
+
+/**
+ * The variables rules of one phase can observe, in declaration order: those their expressions read, and what those
+ * variables read in turn. Variables are pure and their errors are swallowed, so skipping the others changes no result.
+ */
+function variablesNeeded(policy: CompiledCelPolicy, readers: readonly CelProgram[]): Array<readonly [string, CelProgram]> {
+  const needed = new Set<string>();
+  const pending: string[] = [];
+  const require = (reads: Set<string> | 'all'): boolean => {
+    if (reads === 'all') return false;
+    for (const n of reads) {
+      if (needed.has(n)) continue;
+      needed.add(n);
+      pending.push(n);
+    }
+    return true;
+  };
+  for (const program of readers) if (!require(variablesRead(program.source))) return policy.variables;
+  while (pending.length > 0) {
+    const name = pending.pop()!;
+    for (const [n, program] of policy.variables) if (n === name && !require(variablesRead(program.source))) return policy.variables;
+  }
+  return policy.variables.filter(([n]) => needed.has(n));
+}
+
+// `action.kind == "restart"`: decided by comparing strings, which gives what evaluating it gives (false when it errors)
+const KIND_MATCH = /^\s*action\s*\.\s*kind\s*==\s*"([A-Za-z0-9-]+)"\s*$/;
+
+/** A policy with what evaluating it needs, precomputed once per bundle. */
+interface PreparedPolicy {
+  policy: CompiledCelPolicy;
+  /** Set when `match` is a plain comparison of the action kind with a literal. */
+  matchKind?: string;
+  proposeVariables: Array<readonly [string, CelProgram]>;
+  judgeVariables: Array<readonly [string, CelProgram]>;
+}
+
+function preparePolicy(policy: CompiledCelPolicy): PreparedPolicy {
+  const proposeReaders: CelProgram[] = [];
+  for (const r of policy.proposals) {
+    if (r.when) proposeReaders.push(r.when);
+    if (r.reasonExpr) proposeReaders.push(r.reasonExpr);
+    for (const [, program] of r.paramsExpr) proposeReaders.push(program);
+  }
+  const judgeReaders: CelProgram[] = [];
+  for (const r of policy.verdicts) {
+    if (r.when) judgeReaders.push(r.when);
+    if (r.reasonExpr) judgeReaders.push(r.reasonExpr);
+    if (typeof r.cost !== 'number') judgeReaders.push(r.cost);
+  }
+  const prepared: PreparedPolicy = {
+    policy,
+    proposeVariables: variablesNeeded(policy, proposeReaders),
+    judgeVariables: variablesNeeded(policy, judgeReaders),
+  };
+  const kind = policy.match ? KIND_MATCH.exec(policy.match.source)?.[1] : undefined;
+  if (kind !== undefined) prepared.matchKind = kind;
+  return prepared;
+}
+
+/** Computed proposal parameters must be what ActionParams allows (names were checked when the bundle loaded). */
+function isParamValue(v: unknown): boolean {
+  switch (typeof v) {
+    case 'string':
+      return v.length <= 1024;
+    case 'number':
+      return Number.isFinite(v);
+    case 'boolean':
+      return true;
+    default:
+      return v === null;
+  }
+}
+
+function paramsValid(params: Record<string, unknown>): boolean {
+  for (const k in params) if (!isParamValue(params[k])) return false;
+  return true;
+}
+
 /** The CEL backend of a bundle: policies in name order, rules in file order. */
 export function createCelBackend(policies: readonly CompiledCelPolicy[], data: unknown): PolicyBackend {
-  const sorted = [...policies].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  let lastNow = '';
-  let lastDate = new Date(0);
+  return new CelBackend(policies, data);
+}
+
+class CelBackend implements PolicyBackend {
+  readonly name = 'cel' as const;
+  readonly policies: readonly string[];
+  readonly #proposers: PreparedPolicy[];
+  readonly #judges: PreparedPolicy[];
+  /** Judging policies per action kind: those whose `match` is not a comparison with another kind. */
+  readonly #judgesByKind = new Map<string, PreparedPolicy[]>();
+  readonly #data: unknown;
+  #lastNow = '';
+  #lastDate = new Date(0);
   // optional maps policies test with has() are present (empty) so a missing one is not an evaluation error
-  const views = new WeakMap<object, PolicyInput['diagnosis']>();
-  const diagnosisView = (d: PolicyInput['diagnosis']): PolicyInput['diagnosis'] => {
+  readonly #views = new WeakMap<object, PolicyInput['diagnosis']>();
+
+  constructor(policies: readonly CompiledCelPolicy[], data: unknown) {
+    const sorted = [...policies].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map(preparePolicy);
+    this.policies = sorted.map((p) => p.policy.name);
+    this.#proposers = sorted.filter((p) => p.policy.proposals.length > 0);
+    this.#judges = sorted.filter((p) => p.policy.verdicts.length > 0);
+    for (const kind of ActionKinds) this.#judgesByKind.set(kind, this.#judges.filter((p) => p.matchKind === undefined || p.matchKind === kind));
+    this.#data = data ?? {};
+  }
+
+  #diagnosisView(d: PolicyInput['diagnosis']): PolicyInput['diagnosis'] {
     if (d.signals) return d;
-    let v = views.get(d);
-    if (!v) views.set(d, (v = { ...d, signals: {} }));
+    let v = this.#views.get(d);
+    if (!v) this.#views.set(d, (v = { ...d, signals: {} }));
     return v;
-  };
-  const activationOf = (input: PolicyInput): Activation => {
-    if (input.context.now !== lastNow) {
-      lastNow = input.context.now;
-      lastDate = new Date(lastNow);
+  }
+
+  #activationOf(input: PolicyInput): Activation {
+    if (input.context.now !== this.#lastNow) {
+      this.#lastNow = input.context.now;
+      this.#lastDate = new Date(this.#lastNow);
     }
-    const a: Activation = { diagnosis: diagnosisView(input.diagnosis), context: input.context, now: lastDate, data: data ?? {}, variables: EMPTY_VARIABLES };
+    const a: Activation = { diagnosis: this.#diagnosisView(input.diagnosis), context: input.context, now: this.#lastDate, data: this.#data, variables: EMPTY_VARIABLES };
     if (input.action) a.action = input.action;
     return a;
-  };
-  return {
-    name: 'cel',
-    policies: sorted.map((p) => p.name),
-    propose(input: PolicyInput): Proposal[] {
-      const base = activationOf(input);
-      const out: Proposal[] = [];
-      for (const policy of sorted) {
-        if (policy.proposals.length === 0) continue;
-        const activation = evaluateVariables(policy, base);
-        for (const rule of policy.proposals) {
-          if (!holds(rule.when, activation)) continue;
-          const params: Record<string, unknown> = { ...rule.params };
-          let ok = true;
-          for (const [key, program] of rule.paramsExpr) {
-            try {
-              params[key] = celToPlain(program.evaluate(activation));
-            } catch {
-              ok = false;
-            }
+  }
+
+  propose(input: PolicyInput): Proposal[] {
+    const activation = this.#activationOf(input);
+    const out: Proposal[] = [];
+    for (const { policy, proposeVariables } of this.#proposers) {
+      evaluateVariables(proposeVariables, activation);
+      for (const rule of policy.proposals) {
+        if (!holds(rule.when, activation)) continue;
+        const params: Record<string, unknown> = { ...rule.params };
+        let ok = true;
+        for (const [key, program] of rule.paramsExpr) {
+          try {
+            params[key] = celToPlain(program.evaluate(activation));
+          } catch {
+            ok = false;
           }
-          if (!ok || (rule.paramsExpr.length > 0 && !ActionParams.safeParse(params).success)) continue; // parameters that cannot be computed: no proposal
-          const proposal: Proposal = { policy: policy.name, kind: rule.kind, params: params as ActionParams, source: rule.source };
-          const reason = evaluateReason(rule.reason, rule.reasonExpr, activation, '');
-          if (reason) proposal.reason = reason;
-          out.push(proposal);
         }
+        if (!ok || (rule.paramsExpr.length > 0 && !paramsValid(params))) continue; // parameters that cannot be computed: no proposal
+        const proposal: Proposal = { policy: policy.name, kind: rule.kind, params: params as ActionParams, source: rule.source };
+        const reason = evaluateReason(rule.reason, rule.reasonExpr, activation, '');
+        if (reason) proposal.reason = reason;
+        out.push(proposal);
       }
-      return out;
-    },
-    judge(input: PolicyInput & { action: Action }): Verdict[] {
-      const base = activationOf(input);
-      const out: Verdict[] = [];
-      for (const policy of sorted) {
-        if (policy.verdicts.length === 0) continue;
-        if (policy.match && !holds(policy.match, base)) continue;
-        const activation = evaluateVariables(policy, base);
-        for (const rule of policy.verdicts) {
-          if (!holds(rule.when, activation)) continue;
-          let cost = 0;
-          if (typeof rule.cost === 'number') cost = rule.cost;
-          else {
-            try {
-              const c = celToPlain(rule.cost.evaluate(activation));
-              if (typeof c === 'number' && Number.isFinite(c)) cost = c;
-            } catch {
-              // an erroring cost expression counts as 0
-            }
+    }
+    return out;
+  }
+
+  judge(input: PolicyInput & { action: Action }): Verdict[] {
+    const base = this.#activationOf(input);
+    const kind = input.action.kind;
+    const judges = this.#judgesByKind.get(kind) ?? this.#judges.filter((p) => p.matchKind === undefined || p.matchKind === kind);
+    const out: Verdict[] = [];
+    for (const { policy, matchKind, judgeVariables } of judges) {
+      if (matchKind === undefined && policy.match) {
+        base.variables = EMPTY_VARIABLES; // `match` runs before the policy's variables exist
+        if (!holds(policy.match, base)) continue;
+      }
+      evaluateVariables(judgeVariables, base);
+      for (const rule of policy.verdicts) {
+        if (!holds(rule.when, base)) continue;
+        let cost = 0;
+        if (typeof rule.cost === 'number') cost = rule.cost;
+        else {
+          try {
+            const c = celToPlain(rule.cost.evaluate(base));
+            if (typeof c === 'number' && Number.isFinite(c)) cost = c;
+          } catch {
+            // an erroring cost expression counts as 0
           }
-          out.push({
-            policy: policy.name,
-            effect: rule.effect,
-            priority: rule.priority,
-            weight: rule.weight,
-            cost,
-            reason: evaluateReason(rule.reason, rule.reasonExpr, activation, `${policy.name}: ${rule.effect}`),
-            source: rule.source,
-          });
         }
+        out.push({
+          policy: policy.name,
+          effect: rule.effect,
+          priority: rule.priority,
+          weight: rule.weight,
+          cost,
+          reason: evaluateReason(rule.reason, rule.reasonExpr, base, `${policy.name}: ${rule.effect}`),
+          source: rule.source,
+        });
       }
-      return out;
-    },
-  };
+    }
+    return out;
+  }
 }
