@@ -95,37 +95,59 @@ export interface Module {
   annotations?: Record<string, unknown>;
 }
 
-export function varsOf(t: Term, out = new Set<string>()): Set<string> {
+/** A var or a ref through string keys as its names (`data.a.b` → data, a, b); null for any other term. */
+export function refParts(t: Term): string[] | null {
+  if (t.type === 'var') return [t.name];
+  if (t.type !== 'ref' || t.head.type !== 'var') return null;
+  const out = [t.head.name];
+  for (const p of t.path) {
+    if (p.type !== 'scalar' || typeof p.value !== 'string') return null;
+    out.push(p.value);
+  }
+  return out;
+}
+
+/** Which vars a walk collects: also those inside closures (comprehensions, `every`), also those `some` declares. */
+export interface VarScope {
+  closures: boolean;
+  declared: boolean;
+}
+const ALL_VARS: VarScope = { closures: true, declared: true };
+
+/** Vars of a term; with `closures` false, not those inside comprehensions (they have their own scope). */
+export function varsOf(t: Term, out = new Set<string>(), closures = true): Set<string> {
   switch (t.type) {
     case 'var':
       out.add(t.name);
       break;
     case 'ref':
-      varsOf(t.head, out);
-      for (const p of t.path) varsOf(p, out);
+      varsOf(t.head, out, closures);
+      for (const p of t.path) varsOf(p, out, closures);
       break;
     case 'array':
     case 'set':
-      for (const x of t.items) varsOf(x, out);
+      for (const x of t.items) varsOf(x, out, closures);
       break;
     case 'object':
       for (const [k, v] of t.items) {
-        varsOf(k, out);
-        varsOf(v, out);
+        varsOf(k, out, closures);
+        varsOf(v, out, closures);
       }
       break;
     case 'call':
-      for (const a of t.args) varsOf(a, out);
+      for (const a of t.args) varsOf(a, out, closures);
       break;
     case 'template':
-      for (const p of t.parts) if (typeof p !== 'string') varsOf(p, out);
+      for (const p of t.parts) if (typeof p !== 'string') varsOf(p, out, closures);
       break;
     case 'arraycompr':
     case 'setcompr':
+      if (!closures) break;
       varsOf(t.head, out);
       bodyVars(t.body, out);
       break;
     case 'objectcompr':
+      if (!closures) break;
       varsOf(t.key, out);
       varsOf(t.value, out);
       bodyVars(t.body, out);
@@ -134,37 +156,37 @@ export function varsOf(t: Term, out = new Set<string>()): Set<string> {
   return out;
 }
 
-export function exprVars(e: Expr, out = new Set<string>()): Set<string> {
+export function exprVars(e: Expr, out = new Set<string>(), scope: VarScope = ALL_VARS): Set<string> {
+  const term = (t: Term): void => void varsOf(t, out, scope.closures);
   switch (e.kind) {
     case 'term':
-      varsOf(e.term, out);
+      term(e.term);
       break;
     case 'unify':
-      varsOf(e.left, out);
-      varsOf(e.right, out);
+      term(e.left);
+      term(e.right);
       break;
     case 'some':
-      for (const v of e.vars) varsOf(v, out);
+      if (scope.declared) for (const v of e.vars) term(v);
       break;
     case 'somein':
-      if (e.key) varsOf(e.key, out);
-      varsOf(e.value, out);
-      varsOf(e.domain, out);
+      if (e.key) term(e.key);
+      term(e.value);
+      term(e.domain);
       break;
     case 'every':
-      if (e.key) varsOf(e.key, out);
-      varsOf(e.value, out);
-      varsOf(e.domain, out);
-      bodyVars(e.body, out);
+      // the key, value and body of `every` are a closure: only its domain is evaluated in the enclosing body
+      if (scope.closures && e.key) term(e.key);
+      if (scope.closures) term(e.value);
+      term(e.domain);
+      if (scope.closures) bodyVars(e.body, out, scope);
       break;
   }
-  for (const w of e.withs) {
-    varsOf(w.value, out);
-  }
+  for (const w of e.withs) term(w.value);
   return out;
 }
 
-export function bodyVars(b: Body, out = new Set<string>()): Set<string> {
-  for (const e of b) exprVars(e, out);
+export function bodyVars(b: Body, out = new Set<string>(), scope: VarScope = ALL_VARS): Set<string> {
+  for (const e of b) exprVars(e, out, scope);
   return out;
 }

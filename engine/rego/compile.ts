@@ -1,7 +1,7 @@
 // Rego compiler (OPA's ast/compile.go, the stages evaluation needs): merge modules into a rule tree under `data`,
 // resolve names (package rules, imports, builtins), rename shadowing locals, and reorder bodies for safety.
-import { RegoError, varsOf } from './ast.ts';
-import type { Body, Expr, Location, Module, Rule, Term } from './ast.ts';
+import { RegoError, bodyVars, exprVars, refParts, varsOf } from './ast.ts';
+import type { Body, Expr, Location, Module, Rule, Term, VarScope } from './ast.ts';
 import { lookupBuiltin } from './builtins/index.ts';
 import { fromJSON } from './value.ts';
 import type { Value } from './value.ts';
@@ -180,7 +180,7 @@ export function compileQuery(body: Body, root: RuleNode, ctx?: Partial<ResolveCt
   const full: ResolveCtx = { pkg: ctx?.pkg ?? [], names: ctx?.names ?? new Set(), imports: ctx?.imports ?? new Map(), fresh: { n: 0 } };
   const scope = new Scope(null);
   const resolved = resolveBody(body, scope, full, false);
-  const outputVars = [...new Set([...bodyTopVars(resolved)])].filter((v) => !v.startsWith('$'));
+  const outputVars = [...bodyVars(resolved, new Set(), TOP_VARS)].filter((v) => !v.startsWith('$'));
   const ordered = reorderBody(resolved, new Set(), []);
   return { body: ordered, outputVars };
 }
@@ -252,17 +252,6 @@ function compileRule(r: Rule, ctx: ResolveCtx): CompiledRule {
     loc: r.loc,
     name,
   };
-}
-
-function refParts(t: Term): string[] | null {
-  if (t.type === 'var') return [t.name];
-  if (t.type !== 'ref' || t.head.type !== 'var') return null;
-  const out = [t.head.name];
-  for (const p of t.path) {
-    if (p.type !== 'scalar' || typeof p.value !== 'string') return null;
-    out.push(p.value);
-  }
-  return out;
 }
 
 function dataRef(path: string[], loc: Location): Term {
@@ -468,65 +457,10 @@ function isRootVar(name: string): boolean {
   return name === 'data' || name === 'input';
 }
 
-/** Vars of a term outside nested closures (comprehensions). */
-function topVars(t: Term, out: Set<string>): void {
-  switch (t.type) {
-    case 'var':
-      out.add(t.name);
-      break;
-    case 'ref':
-      topVars(t.head, out);
-      for (const p of t.path) topVars(p, out);
-      break;
-    case 'array':
-    case 'set':
-      for (const x of t.items) topVars(x, out);
-      break;
-    case 'object':
-      for (const [k, v] of t.items) {
-        topVars(k, out);
-        topVars(v, out);
-      }
-      break;
-    case 'call':
-      for (const a of t.args) topVars(a, out);
-      break;
-    case 'template':
-      for (const p of t.parts) if (typeof p !== 'string') topVars(p, out);
-      break;
-    default:
-      break;
-  }
-}
-
-function exprTopVars(e: Expr, out: Set<string>): void {
-  switch (e.kind) {
-    case 'term':
-      topVars(e.term, out);
-      break;
-    case 'unify':
-      topVars(e.left, out);
-      topVars(e.right, out);
-      break;
-    case 'somein':
-      if (e.key) topVars(e.key, out);
-      topVars(e.value, out);
-      topVars(e.domain, out);
-      break;
-    case 'every':
-      topVars(e.domain, out);
-      break;
-    default:
-      break;
-  }
-  for (const w of e.withs) topVars(w.value, out);
-}
-
-function bodyTopVars(b: Body): Set<string> {
-  const out = new Set<string>();
-  for (const e of b) exprTopVars(e, out);
-  return out;
-}
+/** Vars an expression uses (not those `some` declares), closures included: what must be safe before it runs. */
+const USED_VARS: VarScope = { closures: true, declared: false };
+/** Vars of a body outside nested closures (comprehensions, `every`), `some` declarations left out. */
+const TOP_VARS: VarScope = { closures: false, declared: false };
 
 class Safety {
   constructor(readonly universe: Set<string>) {}
@@ -756,7 +690,7 @@ class Safety {
     for (const w of e.withs) if (!this.evaluable(w.value, bound)) return null;
     if (e.negated) {
       const vs = new Set<string>();
-      exprVarsAll(e, vs);
+      exprVars(e, vs, USED_VARS);
       // OPA: every variable of a negated expression must be bound by then, wildcards included (`not xs[_]` is unsafe)
       for (const v of vs) if (this.universe.has(v) && !bound.has(v) && !isRootVar(v)) return null;
       return bound;
@@ -806,38 +740,12 @@ class Safety {
       case 'every': {
         if (!this.evaluable(e.domain, bound)) return null;
         const inner = new Set<string>();
-        for (const x of e.body) exprVarsAll(x, inner);
+        bodyVars(e.body, inner, USED_VARS);
         for (const v of inner) if (this.universe.has(v) && !bound.has(v) && !isRootVar(v)) return null;
         return this.withOutputs(e.domain, bound);
       }
     }
   }
-}
-
-function exprVarsAll(e: Expr, out: Set<string>): void {
-  switch (e.kind) {
-    case 'term':
-      varsOf(e.term, out);
-      break;
-    case 'unify':
-      varsOf(e.left, out);
-      varsOf(e.right, out);
-      break;
-    case 'somein':
-      if (e.key) varsOf(e.key, out);
-      varsOf(e.value, out);
-      varsOf(e.domain, out);
-      break;
-    case 'every':
-      if (e.key) varsOf(e.key, out);
-      varsOf(e.value, out);
-      varsOf(e.domain, out);
-      for (const x of e.body) exprVarsAll(x, out);
-      break;
-    default:
-      break;
-  }
-  for (const w of e.withs) varsOf(w.value, out);
 }
 
 /** Declared arity of a builtin or `null` for user functions (resolved at evaluation). */
@@ -861,8 +769,8 @@ export function reorderBody(body: Body, entry: Set<string>, heads: Term[], outer
 /** Reorder a body; head terms (rule value and key terms, comprehension heads) are checked and reordered too. */
 export function reorderClause(body: Body, entry: Set<string>, heads: Term[], outerUniverse?: Set<string>): { body: Body; heads: Term[] } {
   const universe = new Set<string>([...entry, ...(outerUniverse ?? [])]);
-  for (const h of heads) topVars(h, universe);
-  for (const v of bodyTopVars(body)) universe.add(v);
+  for (const h of heads) varsOf(h, universe, false);
+  bodyVars(body, universe, TOP_VARS);
   const safety = new Safety(universe);
   let bound = new Set(entry);
   for (const v of outerUniverse ?? []) bound.add(v);
@@ -903,7 +811,7 @@ function unsafeVarsError(remaining: Body, bound: Set<string>, safety: Safety): R
   const firstUse = new Map<string, Location>();
   for (const e of remaining) {
     const vs = new Set<string>();
-    exprVarsAll(e, vs);
+    exprVars(e, vs, USED_VARS);
     const outs = safety.potentialOutputs(e, bound);
     for (const v of vs) {
       if (bound.has(v) || isRootVar(v) || outs.has(v) || !(safety.universe.has(v) || v.startsWith('$_'))) continue;
@@ -918,7 +826,7 @@ function unsafeVarsError(remaining: Body, bound: Set<string>, safety: Safety): R
     // only wildcards (or the check above found no culprit): the first remaining expression, as before
     const e = remaining[0] as Expr;
     const vs = new Set<string>();
-    exprVarsAll(e, vs);
+    exprVars(e, vs, USED_VARS);
     const open = [...vs].filter((v) => !bound.has(v) && !isRootVar(v)).sort();
     errors = [new RegoError('rego_unsafe_var_error', `var ${displayVar(open[0] ?? '?')} is unsafe`, e.loc)];
   }

@@ -1,6 +1,6 @@
 // Top-down Rego evaluation (OPA's topdown): continuation-passing search with backtracking over a binding trail.
 // A continuation returns true to stop the search (negation, `every`, and early exit use it).
-import { RegoError } from './ast.ts';
+import { RegoError, refParts } from './ast.ts';
 import type { Body, Expr, Term } from './ast.ts';
 import type { CompiledRule, RuleNode } from './compile.ts';
 import { BuiltinError, BuiltinHalt, lookupBuiltin } from './builtins/registry.ts';
@@ -1181,29 +1181,18 @@ function mockOf(t: Term, value: Value | undefined): Value | { fn: string } {
   if (t.type === 'scalar' && typeof t.value === 'string' && t.value.startsWith('fn:')) return { fn: t.value.slice(3) };
   if (t.type === 'var' && value === undefined) return { fn: t.name };
   if (t.type === 'ref') {
-    const p = refPathOrNull(t);
+    const p = refParts(t);
     if (p && p[0] === 'data' && value === undefined) return { fn: p.join('.') };
   }
   if (value === undefined) {
-    const p = refPathOrNull(t);
+    const p = refParts(t);
     if (p) return { fn: p.join('.') };
   }
   return value as Value;
 }
 
-function refPathOrNull(t: Term): string[] | null {
-  if (t.type === 'var') return [t.name];
-  if (t.type !== 'ref' || t.head.type !== 'var') return null;
-  const out = [t.head.name];
-  for (const p of t.path) {
-    if (p.type !== 'scalar' || typeof p.value !== 'string') return null;
-    out.push(p.value);
-  }
-  return out;
-}
-
 function refPath(t: Term): string[] {
-  const p = refPathOrNull(t);
+  const p = refParts(t);
   if (!p) throw new RegoError('rego_type_error', 'with target must be a ground reference', t.loc);
   return p;
 }
