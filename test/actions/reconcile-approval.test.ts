@@ -197,6 +197,10 @@ describe('reconcile without a forge: the target branch decides', () => {
     const result = await reconcile({ repo: r.bare, now: '2026-11-21T20:10:00Z', signer });
     expect(result.pending).toMatchObject([{ decision: decision.id, due: '2026-11-21T20:30:00Z' }]);
     expect(result.pending[0]!.detail).toContain(merge.slice(0, 12));
+    // a forge that does not know the pull request (404) leaves the branch to decide, with the same clock
+    const elsewhere = freshRepo();
+    const unknown = await reconcile({ repo: r.bare, now: '2026-11-21T20:10:00Z', signer, forge: elsewhere.forge });
+    expect(unknown.pending).toEqual(result.pending);
   });
 
   it('a closed pull request is invisible without a forge: the follow-up keeps waiting', async () => {
