@@ -208,16 +208,25 @@ export function isWellFormedProposal(x: unknown): x is z.infer<typeof RegoPropos
   return true;
 }
 
+/** A member as its schema reads it: well-formed members skip zod (the hot path), others get its error naming the member. */
+function memberShape<S extends z.ZodType>(
+  policy: RegoPolicy,
+  field: 'proposals' | 'verdicts',
+  schema: S,
+  wellFormed: (x: unknown) => x is z.output<S>,
+  value: unknown,
+  source: SourceLocation | undefined,
+): z.output<S> {
+  if (wellFormed(value)) return value;
+  const r = schema.safeParse(value);
+  if (!r.success) throw shapeError(policy, field, value, r.error.issues[0]!, source);
+  return r.data;
+}
+
 /** Proposals of one package from its evaluated members (plain JSON), sources by member. */
 export function toProposals(policy: RegoPolicy, members: Array<{ value: unknown; source?: SourceLocation }>): Proposal[] {
   return members.map(({ value, source }) => {
-    let data: z.infer<typeof RegoProposal>;
-    if (isWellFormedProposal(value)) data = value;
-    else {
-      const r = RegoProposal.safeParse(value);
-      if (!r.success) throw shapeError(policy, 'proposals', value, r.error.issues[0]!, source);
-      data = r.data;
-    }
+    const data = memberShape(policy, 'proposals', RegoProposal, isWellFormedProposal, value, source);
     const p: Proposal = { policy: policy.name, kind: data.kind, params: data.params ?? {} };
     if (data.reason) p.reason = data.reason;
     if (source) p.source = source;
@@ -228,13 +237,7 @@ export function toProposals(policy: RegoPolicy, members: Array<{ value: unknown;
 /** Verdicts of one package, with DESIGN's defaults: priority 0, weight 1, cost 0. */
 export function toVerdicts(policy: RegoPolicy, members: Array<{ value: unknown; source?: SourceLocation }>): Verdict[] {
   return members.map(({ value, source }) => {
-    let data: z.infer<typeof RegoVerdict>;
-    if (isWellFormedVerdict(value)) data = value;
-    else {
-      const r = RegoVerdict.safeParse(value);
-      if (!r.success) throw shapeError(policy, 'verdicts', value, r.error.issues[0]!, source);
-      data = r.data;
-    }
+    const data = memberShape(policy, 'verdicts', RegoVerdict, isWellFormedVerdict, value, source);
     const v: Verdict = { policy: policy.name, effect: data.effect, priority: data.priority ?? 0, weight: data.weight ?? 1, cost: data.cost ?? 0, reason: data.reason };
     if (source) v.source = source;
     return v;
