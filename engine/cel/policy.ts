@@ -240,23 +240,6 @@ function holds(program: CelProgram | undefined, activation: Activation): boolean
   }
 }
 
-/** Fills `activation.variables` with a fresh object holding this policy's variables (the ones its rules can read). */
-function evaluateVariables(variables: ReadonlyArray<readonly [string, CelProgram]>, activation: Activation): void {
-  if (variables.length === 0) {
-    activation.variables = EMPTY_VARIABLES;
-    return;
-  }
-  const values: Record<string, unknown> = {};
-  activation.variables = values;
-  for (const [name, program] of variables) {
-    try {
-      values[name] = program.evaluate(activation);
-    } catch {
-      // an erroring variable stays undefined; rules that read it do not hold
-    }
-  }
-}
-
 function evaluateReason(text: string | undefined, program: CelProgram | undefined, activation: Activation, fallback: string): string {
   if (program) {
     try {
@@ -286,63 +269,171 @@ function variablesRead(source: string): Set<string> | 'all' {
   return names;
 }
 
-/**
- * The variables rules of one phase can observe, in declaration order: those their expressions read, and what those
- * variables read in turn. Variables are pure and their errors are swallowed, so skipping the others changes no result.
- */
-function variablesNeeded(policy: CompiledCelPolicy, readers: readonly CelProgram[]): Array<readonly [string, CelProgram]> {
-  const needed = new Set<string>();
-  const pending: string[] = [];
-  const require = (reads: Set<string> | 'all'): boolean => {
-    if (reads === 'all') return false;
-    for (const n of reads) {
-      if (needed.has(n)) continue;
-      needed.add(n);
-      pending.push(n);
-    }
-    return true;
-  };
-  for (const program of readers) if (!require(variablesRead(program.source))) return policy.variables;
-  while (pending.length > 0) {
-    const name = pending.pop()!;
-    for (const [n, program] of policy.variables) if (n === name && !require(variablesRead(program.source))) return policy.variables;
-  }
-  return policy.variables.filter(([n]) => needed.has(n));
+// A guard is the first operand of a `&&` chain (or the whole expression): when it is not true, neither is the
+// expression — CEL's `&&` is false or an error then, whatever the other operands give. Without `||` or `?` in the
+// rest, the top level of the expression is that chain (they are the only operators binding more loosely than `&&`).
+const KIND_GUARD = /^\s*action\s*\.\s*kind\s*==\s*"([A-Za-z0-9-]+)"\s*(?:&&([\s\S]*))?$/;
+const VARIABLE_GUARD = /^\s*variables\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:&&([\s\S]*))?$/;
+
+interface Guard {
+  value: string;
+  /** The expression is the guard alone: its outcome is the expression's. */
+  whole: boolean;
 }
 
-// `action.kind == "restart"`: decided by comparing strings, which gives what evaluating it gives (false when it errors)
-const KIND_MATCH = /^\s*action\s*\.\s*kind\s*==\s*"([A-Za-z0-9-]+)"\s*$/;
+function guardOf(pattern: RegExp, source: string): Guard | undefined {
+  const m = pattern.exec(source);
+  if (!m) return undefined;
+  const rest = m[2];
+  if (rest !== undefined && (rest.includes('||') || rest.includes('?'))) return undefined;
+  return { value: m[1]!, whole: rest === undefined };
+}
+
+/** A rule with what deciding whether it holds needs, precomputed once per bundle. */
+interface PreparedRule<R> {
+  rule: R;
+  /** `when` holds only for candidates of this action kind. */
+  kind?: Guard;
+  /** `when` holds only when this variable (an index) is true. */
+  variable?: { index: number; whole: boolean };
+  /** Variables (indices, ascending) the rule's expressions read, directly or through other variables. */
+  needs: number[];
+}
 
 /** A policy with what evaluating it needs, precomputed once per bundle. */
 interface PreparedPolicy {
   policy: CompiledCelPolicy;
-  /** Set when `match` is a plain comparison of the action kind with a literal. */
-  matchKind?: string;
-  proposeVariables: Array<readonly [string, CelProgram]>;
-  judgeVariables: Array<readonly [string, CelProgram]>;
+  /** `match` holds only for candidates of this action kind. */
+  matchKind?: Guard;
+  /**
+   * Variables are evaluated when a rule first needs them: every variable reads only earlier ones, by name, so it
+   * sees what it would see evaluated in declaration order. Otherwise the phase's variables are evaluated up front.
+   */
+  lazy: boolean;
+  /** Per variable: the variables it reads, directly or not, and itself (indices, ascending). */
+  closure: number[][];
+  /** All variables, for policies that evaluate them up front. */
+  everything: number[];
+  proposals: Array<PreparedRule<CompiledProposal>>;
+  verdicts: Array<PreparedRule<CompiledVerdict>>;
+  /** Which variables the current evaluation has computed (reused: evaluation is synchronous). */
+  evaluated: Uint8Array;
 }
 
 function preparePolicy(policy: CompiledCelPolicy): PreparedPolicy {
-  const proposeReaders: CelProgram[] = [];
-  for (const r of policy.proposals) {
-    if (r.when) proposeReaders.push(r.when);
-    if (r.reasonExpr) proposeReaders.push(r.reasonExpr);
-    for (const [, program] of r.paramsExpr) proposeReaders.push(program);
-  }
-  const judgeReaders: CelProgram[] = [];
-  for (const r of policy.verdicts) {
-    if (r.when) judgeReaders.push(r.when);
-    if (r.reasonExpr) judgeReaders.push(r.reasonExpr);
-    if (typeof r.cost !== 'number') judgeReaders.push(r.cost);
-  }
+  const index = new Map(policy.variables.map(([name], i) => [name, i]));
+  // a variable reading itself, a later or an unknown one, or `variables` as a whole sees declaration order: no laziness
+  let lazy = true;
+  const direct = policy.variables.map(([, program], i) => {
+    const reads = variablesRead(program.source);
+    if (reads === 'all') {
+      lazy = false;
+      return [];
+    }
+    const refs: number[] = [];
+    for (const name of reads) {
+      const j = index.get(name);
+      if (j === undefined || j >= i) lazy = false;
+      else refs.push(j);
+    }
+    return refs;
+  });
+  const closure: number[][] = [];
+  direct.forEach((refs, i) => {
+    const all = new Set<number>([i]);
+    for (const j of refs) for (const k of closure[j] ?? []) all.add(k);
+    closure.push([...all].sort((a, b) => a - b));
+  });
+  // what a set of expressions needs; `all` (every variable) when one of them reads `variables` as a whole
+  const needsOf = (programs: readonly CelProgram[]): number[] | 'all' => {
+    const all = new Set<number>();
+    for (const program of programs) {
+      const reads = variablesRead(program.source);
+      if (reads === 'all') return 'all';
+      for (const name of reads) {
+        const j = index.get(name);
+        if (j !== undefined) for (const k of closure[j]!) all.add(k);
+      }
+    }
+    return [...all].sort((a, b) => a - b);
+  };
+  const everything = policy.variables.map((_, i) => i);
+  const prepareRule = <R extends { when?: CelProgram }>(rule: R, programs: CelProgram[], judging: boolean): PreparedRule<R> => {
+    const needs = needsOf(programs);
+    if (needs === 'all') lazy = false;
+    const prepared: PreparedRule<R> = { rule, needs: needs === 'all' ? everything : needs };
+    if (!rule.when) return prepared;
+    const kind = judging ? guardOf(KIND_GUARD, rule.when.source) : undefined;
+    if (kind) prepared.kind = kind;
+    const variable = guardOf(VARIABLE_GUARD, rule.when.source);
+    const at = variable ? index.get(variable.value) : undefined;
+    if (variable && at !== undefined) prepared.variable = { index: at, whole: variable.whole };
+    return prepared;
+  };
+  const proposals = policy.proposals.map((r) => {
+    const programs = [...(r.when ? [r.when] : []), ...(r.reasonExpr ? [r.reasonExpr] : []), ...r.paramsExpr.map(([, program]) => program)];
+    return prepareRule(r, programs, false);
+  });
+  const verdicts = policy.verdicts.map((r) => {
+    const programs = [...(r.when ? [r.when] : []), ...(r.reasonExpr ? [r.reasonExpr] : []), ...(typeof r.cost === 'number' ? [] : [r.cost])];
+    return prepareRule(r, programs, true);
+  });
   const prepared: PreparedPolicy = {
     policy,
-    proposeVariables: variablesNeeded(policy, proposeReaders),
-    judgeVariables: variablesNeeded(policy, judgeReaders),
+    lazy,
+    closure,
+    everything,
+    proposals,
+    verdicts,
+    evaluated: new Uint8Array(policy.variables.length),
   };
-  const kind = policy.match ? KIND_MATCH.exec(policy.match.source)?.[1] : undefined;
-  if (kind !== undefined) prepared.matchKind = kind;
+  const matchKind = policy.match ? guardOf(KIND_GUARD, policy.match.source) : undefined;
+  if (matchKind) prepared.matchKind = matchKind;
   return prepared;
+}
+
+/** Evaluates the listed variables (ascending indices) that are not evaluated yet into `activation.variables`. */
+function ensureVariables(p: PreparedPolicy, indices: readonly number[], activation: Activation): void {
+  const values = activation.variables as Record<string, unknown>;
+  for (const i of indices) {
+    if (p.evaluated[i] === 1) continue;
+    p.evaluated[i] = 1;
+    const [name, program] = p.policy.variables[i]!;
+    try {
+      values[name] = program.evaluate(activation);
+    } catch {
+      // an erroring variable stays undefined; rules that read it do not hold
+    }
+  }
+}
+
+/** Starts a policy's phase: a fresh `variables` object, filled in declaration order unless the policy is lazy. */
+function startVariables(p: PreparedPolicy, activation: Activation): void {
+  if (p.policy.variables.length === 0) {
+    activation.variables = EMPTY_VARIABLES;
+    return;
+  }
+  activation.variables = {};
+  p.evaluated.fill(0);
+  if (!p.lazy) ensureVariables(p, p.everything, activation);
+}
+
+/** Whether a rule holds; afterwards every variable the rule reads is evaluated. */
+function ruleHolds(p: PreparedPolicy, r: PreparedRule<{ when?: CelProgram }>, activation: Activation, kind: string | undefined): boolean {
+  if (r.kind && r.kind.value !== kind) return false;
+  if (r.variable) {
+    const i = r.variable.index;
+    if (p.lazy) ensureVariables(p, p.closure[i]!, activation);
+    const values = activation.variables as Record<string, unknown>;
+    const name = p.policy.variables[i]![0];
+    if (!Object.hasOwn(values, name) || values[name] !== true) return false;
+    if (p.lazy) ensureVariables(p, r.needs, activation);
+    if (r.variable.whole) return true;
+  } else if (p.lazy) {
+    ensureVariables(p, r.needs, activation);
+  }
+  if (r.kind?.whole) return true;
+  return holds(r.rule.when, activation);
 }
 
 /** Computed proposal parameters must be what ActionParams allows (names were checked when the bundle loaded). */
@@ -385,10 +476,14 @@ class CelBackend implements PolicyBackend {
   constructor(policies: readonly CompiledCelPolicy[], data: unknown) {
     const sorted = [...policies].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map(preparePolicy);
     this.policies = sorted.map((p) => p.policy.name);
-    this.#proposers = sorted.filter((p) => p.policy.proposals.length > 0);
-    this.#judges = sorted.filter((p) => p.policy.verdicts.length > 0);
-    for (const kind of ActionKinds) this.#judgesByKind.set(kind, this.#judges.filter((p) => p.matchKind === undefined || p.matchKind === kind));
+    this.#proposers = sorted.filter((p) => p.proposals.length > 0);
+    this.#judges = sorted.filter((p) => p.verdicts.length > 0);
+    for (const kind of ActionKinds) this.#judgesByKind.set(kind, this.#judgesFor(kind));
     this.#data = data ?? {};
+  }
+
+  #judgesFor(kind: string): PreparedPolicy[] {
+    return this.#judges.filter((p) => p.matchKind === undefined || p.matchKind.value === kind);
   }
 
   #diagnosisView(d: PolicyInput['diagnosis']): PolicyInput['diagnosis'] {
@@ -411,10 +506,12 @@ class CelBackend implements PolicyBackend {
   propose(input: PolicyInput): Proposal[] {
     const activation = this.#activationOf(input);
     const out: Proposal[] = [];
-    for (const { policy, proposeVariables } of this.#proposers) {
-      evaluateVariables(proposeVariables, activation);
-      for (const rule of policy.proposals) {
-        if (!holds(rule.when, activation)) continue;
+    for (const p of this.#proposers) {
+      const policy = p.policy;
+      startVariables(p, activation);
+      for (const prepared of p.proposals) {
+        if (!ruleHolds(p, prepared, activation, undefined)) continue;
+        const rule = prepared.rule;
         const params: Record<string, unknown> = { ...rule.params };
         let ok = true;
         for (const [key, program] of rule.paramsExpr) {
@@ -435,23 +532,24 @@ class CelBackend implements PolicyBackend {
   }
 
   judge(input: PolicyInput & { action: Action }): Verdict[] {
-    const base = this.#activationOf(input);
+    const activation = this.#activationOf(input);
     const kind = input.action.kind;
-    const judges = this.#judgesByKind.get(kind) ?? this.#judges.filter((p) => p.matchKind === undefined || p.matchKind === kind);
     const out: Verdict[] = [];
-    for (const { policy, matchKind, judgeVariables } of judges) {
-      if (matchKind === undefined && policy.match) {
-        base.variables = EMPTY_VARIABLES; // `match` runs before the policy's variables exist
-        if (!holds(policy.match, base)) continue;
+    for (const p of this.#judgesByKind.get(kind) ?? this.#judgesFor(kind)) {
+      const policy = p.policy;
+      if (policy.match && !p.matchKind?.whole) {
+        activation.variables = EMPTY_VARIABLES; // `match` runs before the policy's variables exist
+        if (!holds(policy.match, activation)) continue;
       }
-      evaluateVariables(judgeVariables, base);
-      for (const rule of policy.verdicts) {
-        if (!holds(rule.when, base)) continue;
+      startVariables(p, activation);
+      for (const prepared of p.verdicts) {
+        if (!ruleHolds(p, prepared, activation, kind)) continue;
+        const rule = prepared.rule;
         let cost = 0;
         if (typeof rule.cost === 'number') cost = rule.cost;
         else {
           try {
-            const c = celToPlain(rule.cost.evaluate(base));
+            const c = celToPlain(rule.cost.evaluate(activation));
             if (typeof c === 'number' && Number.isFinite(c)) cost = c;
           } catch {
             // an erroring cost expression counts as 0
@@ -463,7 +561,7 @@ class CelBackend implements PolicyBackend {
           priority: rule.priority,
           weight: rule.weight,
           cost,
-          reason: evaluateReason(rule.reason, rule.reasonExpr, base, `${policy.name}: ${rule.effect}`),
+          reason: evaluateReason(rule.reason, rule.reasonExpr, activation, `${policy.name}: ${rule.effect}`),
           source: rule.source,
         });
       }

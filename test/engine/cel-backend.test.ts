@@ -1,0 +1,314 @@
+// The CEL backend's shortcuts (kind guards, lazily evaluated variables, per-kind policy lists) must give exactly what
+// plain evaluation gives: every variable in declaration order, every match and when evaluated by CEL.
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { canonicalJson, sha256Hex } from '../../engine/canonical.ts';
+import { celToPlain, defaultCelEngine, type CelEngine, type CelProgram, type CelVariable } from '../../engine/cel/index.ts';
+import { compileCelPolicy, createCelBackend, type CompiledCelPolicy } from '../../engine/cel/policy.ts';
+import { ActionKinds, type Action, type PolicyInput, type Proposal, type Verdict } from '../../engine/types.ts';
+import { context, diagnosis } from './fixtures.ts';
+
+type Activation = Record<string, unknown>;
+
+function holdsPlainly(program: CelProgram | undefined, activation: Activation): boolean {
+  if (!program) return true;
+  try {
+    return program.evaluate(activation) === true;
+  } catch {
+    return false;
+  }
+}
+
+function variablesPlainly(policy: CompiledCelPolicy, base: Activation): Activation {
+  const values: Record<string, unknown> = {};
+  const scoped = { ...base, variables: values };
+  for (const [name, program] of policy.variables) {
+    try {
+      values[name] = program.evaluate(scoped);
+    } catch {
+      // absent, as in the backend
+    }
+  }
+  return scoped;
+}
+
+function reasonPlainly(text: string | undefined, program: CelProgram | undefined, activation: Activation, fallback: string): string {
+  if (program) {
+    try {
+      const v = program.evaluate(activation);
+      if (typeof v === 'string') return v;
+    } catch {
+      // static reason
+    }
+  }
+  return text ?? fallback;
+}
+
+/** The reference: no shortcut at all (what the backend did before it was optimised). */
+function plainBackend(policies: CompiledCelPolicy[]) {
+  const sorted = [...policies].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const activationOf = (input: PolicyInput): Activation => {
+    const a: Activation = { diagnosis: input.diagnosis.signals ? input.diagnosis : { ...input.diagnosis, signals: {} }, context: input.context, now: new Date(input.context.now), data: {}, variables: {} };
+    if (input.action) a.action = input.action;
+    return a;
+  };
+  return {
+    propose(input: PolicyInput): Proposal[] {
+      const out: Proposal[] = [];
+      for (const policy of sorted) {
+        if (policy.proposals.length === 0) continue;
+        const activation = variablesPlainly(policy, activationOf(input));
+        for (const rule of policy.proposals) {
+          if (!holdsPlainly(rule.when, activation)) continue;
+          const params: Record<string, unknown> = { ...rule.params };
+          let ok = true;
+          for (const [key, program] of rule.paramsExpr) {
+            try {
+              params[key] = celToPlain(program.evaluate(activation));
+            } catch {
+              ok = false;
+            }
+          }
+          if (!ok) continue;
+          const proposal: Proposal = { policy: policy.name, kind: rule.kind, params: params as Proposal['params'], source: rule.source };
+          const reason = reasonPlainly(rule.reason, rule.reasonExpr, activation, '');
+          if (reason) proposal.reason = reason;
+          out.push(proposal);
+        }
+      }
+      return out;
+    },
+    judge(input: PolicyInput & { action: Action }): Verdict[] {
+      const out: Verdict[] = [];
+      const base = activationOf(input);
+      for (const policy of sorted) {
+        if (policy.verdicts.length === 0) continue;
+        if (policy.match && !holdsPlainly(policy.match, base)) continue;
+        const activation = variablesPlainly(policy, base);
+        for (const rule of policy.verdicts) {
+          if (!holdsPlainly(rule.when, activation)) continue;
+          let cost = 0;
+          if (typeof rule.cost === 'number') cost = rule.cost;
+          else {
+            try {
+              const c = celToPlain(rule.cost.evaluate(activation));
+              if (typeof c === 'number' && Number.isFinite(c)) cost = c;
+            } catch {
+              // 0
+            }
+          }
+          out.push({ policy: policy.name, effect: rule.effect, priority: rule.priority, weight: rule.weight, cost, reason: reasonPlainly(rule.reason, rule.reasonExpr, activation, `${policy.name}: ${rule.effect}`), source: rule.source });
+        }
+      }
+      return out;
+    },
+  };
+}
+
+/** Counts evaluations per expression source, to show which expressions the backend skipped. */
+function countingEngine(inner: CelEngine): { engine: CelEngine; counts: Map<string, number> } {
+  const counts = new Map<string, number>();
+  return {
+    counts,
+    engine: {
+      name: inner.name,
+      compile(source: string, variables: readonly CelVariable[]): CelProgram {
+        const program = inner.compile(source, variables);
+        return {
+          source: program.source,
+          resultType: program.resultType,
+          evaluate(activation) {
+            counts.set(source, (counts.get(source) ?? 0) + 1);
+            return program.evaluate(activation);
+          },
+        };
+      },
+    },
+  };
+}
+
+const quote = (s: string): string => JSON.stringify(s);
+function policyText(name: string, spec: { match?: string; variables?: Array<[string, string]>; proposals?: string[]; verdicts?: string[] }): string {
+  const lines = ['apiVersion: arbiter.dev/v1', 'kind: CelPolicy', `metadata: { name: ${name} }`, 'spec:', '  priority: 10'];
+  if (spec.match) lines.push(`  match: ${quote(spec.match)}`);
+  if (spec.variables?.length) {
+    lines.push('  variables:');
+    for (const [n, e] of spec.variables) lines.push(`    - { name: ${n}, expression: ${quote(e)} }`);
+  }
+  if (spec.proposals?.length) {
+    lines.push('  proposals:');
+    for (const w of spec.proposals) lines.push(`    - { when: ${quote(w)}, action: { kind: restart }, reasonExpr: ${quote('"p " + string(has(variables.a) ? variables.a : "-")')} }`);
+  }
+  if (spec.verdicts?.length) {
+    lines.push('  verdicts:');
+    spec.verdicts.forEach((w, i) => lines.push(`    - { when: ${quote(w)}, effect: ${i % 2 ? 'deny' : 'allow'}, reason: r${i} }`));
+  }
+  return lines.join('\n');
+}
+
+// variable expressions: reading earlier, later, unknown and all variables, errors, has()
+const VARIABLE_EXPRESSIONS = [
+  'diagnosis.signals.errorRate > 0.1',
+  'has(diagnosis.signals.errorRate)',
+  'diagnosis.signals.missing > 1.0',
+  'has(variables.a) && variables.a == true',
+  'has(variables.c)',
+  'variables.a || variables.b',
+  'variables.b && context.calendar.businessHours',
+  'has(variables.zz)',
+  'variables["a"] == true',
+  'size(variables) > 1',
+  'context.service.criticality == "critical"',
+  'diagnosis.hypotheses.exists(h, h.cause == "memory-leak")',
+];
+// rule conditions: guards alone, guards with a rest, `||` and `?` that forbid the shortcut, strings that look like guards
+const WHEN_EXPRESSIONS = [
+  'variables.a',
+  'variables.b',
+  'variables.c',
+  'variables.a && variables.b',
+  'variables.a && variables.c || true',
+  'variables.b && (true ? variables.c : false)',
+  'variables.zz && true',
+  'variables.a && "x||y" == "x||y"',
+  'action.kind == "restart"',
+  'action.kind == "restart" && variables.b',
+  'action.kind == "scale" || variables.a',
+  'action.kind == "scale" && context.calendar.businessHours',
+  'context.calendar.businessHours',
+  'variables.a == true && variables.c',
+  'true',
+];
+const PROPOSE_WHEN = WHEN_EXPRESSIONS.filter((w) => !w.includes('action'));
+const MATCHES = [undefined, 'action.kind == "restart"', 'action.kind == "scale"', 'action.kind == "restart" && variables.size() == 0', 'action.kind == "rollback" || true', 'context.calendar.businessHours'];
+
+const policyArb = fc.record({
+  match: fc.constantFrom(...MATCHES),
+  variables: fc.subarray(['a', 'b', 'c'], { minLength: 0 }).chain((names) => fc.tuple(...names.map((n) => fc.tuple(fc.constant(n), fc.constantFrom(...VARIABLE_EXPRESSIONS))))),
+  proposals: fc.array(fc.constantFrom(...PROPOSE_WHEN), { maxLength: 3 }),
+  verdicts: fc.array(fc.constantFrom(...WHEN_EXPRESSIONS), { maxLength: 4 }),
+});
+
+const inputArb = fc.record({
+  errorRate: fc.option(fc.constantFrom(0.05, 0.2), { nil: undefined }),
+  businessHours: fc.boolean(),
+  criticality: fc.constantFrom('critical', 'high'),
+  cause: fc.constantFrom('memory-leak', 'bad-deployment'),
+  kind: fc.constantFrom(...ActionKinds),
+});
+
+describe('CEL backend shortcuts give what plain evaluation gives', () => {
+  it('random policies and inputs: same proposals and verdicts as evaluating everything', () => {
+    const engine = defaultCelEngine();
+    fc.assert(
+      fc.property(fc.array(policyArb, { minLength: 1, maxLength: 3 }), fc.array(inputArb, { minLength: 1, maxLength: 4 }), (specs, inputs) => {
+        const compiled: CompiledCelPolicy[] = [];
+        specs.forEach((spec, i) => {
+          try {
+            compiled.push(compileCelPolicy(policyText(`p${i}`, spec), `p${i}.cel.yaml`, engine));
+          } catch {
+            // a combination that does not type-check is not a policy
+          }
+        });
+        const fast = createCelBackend(compiled, {});
+        const plain = plainBackend(compiled);
+        for (const x of inputs) {
+          const d = diagnosis({ signals: x.errorRate === undefined ? {} : { errorRate: x.errorRate }, hypotheses: [{ cause: x.cause, confidence: 0.9 }] });
+          const c = context({ calendar: { businessHours: x.businessHours }, service: { criticality: x.criticality } });
+          expect(fast.propose({ diagnosis: d, context: c })).toEqual(plain.propose({ diagnosis: d, context: c }));
+          const action: Action = { kind: x.kind, target: { service: 'checkout', namespace: 'shop' }, params: {} };
+          expect(fast.judge({ diagnosis: d, context: c, action })).toEqual(plain.judge({ diagnosis: d, context: c, action }));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a variable reading a later one sees it absent, as in declaration order', () => {
+    const policy = compileCelPolicy(policyText('later', { variables: [['a', 'has(variables.b)'], ['b', 'true']], verdicts: ['variables.a', 'variables.b && !variables.a'] }), 'later.cel.yaml', defaultCelEngine());
+    const verdicts = createCelBackend([policy], {}).judge({ diagnosis: diagnosis(), context: context(), action: { kind: 'restart', target: { service: 'checkout', namespace: 'shop' }, params: {} } });
+    expect(verdicts.map((v) => v.reason)).toEqual(['r1']);
+  });
+});
+
+describe('CEL backend skips what cannot change a result', () => {
+  const action = (kind: Action['kind']): Action => ({ kind, target: { service: 'checkout', namespace: 'shop' }, params: {} });
+
+  it('a false guard variable skips the rest of the && chain and the variables only it needs', () => {
+    const { engine, counts } = countingEngine(defaultCelEngine());
+    const policy = compileCelPolicy(
+      policyText('guarded', { variables: [['a', 'context.calendar.businessHours'], ['b', 'diagnosis.hypotheses.size() > 0']], proposals: ['variables.a && variables.b'] }),
+      'guarded.cel.yaml',
+      engine,
+    );
+    const backend = createCelBackend([policy], {});
+    expect(backend.propose({ diagnosis: diagnosis(), context: context({ calendar: { businessHours: false } }) })).toEqual([]);
+    expect(counts.get('context.calendar.businessHours')).toBe(1);
+    expect(counts.get('diagnosis.hypotheses.size() > 0')).toBeUndefined();
+    expect(counts.get('variables.a && variables.b')).toBeUndefined();
+    expect(backend.propose({ diagnosis: diagnosis(), context: context({ calendar: { businessHours: true } }) })).toHaveLength(1);
+    expect(counts.get('variables.a && variables.b')).toBe(1);
+  });
+
+  it('a match comparing the action kind with a literal is not evaluated, and other kinds skip the policy', () => {
+    const { engine, counts } = countingEngine(defaultCelEngine());
+    const policy = compileCelPolicy(policyText('kinds', { match: 'action.kind == "restart"', verdicts: ['context.calendar.businessHours', 'action.kind == "restart" && true'] }), 'kinds.cel.yaml', engine);
+    const backend = createCelBackend([policy], {});
+    const input = { diagnosis: diagnosis(), context: context({ calendar: { businessHours: true } }) };
+    expect(backend.judge({ ...input, action: action('scale') })).toEqual([]);
+    expect(counts.get('context.calendar.businessHours')).toBeUndefined();
+    expect(backend.judge({ ...input, action: action('restart') }).map((v) => v.effect)).toEqual(['allow', 'deny']);
+    expect(counts.get('action.kind == "restart"')).toBeUndefined();
+    expect(counts.get('context.calendar.businessHours')).toBe(1);
+  });
+
+  it('a || after a guard keeps the whole expression evaluated', () => {
+    const { engine, counts } = countingEngine(defaultCelEngine());
+    const policy = compileCelPolicy(policyText('either', { verdicts: ['action.kind == "restart" && false || true'] }), 'either.cel.yaml', engine);
+    const verdicts = createCelBackend([policy], {}).judge({ diagnosis: diagnosis(), context: context(), action: action('scale') });
+    expect(verdicts).toHaveLength(1);
+    expect(counts.get('action.kind == "restart" && false || true')).toBe(1);
+  });
+});
+
+describe('canonical JSON and sha256 keep their output', () => {
+  // the reference: JSON.stringify for scalars, keys sorted by code unit (Array#sort's default order)
+  const sortedStringify = (v: unknown): string => {
+    if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? 'null' : sortedStringify(x))).join(',')}]`;
+    if (v && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      const members = Object.keys(o).sort().filter((k) => o[k] !== undefined);
+      return `{${members.map((k) => `${JSON.stringify(k)}:${sortedStringify(o[k])}`).join(',')}}`;
+    }
+    return JSON.stringify(v);
+  };
+  const anyUnit = fc.nat(0xffff).map((c) => String.fromCharCode(c));
+
+  it('equals JSON.stringify with keys sorted by code unit, for any JSON value', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => {
+        expect(canonicalJson(v)).toBe(sortedStringify(v));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('sorts keys by UTF-16 code unit: integer-like, non-ASCII, escaped, and more than 16 of them', () => {
+    const keys = fc.array(fc.string({ unit: anyUnit, maxLength: 4 }), { maxLength: 40 });
+    fc.assert(
+      fc.property(keys, (ks) => {
+        const obj = Object.fromEntries(ks.map((k, i) => [k, i]));
+        expect(canonicalJson(obj)).toBe(sortedStringify(obj));
+      }),
+    );
+  });
+
+  it('sha256Hex is the hex sha256 of the UTF-8 text', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: anyUnit }), (s) => {
+        expect(sha256Hex(s)).toBe(createHash('sha256').update(s).digest('hex'));
+      }),
+    );
+  });
+});
