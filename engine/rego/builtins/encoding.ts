@@ -5,7 +5,7 @@ import { Buffer } from 'node:buffer';
 import { parseDocument, stringify as yamlStringify } from 'yaml';
 import type { Value } from '../value.ts';
 import { RObject, RSet, fromJSON, toJSON } from '../value.ts';
-import { BuiltinError, T, expectObject, expectString, register } from './registry.ts';
+import { BuiltinError, T, expectObject, expectString, register, registerValidity } from './registry.ts';
 import { JSONSyntaxError, marshalJSON, marshalJSONIndent, parseJSONText } from './encoding-json.ts';
 import { OperandMessageError, elementError } from './strings-operands.ts';
 
@@ -179,19 +179,7 @@ stringFn('json.unmarshal', (s) => {
   }
 }, T.any);
 
-register({
-  name: 'json.is_valid',
-  sig: { args: [T.any], result: T.boolean },
-  fn: ([x]) => {
-    if (typeof x !== 'string') return false;
-    try {
-      parseJSONText(x);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-});
+registerValidity('json.is_valid', (s) => parseJSONText(s));
 
 // ── YAML (OPA goes through JSON with go-yaml v2, i.e. YAML 1.1 scalars) ──────────────────────
 
@@ -221,16 +209,4 @@ register({
   fn: ([x]) => yamlStringify(toJSON(x as Value), { version: '1.1', indentSeq: false, lineWidth: 0 }),
 });
 stringFn('yaml.unmarshal', (s) => parseYAML('yaml.unmarshal', s), T.any);
-register({
-  name: 'yaml.is_valid',
-  sig: { args: [T.any], result: T.boolean },
-  fn: ([x]) => {
-    if (typeof x !== 'string') return false;
-    try {
-      parseYAML('yaml.is_valid', x);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-});
+registerValidity('yaml.is_valid', (s) => parseYAML('yaml.is_valid', s));

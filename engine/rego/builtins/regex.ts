@@ -2,7 +2,7 @@
 // (owner while building: B1)
 // Patterns are RE2 (Go regexp) as in OPA; regex-re2.ts translates them to JS and replays Go's iteration rules.
 import type { Value } from '../value.ts';
-import { BuiltinError, T, expectString, register } from './registry.ts';
+import { BuiltinError, T, expectString, register, registerValidity } from './registry.ts';
 import { globsIntersect } from './regex-globs.ts';
 import { compileRE2, findAll, quoteMeta, regexFor, replaceAllRE2, splitRE2 } from './regex-re2.ts';
 import { expectInt } from './strings-operands.ts';
@@ -19,19 +19,7 @@ register({
   },
 });
 
-register({
-  name: 'regex.is_valid',
-  sig: { args: [T.any], result: T.boolean },
-  fn: ([p]) => {
-    if (typeof p !== 'string') return false;
-    try {
-      compileRE2(p);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-});
+registerValidity('regex.is_valid', (s) => compileRE2(s));
 
 register({
   name: 'regex.split',

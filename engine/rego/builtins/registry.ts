@@ -100,6 +100,23 @@ export function register(def: BuiltinDef): void {
   TABLE.set(def.name, def);
 }
 
+/** `<format>.is_valid`: true for a string `parse` accepts, false for anything else (never an error, as in OPA). */
+export function registerValidity(name: string, parse: (s: string) => unknown): void {
+  register({
+    name,
+    sig: { args: [T.any], result: T.boolean },
+    fn: ([x]) => {
+      if (typeof x !== 'string') return false;
+      try {
+        parse(x);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  });
+}
+
 export function lookupBuiltin(name: string): BuiltinDef | undefined {
   return TABLE.get(name);
 }
