@@ -203,6 +203,19 @@ describe('reconcile without a forge: the target branch decides', () => {
     expect(unknown.pending).toEqual(result.pending);
   });
 
+  it('finds a rebase merge by the commit message GitHub keeps, dated by its new committer date', async () => {
+    const r = freshRepo();
+    const { decision, actuation } = await propose(r, 'INC-204', 'set-config', poolBump);
+    const rebased = github.mergePull(r.name, 1, { method: 'rebase', at: '2026-11-22T08:00:00Z' });
+    expect(rebased).not.toBe(actuation.commit);
+    expect(git(r.bare, ['rev-parse', 'main~1']).trim()).toBe(git(r.bare, ['rev-parse', `${actuation.commit}~1`]).trim());
+    const early = await reconcile({ repo: r.bare, now: '2026-11-22T08:29:59Z', signer });
+    expect(early.pending).toMatchObject([{ decision: decision.id, due: '2026-11-22T08:30:00Z' }]);
+    const done = await reconcile({ repo: r.bare, now: '2026-11-22T08:30:00Z', signer, forge: r.forge });
+    expect(done.steps).toMatchObject([{ decision: decision.id, outcome: 'done', due: '2026-11-22T08:30:00Z' }]);
+    expect(show(r.bare, CONFIG)).toBe(shopTree().read(CONFIG));
+  });
+
   it('a closed pull request is invisible without a forge: the follow-up keeps waiting', async () => {
     const r = freshRepo();
     const { decision } = await propose(r, 'INC-203', 'set-config', poolBump);
@@ -291,6 +304,25 @@ describe('merge detection and the follow-up clock (pure parts)', () => {
     // closed, yet the change is on the branch (landed by hand): the follow-up still applies
     expect(resolveChange(landed, { ...pr, merged: false, mergedAt: null })).toMatchObject({ state: 'merged', via: 'branch' });
     expect(resolveChange(undefined, { ...pr, state: 'open', merged: false, mergedAt: null, closedAt: null })).toEqual({ state: 'open', detail: 'awaiting the merge of pull request #7' });
+  });
+
+  it('the search is bounded: 5,000 commits of the branch, then it gives up', async () => {
+    const bare = `${tmp.path}/long-${n++}.git`;
+    git(tmp.path, ['init', '-q', '--bare', bare]);
+    const KEY_MESSAGE = `squashed (#9)\n\nArbiter-Idempotency-Key: ${KEY}\n`;
+    // commit 1 (the oldest) and commit 101 carry the key; 6,000 commits in all
+    const stream: string[] = [];
+    for (let i = 1; i <= 6000; i++) {
+      const message = i === 1 || i === 101 ? KEY_MESSAGE : `change ${i}\n`;
+      stream.push(`commit refs/heads/main\nmark :${i}\ncommitter A <a@x.invalid> ${1_790_000_000 + i} +0000\ndata ${Buffer.byteLength(message)}\n${message}\n`);
+    }
+    git(bare, ['fast-import', '--quiet'], { input: stream.join('') });
+    const repo = await Repository.open(bare);
+    const at = (i: number): string => new Date((1_790_000_000 + i) * 1000).toISOString().replace(/\.000Z$/, 'Z');
+    // commit 101 is the 5,900th from the tip: beyond the budget; commit 1000 puts it at 900
+    expect(await findLandedChange(repo.store, tip(bare), { key: KEY, stopAt: new Set() })).toBeUndefined();
+    const c1000 = git(bare, ['rev-parse', 'main~5000']).trim();
+    expect(await findLandedChange(repo.store, c1000, { key: KEY, stopAt: new Set() })).toEqual({ commit: git(bare, ['rev-parse', 'main~5899']).trim(), at: at(101) });
   });
 
   it('the search stops where the pull request branched off', async () => {

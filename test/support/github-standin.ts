@@ -10,8 +10,9 @@
 //   await github.close();
 //
 // Endpoints: GET/POST /repos/:o/:r/pulls, GET/PATCH /repos/:o/:r/pulls/:n, POST /repos/:o/:r/issues/:n/labels,
-// POST /repos/:o/:r/pulls/:n/requested_reviewers, PUT /repos/:o/:r/pulls/:n/merge (merge or squash, done with git in
-// the bare repository: GitHub's default squash message is the title plus `(#n)`, then the body). `failNext(status, times)` makes the next requests fail (retry tests).
+// POST /repos/:o/:r/pulls/:n/requested_reviewers, PUT /repos/:o/:r/pulls/:n/merge (merge, squash or rebase, done with
+// git in the bare repository: GitHub's default squash message is the title plus `(#n)`, then the body; a rebase keeps
+// the commit's message and author, GitHub becomes the committer). `failNext(status, times)` makes the next requests fail (retry tests).
 import { execFileSync } from 'node:child_process';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -33,7 +34,8 @@ export interface StandinPull {
   closedAt: string | null;
 }
 
-export type MergeMethod = 'merge' | 'squash';
+/** GitHub's merge methods; the stand-in rebases single-commit pull requests only. */
+export type MergeMethod = 'merge' | 'squash' | 'rebase';
 
 export interface GitHubStandin {
   url: string;
@@ -100,11 +102,19 @@ export async function startGitHubStandin(options: GitHubStandinOptions): Promise
     }
     const seconds = Math.floor(Date.parse(at) / 1000);
     const env = { ...process.env, GIT_AUTHOR_NAME: 'GitHub', GIT_AUTHOR_EMAIL: 'noreply@github.invalid', GIT_COMMITTER_NAME: 'GitHub', GIT_COMMITTER_EMAIL: 'noreply@github.invalid', GIT_AUTHOR_DATE: `@${seconds} +0000`, GIT_COMMITTER_DATE: `@${seconds} +0000` };
-    const msg =
-      method === 'squash'
-        ? `${title ?? `${p.title} (#${p.number})`}\n\n${message ?? p.body}`
-        : `${title ?? `Merge pull request #${p.number} from ${repository.split('/')[0]}/${p.head}`}\n\n${message ?? p.title}`;
-    const parents = method === 'squash' ? ['-p', baseSha] : ['-p', baseSha, '-p', headSha];
+    let msg: string;
+    if (method === 'rebase') {
+      const commits = execFileSync('git', ['rev-list', `${baseSha}..${headSha}`], { cwd, encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+      if (commits.length !== 1) return { status: 422, error: 'the stand-in rebases single-commit pull requests only' };
+      msg = execFileSync('git', ['log', '-1', '--format=%B', headSha], { cwd, encoding: 'utf8' });
+      const [name, email, date] = execFileSync('git', ['log', '-1', '--format=%an%x00%ae%x00%ad', '--date=raw', headSha], { cwd, encoding: 'utf8' }).trim().split('\0');
+      Object.assign(env, { GIT_AUTHOR_NAME: name, GIT_AUTHOR_EMAIL: email, GIT_AUTHOR_DATE: date });
+    } else if (method === 'squash') {
+      msg = `${title ?? `${p.title} (#${p.number})`}\n\n${message ?? p.body}`;
+    } else {
+      msg = `${title ?? `Merge pull request #${p.number} from ${repository.split('/')[0]}/${p.head}`}\n\n${message ?? p.title}`;
+    }
+    const parents = method === 'merge' ? ['-p', baseSha, '-p', headSha] : ['-p', baseSha];
     const sha = execFileSync('git', ['commit-tree', tree, ...parents, '-F', '-'], { cwd, env, input: msg, encoding: 'utf8' }).trim();
     execFileSync('git', ['update-ref', `refs/heads/${p.base}`, sha, baseSha], { cwd });
     Object.assign(p, { headSha, state: 'closed', merged: true, mergedAt: at, mergeCommitSha: sha, closedAt: at });
@@ -214,7 +224,7 @@ export async function startGitHubStandin(options: GitHubStandinOptions): Promise
         if (pull.state !== 'open') return send(res, 405, { message: 'Pull Request is not mergeable' });
         if (typeof b.sha === 'string' && b.sha !== branchSha(repository, pull.head)) return send(res, 409, { message: 'Head branch was modified. Review and try the merge again.' });
         const method = b.merge_method ?? 'merge';
-        if (method !== 'merge' && method !== 'squash') return send(res, 422, { message: `merge_method ${String(method)} is not supported by the stand-in` });
+        if (method !== 'merge' && method !== 'squash' && method !== 'rebase') return send(res, 422, { message: `merge_method ${String(method)} is not supported by the stand-in` });
         const done = merge(repository, pull, method, stamp(), typeof b.commit_title === 'string' ? b.commit_title : undefined, typeof b.commit_message === 'string' ? b.commit_message : undefined);
         if (!done.sha) return send(res, done.status!, { message: done.error });
         return send(res, 200, { sha: done.sha, merged: true, message: 'Pull Request successfully merged' });
