@@ -287,45 +287,56 @@ export interface GuardrailOutcome {
   reports: GuardrailReport[];
 }
 
+function clampTo(value: number, bound: { min?: number; max?: number }): number {
+  return Math.min(bound.max ?? Infinity, Math.max(bound.min ?? -Infinity, value));
+}
+
+/** The guardrail reports and the mode they have lowered so far. */
+class GuardrailLog {
+  readonly reports: GuardrailReport[] = [];
+  constructor(public mode: ActingMode) {}
+
+  /** Records a guardrail that did not apply. */
+  quiet(name: string, detail: string): void {
+    this.reports.push({ name, applied: false, detail });
+  }
+
+  /** Records a guardrail that applied: the mode goes down to `to` unless it is already there or below. */
+  cap(name: string, to: ActingMode, why: string): void {
+    const before = this.mode;
+    this.mode = lowerTo(before, to);
+    this.reports.push({ name, applied: true, detail: before === this.mode ? `${why}; mode ${this.mode} is already at or below ${to}.` : `${why}: mode lowered from ${before} to ${this.mode}.` });
+  }
+}
+
 export function applyGuardrails(args: { mode: ActingMode; action: Action | null; context: Context; settings: BundleSettings; service?: CatalogService }): GuardrailOutcome {
   const { context, settings, service } = args;
   const g = settings.guardrails;
-  let mode = args.mode;
   let action = args.action;
-  const reports: GuardrailReport[] = [];
-  const cap = (name: string, on: boolean, to: ActingMode, why: string, quiet: string): void => {
-    if (!on) {
-      reports.push({ name, applied: false, detail: quiet });
-      return;
-    }
-    const before = mode;
-    mode = lowerTo(mode, to);
-    reports.push({ name, applied: true, detail: before === mode ? `${why}; mode ${mode} is already at or below ${to}.` : `${why}: mode lowered from ${before} to ${mode}.` });
-  };
+  const log = new GuardrailLog(args.mode);
+  // each report's text is built only for the branch taken: reports are on every decision's hot path
 
-  const killSwitch = context.killSwitch || g.killSwitch;
-  cap('kill-switch', killSwitch, 'approval', `The kill switch is on (${context.killSwitch ? '.arbiter/pause' : 'arbiter.yaml'})`, 'The kill switch is off.');
-  cap(
-    'circuit-breaker',
-    context.history.circuitOpen,
-    'approval',
-    `The circuit is open: a recent arbiter action on ${context.service.name} failed verification (cooldown ${g.circuitCooldownMinutes} min)`,
-    'The circuit is closed.',
-  );
-  cap(
-    'incident-action-limit',
-    context.history.incidentActions >= g.maxActionsPerIncident,
-    'escalate',
-    `Incident already had ${context.history.incidentActions} arbiter actions (limit ${g.maxActionsPerIncident})`,
-    `Incident had ${context.history.incidentActions} of at most ${g.maxActionsPerIncident} actions.`,
-  );
-  cap(
-    'service-rate-limit',
-    context.history.serviceActionsLastHour >= g.serviceActionsPerHour,
-    'approval',
-    `${context.service.name} had ${context.history.serviceActionsLastHour} arbiter actions in the last hour (limit ${g.serviceActionsPerHour}/hour)`,
-    `${context.service.name} had ${context.history.serviceActionsLastHour} of at most ${g.serviceActionsPerHour} actions in the last hour.`,
-  );
+  if (context.killSwitch || g.killSwitch) log.cap('kill-switch', 'approval', `The kill switch is on (${context.killSwitch ? '.arbiter/pause' : 'arbiter.yaml'})`);
+  else log.quiet('kill-switch', 'The kill switch is off.');
+  if (context.history.circuitOpen) {
+    log.cap('circuit-breaker', 'approval', `The circuit is open: a recent arbiter action on ${context.service.name} failed verification (cooldown ${g.circuitCooldownMinutes} min)`);
+  } else {
+    log.quiet('circuit-breaker', 'The circuit is closed.');
+  }
+  if (context.history.incidentActions >= g.maxActionsPerIncident) {
+    log.cap('incident-action-limit', 'escalate', `Incident already had ${context.history.incidentActions} arbiter actions (limit ${g.maxActionsPerIncident})`);
+  } else {
+    log.quiet('incident-action-limit', `Incident had ${context.history.incidentActions} of at most ${g.maxActionsPerIncident} actions.`);
+  }
+  if (context.history.serviceActionsLastHour >= g.serviceActionsPerHour) {
+    log.cap(
+      'service-rate-limit',
+      'approval',
+      `${context.service.name} had ${context.history.serviceActionsLastHour} arbiter actions in the last hour (limit ${g.serviceActionsPerHour}/hour)`,
+    );
+  } else {
+    log.quiet('service-rate-limit', `${context.service.name} had ${context.history.serviceActionsLastHour} of at most ${g.serviceActionsPerHour} actions in the last hour.`);
+  }
 
   // blast radius: the namespace must be the catalog's; manifest paths must be relative and stay inside the repo
   let outside: string | undefined;
@@ -334,18 +345,17 @@ export function applyGuardrails(args: { mode: ActingMode; action: Action | null;
     const bad = service.paths.find((p) => p.startsWith('/') || p.split('/').includes('..'));
     if (!outside && bad) outside = `catalog path ${JSON.stringify(bad)} leaves the repository`;
   }
-  cap(
-    'blast-radius',
-    outside !== undefined,
-    'escalate',
-    `Blast radius: ${outside}`,
-    !action ? 'No action to check.' : service ? `${action.target.namespace}/${action.target.service} is inside the catalog's allowlist.` : 'No catalog entry was given; manifest paths are checked when the action is planned.',
-  );
+  if (outside !== undefined) log.cap('blast-radius', 'escalate', `Blast radius: ${outside}`);
+  else {
+    log.quiet(
+      'blast-radius',
+      !action ? 'No action to check.' : service ? `${action.target.namespace}/${action.target.service} is inside the catalog's allowlist.` : 'No catalog entry was given; manifest paths are checked when the action is planned.',
+    );
+  }
 
   const clamped: string[] = [];
   if (action && service) {
     const params: ActionParams = { ...action.params };
-    const clampTo = (value: number, bound: { min?: number; max?: number }): number => Math.min(bound.max ?? Infinity, Math.max(bound.min ?? -Infinity, value));
     if (action.kind === 'set-config' && typeof params.key === 'string' && service.bounds[params.key]) {
       const raw = params.value;
       const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
@@ -370,12 +380,12 @@ export function applyGuardrails(args: { mode: ActingMode; action: Action | null;
     }
     if (clamped.length > 0) action = { ...action, params };
   }
-  reports.push({
+  log.reports.push({
     name: 'parameter-bounds',
     applied: clamped.length > 0,
     detail: clamped.length > 0 ? `Parameters clamped to the catalog's bounds: ${clamped.join(', ')}.` : action ? 'Parameters are within the catalog bounds.' : 'No action to check.',
   });
-  return { mode, action, reports };
+  return { mode: log.mode, action, reports: log.reports };
 }
 
 // ── Decision (§4.7) ─────────────────────────────────────────────────────────────────────────────
@@ -383,7 +393,14 @@ export function applyGuardrails(args: { mode: ActingMode; action: Action | null;
 /** `2914` → `2,914`: fixed formatting, independent of the machine's locale. */
 export function formatCost(x: number): string {
   const n = Math.round(x);
-  const s = String(Math.abs(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  const digits = String(Math.abs(n));
+  let s = digits;
+  if (digits.length > 3 && /^\d+$/.test(digits)) {
+    s = digits.slice(0, ((digits.length - 1) % 3) + 1);
+    for (let i = s.length; i < digits.length; i += 3) s += `,${digits.slice(i, i + 3)}`;
+  } else if (digits.length > 3) {
+    s = digits.replace(/\B(?=(\d{3})+(?!\d))/g, ','); // 1e+21 and beyond: as before
+  }
   return n < 0 ? `-${s}` : s;
 }
 const f2 = (x: number): string => x.toFixed(2);
@@ -479,7 +496,9 @@ export function decide(args: DecideArgs): Decision {
     }
   }
 
-  const guarded = applyGuardrails({ mode, action: chosen ? chosen.action : null, context, settings, ...(service ? { service } : {}) });
+  const guardrailArgs: Parameters<typeof applyGuardrails>[0] = { mode, action: chosen ? chosen.action : null, context, settings };
+  if (service) guardrailArgs.service = service;
+  const guarded = applyGuardrails(guardrailArgs);
   for (const r of guarded.reports) if (r.applied) rationale.push(r.detail);
 
   let finalMode: Decision['mode'] = guarded.mode;
@@ -491,7 +510,12 @@ export function decide(args: DecideArgs): Decision {
   }
 
   const action = guarded.action;
-  const overruled = chosen ? chosen.combined.overruled : judged.flatMap((c) => c.combined.overruled);
+  let overruled: Verdict[];
+  if (chosen) overruled = chosen.combined.overruled;
+  else {
+    overruled = [];
+    for (const c of judged) for (const v of c.combined.overruled) overruled.push(v);
+  }
   const decision: Decision = {
     apiVersion: API_VERSION,
     kind: 'Decision',
