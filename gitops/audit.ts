@@ -19,11 +19,12 @@ export type FindingKind =
   | 'rewritten-history'
   | 'foreign-ledger-commit'
   | 'unrecorded-actuation'
-  | 'unverifiable-actuation';
+  | 'unverifiable-actuation'
+  | 'reviewed-merge';
 
-/** Errors fail the audit (exit 1); warnings are reported only. */
+/** Errors fail the audit (exit 1); warnings and infos are reported only. */
 export interface AuditFinding {
-  severity: 'error' | 'warning';
+  severity: 'error' | 'warning' | 'info';
   kind: FindingKind;
   commit?: string;
   entry?: string;
@@ -98,6 +99,13 @@ export class TrustStore {
     }
     return { kind: 'bad-signature', detail: 'unsupported signature format' };
   }
+}
+
+/** A commit that carries the trailers of an approval decision whose pull request the ledger recorded. */
+function isReviewedMerge(trailers: Record<string, string>, pullRequestKeys: Map<string, Set<string>>): boolean {
+  const key = trailers['Arbiter-Idempotency-Key'];
+  const decision = trailers['Arbiter-Decision'];
+  return trailers['Arbiter-Mode'] === 'approval' && key !== undefined && decision !== undefined && (pullRequestKeys.get(key)?.has(decision) ?? false);
 }
 
 function hasArbiterTrailers(trailers: Record<string, string>): boolean {
@@ -186,6 +194,8 @@ export async function auditRepository(repo: Repository, trust: TrustStore, branc
   const recorded = new Set<string>();
   const target = await reachable(store, targetTip);
   const actuations = new Set<string>();
+  // idempotency key → decision id, for approval decisions that opened a pull request (a reviewer may squash-merge it)
+  const pullRequestKeys = new Map<string, Set<string>>();
   for (const { commit, trailers, signer } of chain.reverse()) {
     const path = trailers['Arbiter-Ledger-Entry'];
     if (!path) continue;
@@ -202,6 +212,10 @@ export async function auditRepository(repo: Repository, trust: TrustStore, branc
       findings.push({ severity: 'error', kind: 'rewritten-history', commit: commit.oid, entry: path, detail: `entry says ${expectedId}, the commit says ${trailers['Arbiter-Decision']}` });
     }
     const act = entry.actuation;
+    if (isDecision && entry.mode === 'approval' && act?.pullRequest) {
+      const ids = pullRequestKeys.get(entry.idempotencyKey) ?? new Set<string>();
+      pullRequestKeys.set(entry.idempotencyKey, ids.add(entry.id));
+    }
     if (act?.commit) {
       actuations.add(act.commit);
       const present = await store.has(act.commit);
@@ -246,6 +260,11 @@ export async function auditRepository(repo: Repository, trust: TrustStore, branc
     const trailers = parseTrailers(commit.message);
     if (!hasArbiterTrailers(trailers)) continue;
     arbiterCommits++;
+    if (!actuations.has(commit.oid) && isReviewedMerge(trailers, pullRequestKeys)) {
+      // a squash or rebase merge repeats the pull request's trailers; the reviewer (or the forge) signs it, not arbiter
+      findings.push({ severity: 'info', kind: 'reviewed-merge', commit: commit.oid, detail: `a reviewer merged arbiter's pull request for ${trailers['Arbiter-Decision']}` });
+      continue;
+    }
     const verdict = await trust.verify(commit);
     if (!('signer' in verdict)) findings.push({ severity: 'error', kind: verdict.kind, commit: commit.oid, detail: `commit on ${branch} with Arbiter- trailers: ${verdict.detail}` });
     if (!actuations.has(commit.oid) && trailers['Arbiter-Decision']) {
@@ -272,7 +291,7 @@ export function formatAuditReport(report: AuditReport): string {
     lines.push(`${d.at}  ${d.id}  ${d.incident}  ${d.mode.padEnd(8)} ${d.action.padEnd(13)} ${d.target}  ${where}  signed by ${d.signer ?? 'NOBODY'}`);
   }
   if (report.findings.length) lines.push('', 'findings:');
-  for (const f of report.findings) lines.push(`  ${f.severity === 'error' ? 'ERROR' : 'warn '} ${f.kind}${f.commit ? ` ${f.commit.slice(0, 10)}` : ''}${f.entry ? ` ${f.entry}` : ''}: ${f.detail}`);
+  for (const f of report.findings) lines.push(`  ${f.severity === 'error' ? 'ERROR' : f.severity === 'warning' ? 'warn ' : 'info '} ${f.kind}${f.commit ? ` ${f.commit.slice(0, 10)}` : ''}${f.entry ? ` ${f.entry}` : ''}: ${f.detail}`);
   const errors = report.findings.filter((f) => f.severity === 'error').length;
   lines.push(
     '',
