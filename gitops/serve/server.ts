@@ -331,7 +331,7 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
           if (reconciling || closing) return;
           reconciling = true;
           queue
-            .run(() => reconcile({ repo: config.repo, branch: config.branch, signer: deps.signer, cacheDir: config.cacheDir, settings: deps.bundle.settings, log }))
+            .run(() => reconcile({ repo: config.repo, branch: config.branch, signer: deps.signer, cacheDir: config.cacheDir, settings: deps.bundle.settings, ...(deps.forge ? { forge: deps.forge } : {}), log }))
             .then((r) => {
               reconcileState.lastError = null;
               reconcileState.steps += r.steps.length;
