@@ -272,30 +272,64 @@ function variablesRead(source: string): Set<string> | 'all' {
 // A guard is the first operand of a `&&` chain (or the whole expression): when it is not true, neither is the
 // expression — CEL's `&&` is false or an error then, whatever the other operands give. Without `||` or `?` in the
 // rest, the top level of the expression is that chain (they are the only operators binding more loosely than `&&`).
-const KIND_GUARD = /^\s*action\s*\.\s*kind\s*==\s*"([A-Za-z0-9-]+)"\s*(?:&&([\s\S]*))?$/;
-const VARIABLE_GUARD = /^\s*variables\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:&&([\s\S]*))?$/;
+// Guards here are field paths into the activation, alone (must be true) or compared with a plain string literal.
+const PATH_GUARD = /^\s*(diagnosis|context|data|action|variables)((?:\s*\.\s*[A-Za-z_][A-Za-z0-9_]*)+)\s*(?:==\s*"([A-Za-z0-9 ._:-]*)"\s*)?(?:&&([\s\S]*))?$/;
 
 interface Guard {
-  value: string;
+  /** Activation variable, then field names. */
+  path: string[];
+  /** The path's value must equal this string; without it, the value must be `true`. */
+  equals?: string;
   /** The expression is the guard alone: its outcome is the expression's. */
   whole: boolean;
 }
 
-function guardOf(pattern: RegExp, source: string): Guard | undefined {
-  const m = pattern.exec(source);
+function guardOf(source: string): Guard | undefined {
+  const m = PATH_GUARD.exec(source);
   if (!m) return undefined;
-  const rest = m[2];
+  const rest = m[4];
   if (rest !== undefined && (rest.includes('||') || rest.includes('?'))) return undefined;
-  return { value: m[1]!, whole: rest === undefined };
+  const guard: Guard = { path: [m[1]!, ...m[2]!.split('.').slice(1).map((f) => f.trim())], whole: rest === undefined };
+  if (m[3] !== undefined) guard.equals = m[3];
+  return guard;
+}
+
+/** What a guard compares: the value at its path; NO_SUCH_KEY where CEL's selection errors; UNKNOWN: ask CEL. */
+const NO_SUCH_KEY = Symbol('no such key');
+const UNKNOWN = Symbol('unknown');
+
+function pathValue(activation: Activation, path: readonly string[]): unknown {
+  if (!Object.hasOwn(activation, path[0]!)) return NO_SUCH_KEY;
+  let v: unknown = activation[path[0]!];
+  for (let i = 1; i < path.length; i++) {
+    const field = path[i]!;
+    if (v instanceof Map) {
+      if (!v.has(field)) return NO_SUCH_KEY;
+      v = v.get(field);
+      continue;
+    }
+    if (v === null || typeof v !== 'object') return UNKNOWN;
+    const proto: unknown = Object.getPrototypeOf(v);
+    if (proto !== Object.prototype && proto !== null) return UNKNOWN; // lists, timestamps, typed values: CEL decides
+    if (!Object.hasOwn(v, field)) return NO_SUCH_KEY;
+    v = (v as Record<string, unknown>)[field];
+  }
+  return v;
+}
+
+/** False when the guard shows the expression cannot be true; undefined when CEL has to decide. */
+function guardFails(guard: Guard, activation: Activation): boolean | undefined {
+  const v = pathValue(activation, guard.path);
+  if (v === UNKNOWN) return undefined;
+  return guard.equals !== undefined ? v !== guard.equals : v !== true;
 }
 
 /** A rule with what deciding whether it holds needs, precomputed once per bundle. */
 interface PreparedRule<R> {
   rule: R;
-  /** `when` holds only for candidates of this action kind. */
-  kind?: Guard;
-  /** `when` holds only when this variable (an index) is true. */
-  variable?: { index: number; whole: boolean };
+  guard?: Guard;
+  /** For a guard on `variables.<name>`: that variable's index. */
+  guardVariable?: number;
   /** Variables (indices, ascending) the rule's expressions read, directly or through other variables. */
   needs: number[];
 }
@@ -303,8 +337,9 @@ interface PreparedRule<R> {
 /** A policy with what evaluating it needs, precomputed once per bundle. */
 interface PreparedPolicy {
   policy: CompiledCelPolicy;
-  /** `match` holds only for candidates of this action kind. */
-  matchKind?: Guard;
+  matchGuard?: Guard;
+  /** `match` holds only for candidates of this action kind (`action.kind == "<kind>"` heads it). */
+  matchKind?: string;
   /**
    * Variables are evaluated when a rule first needs them: every variable reads only earlier ones, by name, so it
    * sees what it would see evaluated in declaration order. Otherwise the phase's variables are evaluated up front.
@@ -362,12 +397,11 @@ function preparePolicy(policy: CompiledCelPolicy): PreparedPolicy {
     const needs = needsOf(programs);
     if (needs === 'all') lazy = false;
     const prepared: PreparedRule<R> = { rule, needs: needs === 'all' ? everything : needs };
-    if (!rule.when) return prepared;
-    const kind = judging ? guardOf(KIND_GUARD, rule.when.source) : undefined;
-    if (kind) prepared.kind = kind;
-    const variable = guardOf(VARIABLE_GUARD, rule.when.source);
-    const at = variable ? index.get(variable.value) : undefined;
-    if (variable && at !== undefined) prepared.variable = { index: at, whole: variable.whole };
+    const guard = rule.when ? guardOf(rule.when.source) : undefined;
+    if (!guard || (guard.path[0] === 'action' && !judging)) return prepared;
+    prepared.guard = guard;
+    const at = guard.path[0] === 'variables' ? index.get(guard.path[1]!) : undefined;
+    if (at !== undefined) prepared.guardVariable = at;
     return prepared;
   };
   const proposals = policy.proposals.map((r) => {
@@ -387,8 +421,12 @@ function preparePolicy(policy: CompiledCelPolicy): PreparedPolicy {
     verdicts,
     evaluated: new Uint8Array(policy.variables.length),
   };
-  const matchKind = policy.match ? guardOf(KIND_GUARD, policy.match.source) : undefined;
-  if (matchKind) prepared.matchKind = matchKind;
+  const matchGuard = policy.match ? guardOf(policy.match.source) : undefined;
+  if (matchGuard) {
+    prepared.matchGuard = matchGuard;
+    const [root, field] = matchGuard.path;
+    if (root === 'action' && field === 'kind' && matchGuard.path.length === 2 && matchGuard.equals !== undefined) prepared.matchKind = matchGuard.equals;
+  }
   return prepared;
 }
 
@@ -419,21 +457,28 @@ function startVariables(p: PreparedPolicy, activation: Activation): void {
 }
 
 /** Whether a rule holds; afterwards every variable the rule reads is evaluated. */
-function ruleHolds(p: PreparedPolicy, r: PreparedRule<{ when?: CelProgram }>, activation: Activation, kind: string | undefined): boolean {
-  if (r.kind && r.kind.value !== kind) return false;
-  if (r.variable) {
-    const i = r.variable.index;
-    if (p.lazy) ensureVariables(p, p.closure[i]!, activation);
-    const values = activation.variables as Record<string, unknown>;
-    const name = p.policy.variables[i]![0];
-    if (!Object.hasOwn(values, name) || values[name] !== true) return false;
+function ruleHolds(p: PreparedPolicy, r: PreparedRule<{ when?: CelProgram }>, activation: Activation): boolean {
+  if (r.guard) {
+    if (r.guardVariable !== undefined && p.lazy) ensureVariables(p, p.closure[r.guardVariable]!, activation);
+    const fails = guardFails(r.guard, activation);
+    if (fails === true) return false;
     if (p.lazy) ensureVariables(p, r.needs, activation);
-    if (r.variable.whole) return true;
-  } else if (p.lazy) {
-    ensureVariables(p, r.needs, activation);
+    if (fails === false && r.guard.whole) return true;
+    return holds(r.rule.when, activation);
   }
-  if (r.kind?.whole) return true;
+  if (p.lazy) ensureVariables(p, r.needs, activation);
   return holds(r.rule.when, activation);
+}
+
+/** Whether a policy's `match` holds (it runs before the policy's variables exist). */
+function matchHolds(p: PreparedPolicy, activation: Activation): boolean {
+  const match = p.policy.match;
+  if (!match) return true;
+  activation.variables = EMPTY_VARIABLES;
+  const fails = p.matchGuard ? guardFails(p.matchGuard, activation) : undefined;
+  if (fails === true) return false;
+  if (fails === false && p.matchGuard!.whole) return true;
+  return holds(match, activation);
 }
 
 /** Computed proposal parameters must be what ActionParams allows (names were checked when the bundle loaded). */
@@ -483,7 +528,7 @@ class CelBackend implements PolicyBackend {
   }
 
   #judgesFor(kind: string): PreparedPolicy[] {
-    return this.#judges.filter((p) => p.matchKind === undefined || p.matchKind.value === kind);
+    return this.#judges.filter((p) => p.matchKind === undefined || p.matchKind === kind);
   }
 
   #diagnosisView(d: PolicyInput['diagnosis']): PolicyInput['diagnosis'] {
@@ -510,7 +555,7 @@ class CelBackend implements PolicyBackend {
       const policy = p.policy;
       startVariables(p, activation);
       for (const prepared of p.proposals) {
-        if (!ruleHolds(p, prepared, activation, undefined)) continue;
+        if (!ruleHolds(p, prepared, activation)) continue;
         const rule = prepared.rule;
         const params: Record<string, unknown> = { ...rule.params };
         let ok = true;
@@ -537,13 +582,10 @@ class CelBackend implements PolicyBackend {
     const out: Verdict[] = [];
     for (const p of this.#judgesByKind.get(kind) ?? this.#judgesFor(kind)) {
       const policy = p.policy;
-      if (policy.match && !p.matchKind?.whole) {
-        activation.variables = EMPTY_VARIABLES; // `match` runs before the policy's variables exist
-        if (!holds(policy.match, activation)) continue;
-      }
+      if (!matchHolds(p, activation)) continue;
       startVariables(p, activation);
       for (const prepared of p.verdicts) {
-        if (!ruleHolds(p, prepared, activation, kind)) continue;
+        if (!ruleHolds(p, prepared, activation)) continue;
         const rule = prepared.rule;
         let cost = 0;
         if (typeof rule.cost === 'number') cost = rule.cost;

@@ -161,6 +161,9 @@ const VARIABLE_EXPRESSIONS = [
   'size(variables) > 1',
   'context.service.criticality == "critical"',
   'diagnosis.hypotheses.exists(h, h.cause == "memory-leak")',
+  '{"k": true, "s": "x"}',
+  '[true]',
+  'context.calendar',
 ];
 // rule conditions: guards alone, guards with a rest, `||` and `?` that forbid the shortcut, strings that look like guards
 const WHEN_EXPRESSIONS = [
@@ -179,9 +182,21 @@ const WHEN_EXPRESSIONS = [
   'context.calendar.businessHours',
   'variables.a == true && variables.c',
   'true',
+  'context.calendar.businessHours && variables.a',
+  'context.service.criticality == "critical"',
+  'context.service.criticality == "critical" && variables.b',
+  'context.calendar.peakEvent == "black friday"',
+  'diagnosis.signals.errorRate',
+  'diagnosis.target.namespace == "shop" && variables.a || variables.b',
+  'variables.a.k',
+  'variables.a.s == "x"',
+  'variables.b.businessHours',
+  'variables.c.k && true',
+  'data.flag',
+  'action.params.key == "poolSize"',
 ];
 const PROPOSE_WHEN = WHEN_EXPRESSIONS.filter((w) => !w.includes('action'));
-const MATCHES = [undefined, 'action.kind == "restart"', 'action.kind == "scale"', 'action.kind == "restart" && variables.size() == 0', 'action.kind == "rollback" || true', 'context.calendar.businessHours'];
+const MATCHES = [undefined, 'context.calendar.businessHours && action.kind == "scale"', 'action.kind == "restart"', 'action.kind == "scale"', 'action.kind == "restart" && variables.size() == 0', 'action.kind == "rollback" || true', 'context.calendar.businessHours'];
 
 const policyArb = fc.record({
   match: fc.constantFrom(...MATCHES),
@@ -253,14 +268,30 @@ describe('CEL backend skips what cannot change a result', () => {
 
   it('a match comparing the action kind with a literal is not evaluated, and other kinds skip the policy', () => {
     const { engine, counts } = countingEngine(defaultCelEngine());
-    const policy = compileCelPolicy(policyText('kinds', { match: 'action.kind == "restart"', verdicts: ['context.calendar.businessHours', 'action.kind == "restart" && true'] }), 'kinds.cel.yaml', engine);
+    const policy = compileCelPolicy(policyText('kinds', { match: 'action.kind == "restart"', verdicts: ['context.calendar.businessHours || false', 'action.kind == "restart" && true'] }), 'kinds.cel.yaml', engine);
     const backend = createCelBackend([policy], {});
     const input = { diagnosis: diagnosis(), context: context({ calendar: { businessHours: true } }) };
     expect(backend.judge({ ...input, action: action('scale') })).toEqual([]);
-    expect(counts.get('context.calendar.businessHours')).toBeUndefined();
+    expect(counts.get('context.calendar.businessHours || false')).toBeUndefined();
     expect(backend.judge({ ...input, action: action('restart') }).map((v) => v.effect)).toEqual(['allow', 'deny']);
     expect(counts.get('action.kind == "restart"')).toBeUndefined();
-    expect(counts.get('context.calendar.businessHours')).toBe(1);
+    expect(counts.get('context.calendar.businessHours || false')).toBe(1);
+  });
+
+  it('a field path (alone or compared with a string) is read, not evaluated, and gives what CEL gives', () => {
+    const { engine, counts } = countingEngine(defaultCelEngine());
+    const whens = ['context.calendar.changeFreeze', 'context.service.criticality == "critical"', 'diagnosis.signals.missing', 'context.service.criticality == "critical" && context.calendar.changeFreeze'];
+    const policy = compileCelPolicy(policyText('paths', { verdicts: whens }), 'paths.cel.yaml', engine);
+    const backend = createCelBackend([policy], {});
+    const plain = plainBackend([compileCelPolicy(policyText('paths', { verdicts: whens }), 'paths.cel.yaml', defaultCelEngine())]);
+    for (const changeFreeze of [false, true]) {
+      for (const criticality of ['critical', 'low'] as const) {
+        const input = { diagnosis: diagnosis({ signals: {} }), context: context({ calendar: { changeFreeze }, service: { criticality } }), action: action('scale') };
+        expect(backend.judge(input)).toEqual(plain.judge(input));
+      }
+    }
+    for (const w of whens.slice(0, 3)) expect(counts.get(w)).toBeUndefined();
+    expect(counts.get(whens[3]!)).toBe(2); // only for the two critical inputs, where its head held
   });
 
   it('a || after a guard keeps the whole expression evaluated', () => {
