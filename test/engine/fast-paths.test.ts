@@ -1,9 +1,11 @@
-// The CEL backend's shortcuts (kind guards, lazily evaluated variables, per-kind policy lists) must give exactly what
-// plain evaluation gives: every variable in declaration order, every match and when evaluated by CEL.
+// Every fast path of a decision gives exactly what the plain computation gives: the CEL backend's shortcuts (guards,
+// lazily evaluated variables, per-kind policy lists) against evaluating every variable in declaration order and every
+// match and when by CEL; canonical JSON, sha256 and cost formatting against their straightforward definitions.
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, sha256Hex } from '../../engine/canonical.ts';
+import { formatCost } from '../../engine/decide.ts';
 import { celToPlain, defaultCelEngine, type CelEngine, type CelProgram, type CelVariable } from '../../engine/cel/index.ts';
 import { compileCelPolicy, createCelBackend, type CompiledCelPolicy } from '../../engine/cel/policy.ts';
 import { ActionKinds, type Action, type PolicyInput, type Proposal, type Verdict } from '../../engine/types.ts';
@@ -340,6 +342,23 @@ describe('canonical JSON and sha256 keep their output', () => {
       fc.property(fc.string({ unit: anyUnit }), (s) => {
         expect(sha256Hex(s)).toBe(createHash('sha256').update(s).digest('hex'));
       }),
+    );
+  });
+});
+
+describe('formatCost groups thousands as the regex did', () => {
+  const byRegex = (x: number): string => {
+    const n = Math.round(x);
+    const digits = String(Math.abs(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+    return n < 0 ? `-${digits}` : digits;
+  };
+
+  it('any double, including huge, negative and non-finite ones', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.double(), fc.integer({ min: -1e9, max: 1e9 }), fc.constantFrom(0, -0.4, 999.5, 1000, 1e21, -3e25)), (x) => {
+        expect(formatCost(x)).toBe(byRegex(x));
+      }),
+      { numRuns: 2000 },
     );
   });
 });
