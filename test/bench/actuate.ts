@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { checkRender } from '../../actions/render.ts';
 import { act, type BundleLike, type DecisionCore } from '../../gitops/act.ts';
 import { sshSigner } from '../../gitops/sign/sshsig.ts';
 import type { Decision, Diagnosis } from '../../engine/types.ts';
@@ -105,7 +106,8 @@ export async function bench(): Promise<Record<string, unknown>> {
       const service = `svc-${String(run * 37).padStart(3, '0')}`;
       const diagnosis = { apiVersion: 'arbiter.dev/v1', kind: 'Diagnosis', id: `bench-${run}`, incident: `INC-${run}`, observedAt: '2026-11-21T02:00:00Z', target: { service }, hypotheses: [{ cause: 'memory-leak', confidence: 0.9 }] } as Diagnosis;
       const t0 = performance.now();
-      const result = await act({ diagnosis, bundle, repo: bare, signer, core: benchCore(run), now: `2026-11-21T02:0${run}:00Z` });
+      // the stock git side renders nothing, so the kubectl render check (a separate process, `renderCheckMs`) is left out
+      const result = await act({ diagnosis, bundle, repo: bare, signer, core: benchCore(run), now: `2026-11-21T02:0${run}:00Z`, kubectl: '' });
       arbiterMs.push(performance.now() - t0);
       if (!result.actuation.commit || !result.actuation.ledgerCommit) throw new Error('bench: arbiter did not commit');
 
@@ -118,9 +120,28 @@ export async function bench(): Promise<Record<string, unknown>> {
     }
     const a = median(arbiterMs);
     const g = median(gitCliMs);
+    const renderCheckMs = await timeRenderCheck();
     if (process.env.ARBITER_BENCH_VERBOSE) process.stderr.write(`actuate runs: arbiter ${arbiterMs.map((x) => x.toFixed(0)).join(" ")} / git ${gitCliMs.map((x) => x.toFixed(0)).join(" ")}\n`);
-    return { actuate: { files, runs: RUNS, arbiterMs: Number(a.toFixed(1)), gitCliMs: Number(g.toFixed(1)), ratio: Number((a / g).toFixed(3)) } };
+    return { actuate: { files, runs: RUNS, arbiterMs: Number(a.toFixed(1)), gitCliMs: Number(g.toFixed(1)), ratio: Number((a / g).toFixed(3)), renderCheckMs: Number(renderCheckMs.toFixed(1)) } };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** What `act` adds on Kustomize trees: `kubectl kustomize` on the edited service (one small base, median of 3). */
+async function timeRenderCheck(): Promise<number> {
+  const files = new Map([
+    ['apps/svc/base/kustomization.yaml', 'resources: [deployment.yaml]\n'],
+    ['apps/svc/base/deployment.yaml', 'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: svc }\nspec:\n  template:\n    metadata: { annotations: {} }\n'],
+  ]);
+  const tree = { read: (p: string) => files.get(p), list: (prefix = '') => [...files.keys()].filter((f) => f.startsWith(prefix)).sort() };
+  const edit = { path: 'apps/svc/base/deployment.yaml', before: files.get('apps/svc/base/deployment.yaml')!, after: files.get('apps/svc/base/deployment.yaml')!.replace('{}', '{ a: b }') };
+  const service = Catalog.parse({ services: { svc: { paths: ['apps/svc/'] } } }).services.svc!;
+  const times: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    await checkRender(tree, [edit], service);
+    times.push(performance.now() - t0);
+  }
+  return median(times);
 }
