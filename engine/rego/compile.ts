@@ -3,6 +3,7 @@
 import { RegoError, bodyVars, exprVars, refParts, varsOf } from './ast.ts';
 import type { Body, Expr, Location, Module, Rule, Term, VarScope } from './ast.ts';
 import { lookupBuiltin } from './builtins/index.ts';
+import { checkQueryTypes, checkTypes } from './typecheck.ts';
 import { fromJSON } from './value.ts';
 import type { Value } from './value.ts';
 
@@ -119,6 +120,7 @@ export function compileModules(modules: Module[]): RuleNode {
     }
   }
   checkRuleKinds(root);
+  checkTypes(root);
   return root;
 }
 
@@ -182,6 +184,7 @@ export function compileQuery(body: Body, root: RuleNode, ctx?: Partial<ResolveCt
   const resolved = resolveBody(body, scope, full, false);
   const outputVars = [...bodyVars(resolved, new Set(), TOP_VARS)].filter((v) => !v.startsWith('$'));
   const ordered = reorderBody(resolved, new Set(), []);
+  checkQueryTypes(ordered, root);
   return { body: ordered, outputVars };
 }
 
