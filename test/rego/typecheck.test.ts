@@ -132,10 +132,10 @@ describe('never a false positive', () => {
     expect(() => compileModules(modules)).not.toThrow();
   });
 
-  it('every conformance case OPA compiles still compiles here (modules and query)', (ctx) => {
+  it('every conformance case OPA compiles still compiles here (modules and query)', (test) => {
     if (!existsSync(CONFORMANCE_DIR)) {
       console.log(`skipped: no conformance suite at ${CONFORMANCE_DIR}`);
-      ctx.skip();
+      test.skip();
     }
     let checked = 0;
     const failures: string[] = [];
