@@ -7,6 +7,7 @@ import { InputError } from '../errors.ts';
 import type { Body, Expr, Term } from './ast.ts';
 import { RegoError, compileModules, compileQueryBody, evalCompiledQuery, type Compiled, type CompiledQuery } from './index.ts';
 import { parseQuery } from './parser.ts';
+import { RegoTypeError } from './typecheck.ts';
 import { RObject, RSet, formatNumber, type Value } from './value.ts';
 
 /** Files larger than this are refused (OPA has no limit; a CLI reading untrusted paths should). */
@@ -113,6 +114,8 @@ export interface OpaErrorEntry {
   message: string;
   code: string;
   location?: { file: string; row: number; col: number };
+  /** Type errors' have/want lines, printed under the error in pretty mode (OPA's JSON holds typed details instead). */
+  details?: string[];
 }
 
 export type OpaOutput = { result: OpaResult[] } | { errors: OpaErrorEntry[]; stage: 'compile' | 'eval' };
@@ -168,6 +171,7 @@ function captureValues(body: Body): { body: Body; captured: Array<string | null>
 const errorEntry = (err: RegoError): OpaErrorEntry => {
   const entry: OpaErrorEntry = { message: err.detail, code: err.code };
   if (err.location) entry.location = { file: err.location.file, row: err.location.row, col: err.location.col };
+  if (err instanceof RegoTypeError && err.details.length > 0) entry.details = err.details;
   return entry;
 };
 
@@ -329,7 +333,7 @@ export function formatOpaJson(output: OpaOutput): string {
 /** The text of one error as OPA's ast.Error prints it: `file:row: code: message` (`row:col:` without a file). */
 export function opaErrorText(e: OpaErrorEntry): string {
   const prefix = e.location ? (e.location.file ? `${e.location.file}:${e.location.row}` : `${e.location.row}:${e.location.col}`) : '';
-  return `${prefix ? `${prefix}: ` : ''}${e.code}: ${e.message}`;
+  return `${prefix ? `${prefix}: ` : ''}${e.code}: ${e.message}${(e.details ?? []).map((d) => `\n\t${d}`).join('')}`;
 }
 
 /** `opa eval --format pretty`: a lone value as indented JSON, several results as a table, `undefined`, or the errors. */
