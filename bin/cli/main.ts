@@ -1,22 +1,23 @@
-// `arbiter` command dispatch. Each command lives in its own module exporting `run(argv): Promise<number>`.
+// `arbiter` command dispatch. Each command lives in its own module exporting `run(argv): Promise<number>`, loaded
+// only when it runs so `arbiter decide` does not pay for the Git or server code.
 import { exitCodeOf } from '../../engine/errors.ts';
 
 type CommandModule = { run(argv: string[]): Promise<number> };
 
-const COMMANDS: Record<string, { summary: string }> = {
-  decide: { summary: 'evaluate a diagnosis against a bundle and print the decision' },
-  act: { summary: 'decide and carry out the decision on a GitOps repository' },
-  audit: { summary: 'reconstruct and verify the decision log of a repository' },
-  test: { summary: 'run a bundle\'s Rego and CEL policy tests' },
-  eval: { summary: 'evaluate a Rego query like `opa eval`' },
-  scenarios: { summary: 'run incident scenarios end to end' },
-  replay: { summary: 'replay past diagnoses in shadow mode against ground truth' },
-  reconcile: { summary: 'perform due compensations (scheduled reverts)' },
-  serve: { summary: 'HTTP intake for diagnoses, CloudEvents and Alertmanager' },
-  verify: { summary: 'verify an actuated decision (reconciliation, metric) and revert it if it did not help' },
-  build: { summary: 'compile the bundle\'s Rego to wasm with an opa binary on PATH' },
-  schema: { summary: 'print the JSON Schema of a Diagnosis or a Context' },
-  demo: { summary: 'run the whole loop on a temporary local repository' },
+const COMMANDS: Record<string, { summary: string; load(): Promise<CommandModule> }> = {
+  decide: { summary: 'evaluate a diagnosis against a bundle and print the decision', load: () => import('./decide.ts') },
+  act: { summary: 'decide and carry out the decision on a GitOps repository', load: () => import('./act.ts') },
+  audit: { summary: 'reconstruct and verify the decision log of a repository', load: () => import('./audit.ts') },
+  test: { summary: 'run a bundle\'s Rego and CEL policy tests', load: () => import('./test.ts') },
+  eval: { summary: 'evaluate a Rego query like `opa eval`', load: () => import('./eval.ts') },
+  scenarios: { summary: 'run incident scenarios end to end', load: () => import('./scenarios.ts') },
+  replay: { summary: 'replay past diagnoses in shadow mode against ground truth', load: () => import('./replay.ts') },
+  reconcile: { summary: 'carry out due follow-ups: scheduled reverts and staged promotions', load: () => import('./reconcile.ts') },
+  serve: { summary: 'HTTP intake for diagnoses, CloudEvents and Alertmanager', load: () => import('./serve.ts') },
+  verify: { summary: 'verify an actuated decision (reconciliation, metric) and revert it if it did not help', load: () => import('./verify.ts') },
+  build: { summary: 'compile the bundle\'s Rego to wasm with an opa binary on PATH', load: () => import('./build.ts') },
+  schema: { summary: 'print the JSON Schema of a Diagnosis or a Context', load: () => import('./schema.ts') },
+  demo: { summary: 'run the whole loop on a temporary local repository', load: () => import('./demo.ts') },
 };
 
 function usage(): string {
@@ -37,12 +38,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    const mod = await (import(`./${name}.ts`) as Promise<CommandModule>).catch((err: unknown) => {
-      if (err && typeof err === 'object' && 'code' in err && err.code === 'ERR_MODULE_NOT_FOUND') {
-        throw Object.assign(new Error(`the "${name}" command is not built yet (see README: what is not built yet)`), { exitCode: 2 });
-      }
-      throw err;
-    });
+    const mod = await command.load();
     return await mod.run(rest);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
