@@ -1,7 +1,6 @@
 // Bundle loading (DESIGN §4): a directory or an OPA `.tar.gz` bundle → settings, data, compiled policies, a digest.
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import YAML from 'yaml';
 import { z } from 'zod';
@@ -62,11 +61,10 @@ export async function loadBundle(dir: string, options: LoadBundleOptions = {}): 
   return bundle;
 }
 
+// loaded only for bundles with Rego, so CEL-only bundles never pay for the Rego engine
 async function createRegoBackendFor(bundle: Bundle): Promise<PolicyBackend> {
-  const backendFile = fileURLToPath(new URL('./rego/backend.ts', import.meta.url));
-  if (!existsSync(backendFile)) throw new BundleError('Rego policies need the Rego backend (not built yet)', bundle.dir);
-  const mod = (await import('./rego/backend.ts' as string)) as { createRegoBackend(b: Bundle): PolicyBackend | Promise<PolicyBackend> };
-  return await mod.createRegoBackend(bundle);
+  const { createRegoBackend } = await import('./rego/backend.ts');
+  return await createRegoBackend(bundle);
 }
 
 function isTestFile(file: string): boolean {

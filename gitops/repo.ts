@@ -2,7 +2,7 @@
 // remote (fetched into a private bare cache, pushed back). Ref updates are compare-and-swap on the old oid.
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import git from 'isomorphic-git';

@@ -1,6 +1,4 @@
 // `arbiter test`: a bundle's policy tests, like `opa test` — one line per test, a summary, a diff on failure, exit 1.
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { loadBundle, type Bundle } from '../../engine/bundle.ts';
 import { InputError } from '../../engine/errors.ts';
 import { runCelTests, type PolicyTestOptions, type PolicyTestResult } from '../../engine/policytest.ts';
@@ -15,18 +13,11 @@ const USAGE = `usage: arbiter test [--bundle DIR] [-v] [--run REGEX] [--coverage
   --coverage     after the summary, which Rego rules the tests made produce a value (per file)
 `;
 
-/**
- * Extension point for Rego tests: when the bundle has `*_test.rego` files and `engine/rego/tester.ts` exists,
- * its `runRegoTests(bundle, opts)` runs them and returns `PolicyTestResult[]` (sync or async), reported with the CEL ones.
- */
+/** Rego tests (`test_*` rules of `*_test.rego`), reported together with the CEL ones; the tester loads only when needed. */
 async function runRegoTestsIfAny(bundle: Bundle, options: PolicyTestOptions): Promise<PolicyTestResult[]> {
   if (!bundle.regoModules.some((m) => m.file.endsWith('_test.rego'))) return [];
-  const tester = fileURLToPath(new URL('../../engine/rego/tester.ts', import.meta.url));
-  if (!existsSync(tester)) throw new InputError('the bundle has Rego tests, but the Rego tester is not built yet (engine/rego/tester.ts)');
-  const mod = (await import('../../engine/rego/tester.ts' as string)) as {
-    runRegoTests(b: Bundle, o: PolicyTestOptions): PolicyTestResult[] | Promise<PolicyTestResult[]>;
-  };
-  return await mod.runRegoTests(bundle, options);
+  const { runRegoTests } = await import('../../engine/rego/tester.ts');
+  return await runRegoTests(bundle, options);
 }
 
 /** `--coverage`: rule coverage of the bundle's Rego policies by its Rego tests (`engine/rego/tester.ts`). */

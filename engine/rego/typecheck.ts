@@ -5,7 +5,6 @@
 import { RegoError } from './ast.ts';
 import type { Body, Expr, Location, Term } from './ast.ts';
 import { lookupBuiltin } from './builtins/index.ts';
-import type { RegoType } from './builtins/registry.ts';
 import type { CompiledRule, RuleNode } from './compile.ts';
 import { RObject, RSet, typeName } from './value.ts';
 import type { Value } from './value.ts';

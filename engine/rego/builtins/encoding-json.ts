@@ -1,7 +1,7 @@
 // JSON text ⇄ Rego values as Go's encoding/json does it for OPA: big integers stay exact when parsing, and
 // marshalling escapes <, >, & and U+2028/9 like json.Marshal (HTML-safe by default).
 import type { Value } from '../value.ts';
-import { RObject, RSet, formatNumber, parseNumber, stringifyJSON } from '../value.ts';
+import { RObject, RSet, parseNumber, stringifyJSON } from '../value.ts';
 
 export class JSONSyntaxError extends Error {
   constructor(message: string) {

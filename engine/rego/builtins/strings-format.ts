@@ -1,7 +1,7 @@
 // Go-compatible text rendering for Rego values: OPA's term String() (used by sprintf for non-scalar arguments) and a
 // Go fmt.Sprintf interpreter for the verbs policies use. Written here because no JS library follows Go's fmt rules.
 import type { Value } from '../value.ts';
-import { RObject, RSet, formatNumber, formatTerm, isInteger, overflowLiteralText } from '../value.ts';
+import { formatNumber, formatTerm, isInteger, overflowLiteralText } from '../value.ts';
 
 /** A Go string literal as strconv.Quote writes it (JSON escapes plus Go's \a \b \f \v and \x forms). */
 export function goQuote(s: string): string {
