@@ -1,5 +1,4 @@
 // Builtins: crypto.md5, crypto.sha1, crypto.sha256, crypto.hmac.*, crypto.x509.*, crypto.parse_private_keys
-// (owner while building: B2)
 import { createHash, createHmac, createPrivateKey, createPublicKey, timingSafeEqual, X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { register, T, BuiltinError, OperandTypeError, expectString } from './registry.ts';

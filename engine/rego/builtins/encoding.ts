@@ -1,5 +1,4 @@
 // Builtins: base64*, base64url*, hex.*, urlquery.*, json.marshal*, json.unmarshal, json.is_valid, yaml.*
-// (owner while building: B1)
 // Byte-level encodings work on the UTF-8 bytes of the string, as Go does; decoded bytes are read back as UTF-8.
 import { Buffer } from 'node:buffer';
 import { parseDocument, stringify as yamlStringify } from 'yaml';

@@ -1,5 +1,4 @@
 // Builtins: glob.match, glob.quote_meta
-// (owner while building: B1)
 // Glob syntax as OPA's gobwas/glob: `*` (within separators), `**` (across), `?`, `[abc]`, `[!a-z]`, `{a,b}`, `\x`.
 import type { Value } from '../value.ts';
 import { BuiltinError, OperandTypeError, T, expectString, register } from './registry.ts';

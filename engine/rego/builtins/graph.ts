@@ -1,5 +1,4 @@
 // Builtins: graph.reachable, graph.reachable_paths
-// (owner while building: B2)
 import { register, T, expectObject, OperandTypeError } from './registry.ts';
 import { RSet } from '../value.ts';
 import type { RObject, Value } from '../value.ts';

@@ -1,5 +1,4 @@
 // Builtins: graphql.parse, graphql.parse_and_verify, graphql.parse_query, graphql.parse_schema, graphql.is_valid, graphql.schema_is_valid
-// (owner while building: B2)
 // Parsing and validation come from the graphql package (v16); results are converted to the AST OPA returns, which is
 // gqlparser's (Go) AST marshalled to JSON with positions, nulls and empty lists/objects pruned.
 import { GraphQLError, Kind, buildASTSchema, parse, validate, validateSchema } from 'graphql';

@@ -1,5 +1,4 @@
 // Builtins: http.send (not supported: no network in policies)
-// (owner while building: B2)
 import { register, T, BuiltinError, expectObject } from './registry.ts';
 import { RSet, stringifyJSON } from '../value.ts';
 import type { Value } from '../value.ts';

@@ -1,5 +1,4 @@
 // Builtins: json.patch, json.filter, json.remove, json.verify_schema, json.match_schema
-// (owner while building: B1)
 // Documents are Rego values; every operation copies on write, so inputs are never changed.
 import type { Value } from '../value.ts';
 import { RObject, RSet, equal, formatNumber } from '../value.ts';

@@ -1,5 +1,4 @@
 // Builtins: io.jwt.decode, io.jwt.decode_verify, io.jwt.verify_*, io.jwt.encode_sign, io.jwt.encode_sign_raw
-// (owner while building: B2)
 import { constants, createHmac, createPrivateKey, createPublicKey, sign, timingSafeEqual, verify, X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { register, T, BuiltinError, expectObject, expectString, OperandTypeError } from './registry.ts';

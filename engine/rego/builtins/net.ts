@@ -1,5 +1,4 @@
 // Builtins: net.cidr_contains, net.cidr_intersects, net.cidr_expand, net.cidr_merge, net.cidr_is_valid, net.cidr_contains_matches, net.lookup_ip_addr (not supported)
-// (owner while building: B1)
 // Address arithmetic on bigints, parsing and printing as Go's net package (see net-ip.ts).
 import type { Value } from '../value.ts';
 import { RObject, RSet } from '../value.ts';

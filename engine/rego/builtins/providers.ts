@@ -1,5 +1,4 @@
 // Builtins: providers.aws.sign_req
-// (owner while building: B2)
 // AWS Signature Version 4 request signing, computed locally: no network. The time comes from the caller.
 import { createHash, createHmac } from 'node:crypto';
 import { register, T, BuiltinError, expectNumber, expectObject } from './registry.ts';

@@ -1,5 +1,4 @@
 // Builtins: regex.match, regex.is_valid, regex.split, regex.replace, regex.find_n, regex.find_all_string_submatch_n, regex.template_match, regex.globs_match
-// (owner while building: B1)
 // Patterns are RE2 (Go regexp) as in OPA; regex-re2.ts translates them to JS and replays Go's iteration rules.
 import type { Value } from '../value.ts';
 import { BuiltinError, T, expectString, register, registerValidity } from './registry.ts';

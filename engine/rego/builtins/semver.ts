@@ -1,5 +1,4 @@
 // Builtins: semver.is_valid, semver.compare
-// (owner while building: B1)
 // Semantic Versioning 2.0.0: strict MAJOR.MINOR.PATCH[-pre][+build]; build metadata does not affect precedence.
 import type { Value } from '../value.ts';
 import { BuiltinError, T, expectString, register } from './registry.ts';

@@ -1,5 +1,4 @@
 // Builtins: concat, contains, startswith, endswith, format_int, indexof, indexof_n, lower, upper, replace, split, sprintf, substring, trim*, strings.*
-// (owner while building: B1)
 // Positions and lengths count Unicode code points (Go runes), as OPA does; Go's strings package semantics otherwise.
 import type { Value } from '../value.ts';
 import { toDouble } from '../value.ts';

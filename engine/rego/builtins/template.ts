@@ -1,5 +1,4 @@
 // Builtins: strings.render_template
-// (owner while building: B2)
 // The subset of Go's text/template that policies use: fields and variables, pipelines with `|`, if/else if/else,
 // range (with index/value variables and else), with, variable declarations, comments, trim markers, and the
 // builtin functions and, or, not, len, index, eq, ne, lt, le, gt, ge, print, printf, println.

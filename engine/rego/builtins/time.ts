@@ -1,5 +1,4 @@
 // Builtins: time.parse_ns, time.parse_rfc3339_ns, time.parse_duration_ns, time.date, time.clock, time.weekday, time.add_date, time.diff, time.format
-// (owner while building: B1)
 // Times are int64 nanoseconds as in Go; zones come from Intl (IANA), never from the host clock.
 import type { Value } from '../value.ts';
 import { normalizeNumber } from '../value.ts';

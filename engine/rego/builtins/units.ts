@@ -1,5 +1,4 @@
 // Builtins: units.parse, units.parse_bytes
-// (owner while building: B1)
 // Amounts are computed exactly (decimal mantissa as bigint over a power of ten) so 10Ei stays 11529215046068469760.
 import type { RNumber, Value } from '../value.ts';
 import { normalizeNumber } from '../value.ts';

@@ -1,5 +1,4 @@
 // Builtins: uuid.rfc4122, uuid.parse
-// (owner while building: B1)
 // rfc4122 draws from the seeded ctx.random and is cached per key for the query, as OPA returns one UUID per key.
 import type { Value } from '../value.ts';
 import { RObject, normalizeNumber } from '../value.ts';
