@@ -16,7 +16,7 @@ import { parse } from 'yaml';
 
 const SERVICES = 500;
 const FILES_PER_SERVICE = 20;
-const RUNS = 5;
+const RUNS = 9;
 
 const ENV = { ...process.env, GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'bench@x', GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'bench@x', GIT_CONFIG_NOSYSTEM: '1' };
 
