@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../engine/errors.ts';
 import { MAX_DOCUMENT_BYTES, parseContextOverride, parseDiagnosis } from '../../engine/ingest.ts';
+import { diagnosis } from './fixtures.ts';
 
-const GOOD = {
-  apiVersion: 'arbiter.dev/v1',
-  kind: 'Diagnosis',
-  id: 'd-1',
-  incident: 'INC-1',
-  observedAt: '2026-11-21T02:13:00Z',
-  target: { service: 'checkout', namespace: 'shop' },
-  hypotheses: [{ cause: 'memory-leak', confidence: 0.9 }],
-};
+const GOOD = diagnosis();
 const json = (v: unknown) => JSON.stringify(v);
 const rejects = (text: string, message: RegExp) => {
   let err: unknown;
