@@ -1,6 +1,7 @@
 // The contract between a Decision and the GitOps tree (DESIGN §5): each action kind plans file edits.
 import type { z } from 'zod';
 import type { Action, ActionKind, CatalogService, Context } from '../engine/types.ts';
+import { ArbiterError, type ErrorKind } from '../engine/errors.ts';
 
 /** A read-only view of the target branch's tree. Paths are repository-relative, '/'-separated. */
 export interface TreeView {
@@ -84,10 +85,9 @@ export interface ActionDefinition<P extends z.ZodType = z.ZodType> {
 }
 
 /** A plan was refused: outside allowed paths, breaks rendering, switches image repository, … */
-export class PlanRefusedError extends Error {
-  readonly code = 'PlanRefused';
+export class PlanRefusedError extends ArbiterError {
+  readonly kind: ErrorKind = 'check';
   constructor(message: string) {
     super(message);
-    this.name = 'PlanRefusedError';
   }
 }

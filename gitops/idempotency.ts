@@ -3,14 +3,15 @@
 import type { Mode } from '../engine/types.ts';
 import { readCommit } from './commit.ts';
 import type { Forge } from './forge/forge.ts';
-import { entriesForKey, type Actuation, type DecisionEntry } from './ledger.ts';
+import { entriesForKey, type Actuation, type DecisionEntry, type RepairEntry } from './ledger.ts';
 import { parseTrailers } from './message.ts';
 import type { ObjectStore } from './objects.ts';
 
 export interface EarlierResult {
   /** Where the earlier result was found; only `ledger` means the ledger already records it. */
   source: 'ledger' | 'pull-request' | 'branch';
-  entry?: DecisionEntry;
+  /** The earlier decision (ledger) or the repair entry that recorded its commit after a crash. */
+  entry?: DecisionEntry | RepairEntry;
   actuation: Actuation;
 }
 
@@ -33,7 +34,7 @@ export async function findEarlierResult(query: {
   const entries = await entriesForKey(query.store, query.ledgerTip, query.key);
   // an earlier action is a repeat; an earlier escalation only repeats an escalation (the situation may have changed)
   const actedBefore = entries.filter((e) => e.actuation.commit !== null);
-  const same = actedBefore.at(-1) ?? (ACTING.has(query.mode) ? undefined : entries.filter((e) => e.mode === query.mode).at(-1));
+  const same = actedBefore.at(-1) ?? (ACTING.has(query.mode) ? undefined : entries.filter((e) => e.kind === 'Decision' && e.mode === query.mode).at(-1));
   if (same) return { source: 'ledger', entry: same, actuation: same.actuation };
   if (!ACTING.has(query.mode)) return undefined;
 

@@ -6,13 +6,17 @@
 // Index files hold `{path, mode, commit}` so lookups never parse whole entries.
 import { createHash } from 'node:crypto';
 import type { Plan } from '../actions/types.ts';
-import type { ActionTarget, Context, Decision } from '../engine/types.ts';
+import { z } from 'zod';
+import { InternalError } from '../engine/errors.ts';
+import { ActionKind, Modes, Rfc3339, type ActionTarget, type Context, type Decision } from '../engine/types.ts';
 import { readCommit, readPath, writeCommit, writeTreeChanges, type TreeChange } from './commit.ts';
 import { commitSubject, decisionTrailers, formatMessage, parseTrailers, wrap } from './message.ts';
 import type { ObjectStore } from './objects.ts';
 import type { Signer } from './sign/signer.ts';
 
 export const LEDGER_BRANCH = 'arbiter/ledger';
+/** The version every ledger entry carries; a reader refuses entries of another version. */
+export const LEDGER_API_VERSION = 'arbiter.dev/v1';
 
 export interface PullRequestRef {
   number: number;
@@ -26,25 +30,129 @@ export interface Actuation {
   pullRequest: PullRequestRef | null;
 }
 
-/** A ledger decision entry; `followUp` is a scheduled revert or a pending promotion from the plan (actions/follow-ups.ts). */
-export type DecisionEntry = Decision & { actuation: Actuation; followUp?: Plan['followUp'] };
+export type FollowUp = NonNullable<Plan['followUp']>;
 
-/** What verification (§7) records: the outcome of an actuated decision, or the compensating change. */
-export interface EventEntry {
-  apiVersion: 'arbiter.dev/v1';
-  kind: 'Verification' | 'Compensation';
+/** A ledger decision entry; `followUp` is a scheduled revert or a pending promotion from the plan (actions/follow-ups.ts). */
+export type DecisionEntry = Decision & { actuation: Actuation; followUp?: FollowUp };
+
+/** What every entry after a decision shares: which decision it is about, when, and what it wrote. */
+interface EventFields {
+  apiVersion: typeof LEDGER_API_VERSION;
   id: string;
   /** The decision this event is about. */
   decision: string;
   incident: string;
   target: ActionTarget;
   at: string;
-  outcome: 'recovered' | 'failed' | 'reverted';
   detail: string;
   actuation: Actuation;
 }
 
+/** A verification step (§7): the controller applied the commit (`reconciled`), then the metric recovered or not. */
+export interface VerificationEntry extends EventFields {
+  kind: 'Verification';
+  outcome: 'reconciled' | 'recovered' | 'failed' | 'unverified';
+}
+
+/** The compensating change after a failed verification (opens the circuit for the service). */
+export interface CompensationEntry extends EventFields {
+  kind: 'Compensation';
+  outcome: 'reverted' | 'failed';
+}
+
+/** Settles a follow-up (scheduled revert or promotion): carried out, already in place, or cancelled. */
+export interface FollowUpEntry extends EventFields {
+  kind: 'FollowUp';
+  outcome: 'done' | 'cancelled';
+  followUp: FollowUp;
+}
+
+/** Records an arbiter commit found on a branch without its ledger entry (a crash between the two pushes). */
+export interface RepairEntry extends EventFields {
+  kind: 'Repair';
+  outcome: 'recorded';
+  /** The idempotency key the repaired commit carries, so a repeat of its decision finds it. */
+  idempotencyKey: string;
+}
+
+export type EventEntry = VerificationEntry | CompensationEntry | FollowUpEntry | RepairEntry;
+
+/** Every kind of entry the ledger holds: a closed union, validated when read (`parseLedgerEntry`). */
 export type LedgerEntry = DecisionEntry | EventEntry;
+export type LedgerEntryKind = LedgerEntry['kind'];
+
+const Oid = z.string().regex(/^[0-9a-f]{40}$/, 'must be a commit id');
+const Target = z.object({ service: z.string().min(1), namespace: z.string() }).loose();
+const ActuationSchema = z
+  .object({
+    commit: Oid.nullable(),
+    branch: z.string().nullable(),
+    pullRequest: z.object({ number: z.number().int().nonnegative(), url: z.string() }).strict().nullable(),
+  })
+  .strict();
+const ActionSchema = z.object({ kind: ActionKind, target: Target, params: z.record(z.string(), z.unknown()) }).loose();
+const FollowUpSchema = z
+  .object({ kind: z.enum(['revert', 'promote']), due: Rfc3339, action: ActionSchema, detail: z.string(), environment: z.string().optional() })
+  .strict();
+const eventFields = {
+  apiVersion: z.literal(LEDGER_API_VERSION),
+  id: z.string().min(1),
+  decision: z.string().min(1),
+  incident: z.string().min(1),
+  target: Target,
+  at: Rfc3339,
+  detail: z.string(),
+  actuation: ActuationSchema,
+};
+/** The decision fields readers rely on; the explanation (candidates, verdicts, rationale) is kept as written. */
+const DecisionEntrySchema = z
+  .object({
+    apiVersion: z.literal(LEDGER_API_VERSION),
+    kind: z.literal('Decision'),
+    id: z.string().min(1),
+    idempotencyKey: z.string().min(1),
+    incident: z.string().min(1),
+    diagnosis: z.string(),
+    decidedAt: Rfc3339,
+    mode: z.enum([...Modes, 'shadow']),
+    action: ActionSchema.nullable(),
+    support: z.number(),
+    target: Target,
+    bundle: z.object({ revision: z.string(), digest: z.string() }).loose(),
+    rationale: z.array(z.string()),
+    guardrails: z.array(z.unknown()),
+    candidates: z.array(z.unknown()),
+    actuation: ActuationSchema,
+    followUp: FollowUpSchema.optional(),
+  })
+  .loose();
+const LedgerEntrySchema = z.discriminatedUnion('kind', [
+  DecisionEntrySchema,
+  z.object({ ...eventFields, kind: z.literal('Verification'), outcome: z.enum(['reconciled', 'recovered', 'failed', 'unverified']) }).strict(),
+  z.object({ ...eventFields, kind: z.literal('Compensation'), outcome: z.enum(['reverted', 'failed']) }).strict(),
+  z.object({ ...eventFields, kind: z.literal('FollowUp'), outcome: z.enum(['done', 'cancelled']), followUp: FollowUpSchema }).strict(),
+  z.object({ ...eventFields, kind: z.literal('Repair'), outcome: z.literal('recorded'), idempotencyKey: z.string().min(1) }).strict(),
+]);
+
+/** A ledger entry file that is not a valid entry of this version: the audit log cannot be trusted at this path. */
+export class LedgerEntryError extends InternalError {}
+
+/** Parses and validates one entry file; `path` names it in the error. */
+export function parseLedgerEntry(text: string, path: string): LedgerEntry {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new LedgerEntryError(`not JSON (${(err as Error).message})`, { field: path });
+  }
+  const r = LedgerEntrySchema.safeParse(value);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    throw new LedgerEntryError(`not a valid ${LEDGER_API_VERSION} ledger entry: ${issue.path.join('.') || '(entry)'}: ${issue.message}`, { field: path });
+  }
+  // the schema checked the fields readers use; the decision's explanation is kept exactly as it was written
+  return value as LedgerEntry;
+}
 
 export interface IndexRecord {
   path: string;
@@ -56,7 +164,7 @@ function isDecision(entry: LedgerEntry): entry is DecisionEntry {
   return entry.kind === 'Decision';
 }
 
-function entryTime(entry: LedgerEntry): string {
+export function entryTime(entry: LedgerEntry): string {
   return isDecision(entry) ? entry.decidedAt : entry.at;
 }
 
@@ -120,7 +228,7 @@ export function entryChanges(entry: LedgerEntry): TreeChange[] {
   const record: IndexRecord = { path, mode: isDecision(entry) ? entry.mode : entry.kind, commit: entry.actuation.commit };
   const changes: TreeChange[] = [{ path, content: `${JSON.stringify(entry, null, 2)}\n` }];
   const index = `${JSON.stringify(record)}\n`;
-  if (isDecision(entry)) changes.push({ path: `${keyIndexDir(entry.idempotencyKey)}/${entry.id}`, content: index });
+  if (entry.kind === 'Decision' || entry.kind === 'Repair') changes.push({ path: `${keyIndexDir(entry.idempotencyKey)}/${entry.id}`, content: index });
   changes.push({ path: `${incidentIndexDir(entry.incident)}/${entry.id}`, content: index });
   return changes;
 }
@@ -129,17 +237,11 @@ export function entryChanges(entry: LedgerEntry): TreeChange[] {
 export async function appendLedgerEntry(store: ObjectStore, tip: string | null, entry: LedgerEntry, signer: Signer | undefined, when?: Date): Promise<string> {
   const base = tip ? (await readCommit(store, tip)).tree : null;
   const path = entryPath(entry);
-  if (base && (await readPath(store, base, path))) throw new Error(`ledger entry ${path} already exists`);
+  if (base && (await readPath(store, base, path))) throw new InternalError(`ledger entry ${path} already exists`);
   const tree = await writeTreeChanges(store, base, entryChanges(entry));
   const seq = (await ledgerSeq(store, tip)) + 1;
   const message = formatMessage(ledgerSubject(entry), ledgerBody(entry), ledgerTrailers(entry, path, seq));
   return writeCommit(store, { tree, parents: tip ? [tip] : [], message, signer, when });
-}
-
-async function readJson<T>(store: ObjectStore, root: string, path: string): Promise<T | undefined> {
-  const found = await readPath(store, root, path);
-  if (!found || found.mode === '40000') return undefined;
-  return JSON.parse((await store.readBlob(found.oid)).toString('utf8')) as T;
 }
 
 async function indexRecords(store: ObjectStore, root: string, dir: string): Promise<IndexRecord[]> {
@@ -150,20 +252,43 @@ async function indexRecords(store: ObjectStore, root: string, dir: string): Prom
   return out;
 }
 
-export async function readLedgerEntry(store: ObjectStore, ledgerTip: string, path: string): Promise<LedgerEntry | undefined> {
-  return readJson<LedgerEntry>(store, (await readCommit(store, ledgerTip)).tree, path);
+async function readEntryAt(store: ObjectStore, root: string, path: string): Promise<LedgerEntry | undefined> {
+  const found = await readPath(store, root, path);
+  if (!found || found.mode === '40000') return undefined;
+  return parseLedgerEntry((await store.readBlob(found.oid)).toString('utf8'), path);
 }
 
-/** Decision entries recorded for an idempotency key, oldest first. */
-export async function entriesForKey(store: ObjectStore, ledgerTip: string | null, key: string): Promise<DecisionEntry[]> {
+export async function readLedgerEntry(store: ObjectStore, ledgerTip: string, path: string): Promise<LedgerEntry | undefined> {
+  return readEntryAt(store, (await readCommit(store, ledgerTip)).tree, path);
+}
+
+async function collectEntries(store: ObjectStore, tree: string, base: string, out: LedgerEntry[]): Promise<void> {
+  for (const e of await store.readTree(tree)) {
+    if (e.mode === '40000') await collectEntries(store, e.oid, `${base}${e.name}/`, out);
+    else if (e.name.endsWith('.json')) out.push(parseLedgerEntry((await store.readBlob(e.oid)).toString('utf8'), `${base}${e.name}`));
+  }
+}
+
+/** Every entry under `decisions/` of the ledger at `tip`, validated. */
+export async function readLedgerEntries(store: ObjectStore, tip: string | null): Promise<LedgerEntry[]> {
+  if (!tip) return [];
+  const found = await readPath(store, (await readCommit(store, tip)).tree, 'decisions');
+  if (!found || found.mode !== '40000') return [];
+  const out: LedgerEntry[] = [];
+  await collectEntries(store, found.oid, 'decisions/', out);
+  return out;
+}
+
+/** Decision (and repair) entries recorded for an idempotency key, oldest first. */
+export async function entriesForKey(store: ObjectStore, ledgerTip: string | null, key: string): Promise<Array<DecisionEntry | RepairEntry>> {
   if (!ledgerTip) return [];
   const root = (await readCommit(store, ledgerTip)).tree;
-  const out: DecisionEntry[] = [];
+  const out: Array<DecisionEntry | RepairEntry> = [];
   for (const record of await indexRecords(store, root, keyIndexDir(key))) {
-    const entry = await readJson<DecisionEntry>(store, root, record.path);
-    if (entry) out.push(entry);
+    const entry = await readEntryAt(store, root, record.path);
+    if (entry && (entry.kind === 'Decision' || entry.kind === 'Repair')) out.push(entry);
   }
-  return out.sort((a, b) => a.decidedAt.localeCompare(b.decidedAt));
+  return out.sort((a, b) => entryTime(a).localeCompare(entryTime(b)));
 }
 
 /** Entries under `decisions/` dated on the UTC days from `from` to `to`. */
@@ -175,7 +300,7 @@ async function entriesBetween(store: ObjectStore, root: string, from: Date, to: 
     const found = await readPath(store, root, dir);
     if (!found || found.mode !== '40000') continue;
     for (const e of await store.readTree(found.oid)) {
-      if (e.mode !== '40000') out.push(JSON.parse((await store.readBlob(e.oid)).toString('utf8')) as LedgerEntry);
+      if (e.mode !== '40000') out.push(parseLedgerEntry((await store.readBlob(e.oid)).toString('utf8'), `${dir}/${e.name}`));
     }
   }
   return out;

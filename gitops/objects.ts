@@ -5,14 +5,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { inflateSync, deflateSync } from 'node:zlib';
 import git from 'isomorphic-git';
+import { InternalError } from '../engine/errors.ts';
+import type { GitObject, ObjectType } from './object-model.ts';
 import { PackReader, consolidateSmallPacks, writePack } from './pack.ts';
 
-export type ObjectType = 'blob' | 'tree' | 'commit' | 'tag';
-
-export interface GitObject {
-  type: ObjectType;
-  content: Buffer;
-}
+export type { GitObject, ObjectType } from './object-model.ts';
 
 /** One entry of a tree object. `mode` is git's octal string: 100644, 100755, 120000, 40000, 160000. */
 export interface TreeEntry {
@@ -21,19 +18,15 @@ export interface TreeEntry {
   oid: string;
 }
 
-export class ObjectMissingError extends Error {
-  readonly code = 'ObjectMissing';
+export class ObjectMissingError extends InternalError {
   constructor(readonly oid: string) {
-    super(`object ${oid} is missing from the repository (fetch it, or check the repository is complete)`);
-    this.name = 'ObjectMissingError';
+    super(`object ${oid} is missing from the repository`, { hint: 'fetch it, or check the repository is complete' });
   }
 }
 
-export class CorruptObjectError extends Error {
-  readonly code = 'CorruptObject';
+export class CorruptObjectError extends InternalError {
   constructor(oid: string, detail: string) {
     super(`object ${oid} is corrupt: ${detail}`);
-    this.name = 'CorruptObjectError';
   }
 }
 

@@ -1,7 +1,7 @@
 // `arbiter act`: decide on a diagnosis and carry the decision out on a GitOps repository (DESIGN §6, §8).
 import { readFileSync } from 'node:fs';
 import { InputError } from '../../engine/errors.ts';
-import { act, type ActResult } from '../../gitops/act.ts';
+import { act, type ActResult } from '../../app/act.ts';
 import { GitHubForge } from '../../gitops/forge/github.ts';
 import { openpgpSigner } from '../../gitops/sign/openpgp.ts';
 import type { Signer } from '../../gitops/sign/signer.ts';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { InputError } from '../../engine/errors.ts';
-import { act, loadDecisionCore, type ActResult } from '../../gitops/act.ts';
+import { act, loadDecisionCore, type ActResult } from '../../app/act.ts';
 import { audit, formatAuditReport } from '../../gitops/audit.ts';
 import { readCommit, writeCommit, writeTreeChanges } from '../../gitops/commit.ts';
 import { LEDGER_BRANCH } from '../../gitops/ledger.ts';

@@ -1,6 +1,6 @@
 // `arbiter` command dispatch. Each command lives in its own module exporting `run(argv): Promise<number>`, loaded
 // only when it runs so `arbiter decide` does not pay for the Git or server code.
-import { exitCodeOf } from '../../engine/errors.ts';
+import { describeError, exitCodeOf } from './exit.ts';
 
 type CommandModule = { run(argv: string[]): Promise<number> };
 
@@ -41,7 +41,7 @@ export async function main(argv: string[]): Promise<number> {
     const mod = await command.load();
     return await mod.run(rest);
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = describeError(err);
     process.stderr.write(`arbiter ${name}: ${message}\n`);
     if (process.env.ARBITER_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
     return exitCodeOf(err);

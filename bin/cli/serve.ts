@@ -1,9 +1,9 @@
 // `arbiter serve --config FILE`: the HTTP intake (DESIGN §8). Runs until SIGTERM/SIGINT, then shuts down gracefully.
 import { parseArgs } from 'node:util';
 import { InputError } from '../../engine/errors.ts';
-import { loadServeConfig } from '../../gitops/serve/config.ts';
-import { serverDeps } from '../../gitops/serve/deps.ts';
-import { startServer } from '../../gitops/serve/server.ts';
+import { loadServeConfig } from '../../serve/config.ts';
+import { serverDeps } from '../../serve/deps.ts';
+import { startServer } from '../../serve/server.ts';
 
 const USAGE = `usage: arbiter serve --config FILE
 

@@ -4,12 +4,12 @@ import { parseArgs } from 'node:util';
 import { getAction } from '../../actions/index.ts';
 import { InputError } from '../../engine/errors.ts';
 import { LEDGER_BRANCH, type DecisionEntry } from '../../gitops/ledger.ts';
-import { readLedgerEntries } from '../../gitops/reconcile.ts';
+import { readLedgerEntries } from '../../app/reconcile.ts';
 import { Repository } from '../../gitops/repo.ts';
-import { loadServeConfig } from '../../gitops/serve/config.ts';
-import { metricRules, notifierFrom, signerFrom, watcherFrom } from '../../gitops/serve/deps.ts';
+import { loadServeConfig } from '../../serve/config.ts';
+import { metricRules, notifierFrom, signerFrom, watcherFrom } from '../../serve/deps.ts';
 import { PrometheusClient } from '../../gitops/verify/metrics.ts';
-import { parseDuration, verifyActuation, type VerificationResult } from '../../gitops/verify/verify.ts';
+import { parseDuration, verifyActuation, type VerificationResult } from '../../app/verify.ts';
 
 const USAGE = `usage: arbiter verify --config FILE --decision ID [--signal NUMBER] [--json]
 

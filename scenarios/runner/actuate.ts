@@ -3,12 +3,12 @@
 // through this file, so a change in their API is absorbed here.
 import { readFile } from 'node:fs/promises';
 import type { Decision } from '../../engine/types.ts';
-import { act, type BundleLike } from '../../gitops/act.ts';
+import { act, type BundleLike } from '../../app/act.ts';
 import type { Forge } from '../../gitops/forge/forge.ts';
 import { GitHubForge } from '../../gitops/forge/github.ts';
 import { sshSigner } from '../../gitops/sign/sshsig.ts';
-import { startGitHttpServer } from '../../test/support/git-http.ts';
-import { startGitHubStandin } from '../../test/support/github-standin.ts';
+import { startGitHttpServer } from './git-http.ts';
+import { startGitHubStandin } from './github-standin.ts';
 
 export interface ActRequest {
   diagnosisFile: string;

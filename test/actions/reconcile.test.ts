@@ -7,7 +7,7 @@ import type { ActionKind, ActionParams, Decision } from '../../engine/types.ts';
 import { main } from '../../bin/cli/main.ts';
 import { readCommit, writeCommit, writeTreeChanges } from '../../gitops/commit.ts';
 import { LEDGER_BRANCH, appendLedgerEntry, type EventEntry, type LedgerEntry } from '../../gitops/ledger.ts';
-import { reconcile } from '../../gitops/reconcile.ts';
+import { reconcile } from '../../app/reconcile.ts';
 import { Repository } from '../../gitops/repo.ts';
 import { sshSigner } from '../../gitops/sign/sshsig.ts';
 import { git, gitStatus, seedBareRepository, tempDir } from '../support/git.ts';

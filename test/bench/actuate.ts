@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { checkRender } from '../../actions/render.ts';
-import { act, type BundleLike, type DecisionCore } from '../../gitops/act.ts';
+import { act, type BundleLike, type DecisionCore } from '../../app/act.ts';
 import { sshSigner } from '../../gitops/sign/sshsig.ts';
 import type { Decision, Diagnosis } from '../../engine/types.ts';
 import { Catalog } from '../../engine/types.ts';

@@ -1,7 +1,7 @@
 // One arbiter `act` in its own process (stub decision core), for the concurrency test:
 //   node --import tsx test/gitops/act-process.ts <repo-url> <cache-dir> <key-file> <diagnosis-json>
 import { readFileSync } from 'node:fs';
-import { act } from '../../gitops/act.ts';
+import { act } from '../../app/act.ts';
 import { sshSigner } from '../../gitops/sign/sshsig.ts';
 import { stubBundle, stubCore } from './stub-core.ts';
 

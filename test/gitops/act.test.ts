@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { act } from '../../gitops/act.ts';
+import { act } from '../../app/act.ts';
 import type { Forge } from '../../gitops/forge/forge.ts';
 import { LEDGER_BRANCH, appendLedgerEntry, type EventEntry } from '../../gitops/ledger.ts';
 import { Repository } from '../../gitops/repo.ts';

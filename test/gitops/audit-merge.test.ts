@@ -2,7 +2,7 @@
 // signed by arbiter (GitHub signs squashes with its own key, or nobody does). That is a reviewed merge, not a forgery —
 // as long as the ledger recorded the pull request for that decision and key.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { act } from '../../gitops/act.ts';
+import { act } from '../../app/act.ts';
 import { audit, type AuditReport } from '../../gitops/audit.ts';
 import { GitHubForge } from '../../gitops/forge/github.ts';
 import { sshSigner } from '../../gitops/sign/sshsig.ts';

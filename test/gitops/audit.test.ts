@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as openpgp from 'openpgp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { act } from '../../gitops/act.ts';
+import { act } from '../../app/act.ts';
 import { audit, type AuditReport } from '../../gitops/audit.ts';
 import { LEDGER_BRANCH } from '../../gitops/ledger.ts';
 import { openpgpSigner } from '../../gitops/sign/openpgp.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { act } from '../../gitops/act.ts';
+import { act } from '../../app/act.ts';
 import { pullRequestBranch } from '../../gitops/forge/forge.ts';
 import { GitHubForge, splitReviewers } from '../../gitops/forge/github.ts';
 import { LEDGER_BRANCH } from '../../gitops/ledger.ts';

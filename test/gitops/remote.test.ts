@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { act } from '../../gitops/act.ts';
+import { act } from '../../app/act.ts';
 import { LEDGER_BRANCH } from '../../gitops/ledger.ts';
 import { sshSigner } from '../../gitops/sign/sshsig.ts';
 import { startGitHttpServer, type GitHttpServer } from '../support/git-http.ts';

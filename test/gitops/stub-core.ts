@@ -2,7 +2,7 @@
 // behaviour. Modes follow the gate defaults; `restart` stamps `restartedAt: <now>` into the service's deployment.
 import { createHash } from 'node:crypto';
 import { parse } from 'yaml';
-import type { BundleLike, DecisionCore } from '../../gitops/act.ts';
+import type { BundleLike, DecisionCore } from '../../app/act.ts';
 import { InputError } from '../../engine/errors.ts';
 import { Catalog, Diagnosis, type ActingMode, type Context, type Decision } from '../../engine/types.ts';
 import type { ActionDefinition, Plan } from '../../actions/types.ts';

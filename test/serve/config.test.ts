@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../engine/errors.ts';
-import { loadServeConfig, validateServeConfig } from '../../gitops/serve/config.ts';
+import { loadServeConfig, validateServeConfig } from '../../serve/config.ts';
 import { tempDir } from '../support/git.ts';
 
 const tmp = tempDir();

@@ -7,9 +7,9 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LEDGER_BRANCH } from '../../gitops/ledger.ts';
-import { loadServeConfig } from '../../gitops/serve/config.ts';
-import { serverDeps } from '../../gitops/serve/deps.ts';
-import { startServer, type RunningServer } from '../../gitops/serve/server.ts';
+import { loadServeConfig } from '../../serve/config.ts';
+import { serverDeps } from '../../serve/deps.ts';
+import { startServer, type RunningServer } from '../../serve/server.ts';
 import { startArgoCdStandIn, type ArgoCdStandIn } from '../support/argocd-standin.ts';
 import { startGitHttpServer, type GitHttpServer } from '../support/git-http.ts';
 import { git, gitStatus, seedBareRepository, tempDir } from '../support/git.ts';
@@ -315,7 +315,7 @@ describe('serve: verification runs after the response', () => {
   it('after a restart, actuations without a recorded verification are verified', async () => {
     const own = newRemote();
     const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const { act } = await import('../../gitops/act.ts');
+    const { act } = await import('../../app/act.ts');
     const { sshSigner } = await import('../../gitops/sign/sshsig.ts');
     const acted = await act({ diagnosis: { ...diagnosis({ incident: 'INC-resume', id: 'diag-resume' }), observedAt: now }, bundle: stubBundle, repo: own.bare, signer: sshSigner(key.privateKey), core: stubCore() });
     argo.setApplication('checkout', [{ revision: acted.actuation.commit! }]);

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { act } from '../../gitops/act.ts';
+import { act } from '../../app/act.ts';
 import { LEDGER_BRANCH } from '../../gitops/ledger.ts';
 import { sshSigner } from '../../gitops/sign/sshsig.ts';
 import { startArgoCdStandIn, type ArgoCdStandIn } from '../support/argocd-standin.ts';

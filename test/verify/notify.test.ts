@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { act } from '../../gitops/act.ts';
+import { act } from '../../app/act.ts';
 import { LEDGER_BRANCH } from '../../gitops/ledger.ts';
 import { LogNotifier, NOTIFY_TYPES, WebhookNotifier, notificationEvent, type NotificationEvent } from '../../gitops/notify.ts';
 import { sshSigner } from '../../gitops/sign/sshsig.ts';

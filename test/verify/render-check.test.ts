@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { findKubectl } from '../../actions/render.ts';
 import type { Plan } from '../../actions/types.ts';
-import { act } from '../../gitops/act.ts';
+import { act } from '../../app/act.ts';
 import { LEDGER_BRANCH } from '../../gitops/ledger.ts';
 import { sshSigner } from '../../gitops/sign/sshsig.ts';
 import { git, seedBareRepository, tempDir } from '../support/git.ts';

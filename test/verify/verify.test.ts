@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { act } from '../../gitops/act.ts';
+import { act } from '../../app/act.ts';
 import { audit } from '../../gitops/audit.ts';
 import { LEDGER_BRANCH, ledgerHistory } from '../../gitops/ledger.ts';
 import { WebhookNotifier, type NotificationEvent } from '../../gitops/notify.ts';
@@ -11,7 +11,7 @@ import { Repository } from '../../gitops/repo.ts';
 import { sshSigner } from '../../gitops/sign/sshsig.ts';
 import { PrometheusClient, type MetricRule } from '../../gitops/verify/metrics.ts';
 import { ArgoCdWatcher } from '../../gitops/verify/reconciliation.ts';
-import { verifyActuation, type VerifyOptions } from '../../gitops/verify/verify.ts';
+import { verifyActuation, type VerifyOptions } from '../../app/verify.ts';
 import { startArgoCdStandIn, type ArgoCdStandIn } from '../support/argocd-standin.ts';
 import { git, gitStatus, seedBareRepository, tempDir } from '../support/git.ts';
 import { sshTestKey } from '../support/keys.ts';

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { meets, recoveryBound, renderQuery, worst } from '../../gitops/verify/metrics.ts';
 import { ArgoCdWatcher, FluxCommandWatcher, argoObservation, fluxObservation, waitForReconciliation } from '../../gitops/verify/reconciliation.ts';
-import { parseDuration } from '../../gitops/verify/verify.ts';
+import { parseDuration } from '../../app/verify.ts';
 import { startArgoCdStandIn, type ArgoCdStandIn } from '../support/argocd-standin.ts';
 import { tempDir } from '../support/git.ts';
 

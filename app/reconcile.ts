@@ -14,14 +14,14 @@ import type { FileEdit, Plan } from '../actions/types.ts';
 import { parseCatalog } from '../engine/context.ts';
 import { InputError } from '../engine/errors.ts';
 import type { Catalog, CatalogService, Context } from '../engine/types.ts';
-import { readCommit, readPath, writeCommit, writeTreeChanges } from './commit.ts';
-import { historyViewAt, treeViewAt } from './history.ts';
-import { LEDGER_BRANCH, appendLedgerEntry, type Actuation, type DecisionEntry, type EventEntry, type LedgerEntry } from './ledger.ts';
-import type { Forge, PullRequestStatus } from './forge/forge.ts';
-import { commitSubject, formatMessage, parseTrailers, wrap } from './message.ts';
-import type { ObjectStore } from './objects.ts';
-import { ConcurrentUpdateError, Repository } from './repo.ts';
-import type { Signer } from './sign/signer.ts';
+import { readCommit, readPath, writeCommit, writeTreeChanges } from '../gitops/commit.ts';
+import { historyViewAt, treeViewAt } from '../gitops/history.ts';
+import { LEDGER_BRANCH, appendLedgerEntry, type Actuation, type DecisionEntry, type EventEntry, type LedgerEntry } from '../gitops/ledger.ts';
+import type { Forge, PullRequestStatus } from '../gitops/forge/forge.ts';
+import { commitSubject, formatMessage, parseTrailers, wrap } from '../gitops/message.ts';
+import type { ObjectStore } from '../gitops/objects.ts';
+import { ConcurrentUpdateError, Repository } from '../gitops/repo.ts';
+import type { Signer } from '../gitops/sign/signer.ts';
 
 export const FOLLOW_UP_TRAILER = 'Arbiter-Follow-Up';
 /** How far back on the target branch a follow-up commit without its ledger entry is looked for. */

@@ -6,16 +6,16 @@ import { checkRender } from '../actions/render.ts';
 import { PlanRefusedError, type ActionDefinition, type FileEdit, type Plan, type PlanInput } from '../actions/types.ts';
 import { InputError } from '../engine/errors.ts';
 import type { Catalog, CatalogService, Context, Decision, Diagnosis, GuardrailReport } from '../engine/types.ts';
-import { readCommit, readPath, writeCommit, writeTreeChanges } from './commit.ts';
-import { bodyCarriesKey, pullRequestBranch, type Forge } from './forge/forge.ts';
-import { pullRequestBody } from './forge/body.ts';
-import { historyViewAt, treeViewAt } from './history.ts';
-import { findEarlierResult, type EarlierResult } from './idempotency.ts';
-import { LEDGER_BRANCH, appendLedgerEntry, ledgerHistory, type Actuation, type DecisionEntry } from './ledger.ts';
-import { actuationBody, commitSubject, decisionTrailers, formatMessage } from './message.ts';
-import { decisionNotification, LogNotifier, type NotificationOutcome, type Notifier } from './notify.ts';
-import { ConcurrentUpdateError, Repository } from './repo.ts';
-import type { Signer } from './sign/signer.ts';
+import { readCommit, readPath, writeCommit, writeTreeChanges } from '../gitops/commit.ts';
+import { bodyCarriesKey, pullRequestBranch, type Forge } from '../gitops/forge/forge.ts';
+import { pullRequestBody } from '../gitops/forge/body.ts';
+import { historyViewAt, treeViewAt } from '../gitops/history.ts';
+import { findEarlierResult, type EarlierResult } from '../gitops/idempotency.ts';
+import { LEDGER_BRANCH, appendLedgerEntry, ledgerHistory, type Actuation, type DecisionEntry } from '../gitops/ledger.ts';
+import { actuationBody, commitSubject, decisionTrailers, formatMessage } from '../gitops/message.ts';
+import { decisionNotification, LogNotifier, type NotificationOutcome, type Notifier } from '../gitops/notify.ts';
+import { ConcurrentUpdateError, Repository } from '../gitops/repo.ts';
+import type { Signer } from '../gitops/sign/signer.ts';
 
 /** What a loaded bundle must offer `act` (engine/bundle.ts `Bundle`). */
 export interface BundleLike {

@@ -1,10 +1,10 @@
 // The server's intake formats (DESIGN §2): a Diagnosis as JSON or YAML, a CloudEvent (structured or binary mode)
 // whose data is a Diagnosis, or an Alertmanager webhook. Everything here is pure: text and headers in, Diagnosis out.
 import type { IncomingHttpHeaders } from 'node:http';
-import { diagnosisFromAlertmanager, type NothingFiring } from '../../engine/alertmanager.ts';
-import { InputError } from '../../engine/errors.ts';
-import { parseDiagnosis, parseDocument, validateDiagnosis } from '../../engine/ingest.ts';
-import type { Diagnosis } from '../../engine/types.ts';
+import { diagnosisFromAlertmanager, type NothingFiring } from '../engine/alertmanager.ts';
+import { InputError } from '../engine/errors.ts';
+import { parseDiagnosis, parseDocument, validateDiagnosis } from '../engine/ingest.ts';
+import type { Diagnosis } from '../engine/types.ts';
 
 /** Refused because of its media type (415), not its content. */
 export class UnsupportedMediaTypeError extends InputError {

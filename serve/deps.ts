@@ -1,21 +1,21 @@
 // Builds what the server needs from its configuration: signer, bundle, forge, notifier, controller watcher, Prometheus.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { InputError } from '../../engine/errors.ts';
-import { loadDecisionCore, type DecisionCore } from '../act.ts';
-import { GitHubForge } from '../forge/github.ts';
-import { LogNotifier, NoopNotifier, WebhookNotifier, type Notifier } from '../notify.ts';
-import { openpgpSigner } from '../sign/openpgp.ts';
-import type { Signer } from '../sign/signer.ts';
-import { sshSigner } from '../sign/sshsig.ts';
-import { PrometheusClient, type MetricRule } from '../verify/metrics.ts';
-import { ArgoCdWatcher, FluxCommandWatcher, type ReconcileWatcher } from '../verify/reconciliation.ts';
-import { parseDuration } from '../verify/verify.ts';
+import { InputError } from '../engine/errors.ts';
+import { loadDecisionCore, type DecisionCore } from '../app/act.ts';
+import { GitHubForge } from '../gitops/forge/github.ts';
+import { LogNotifier, NoopNotifier, WebhookNotifier, type Notifier } from '../gitops/notify.ts';
+import { openpgpSigner } from '../gitops/sign/openpgp.ts';
+import type { Signer } from '../gitops/sign/signer.ts';
+import { sshSigner } from '../gitops/sign/sshsig.ts';
+import { PrometheusClient, type MetricRule } from '../gitops/verify/metrics.ts';
+import { ArgoCdWatcher, FluxCommandWatcher, type ReconcileWatcher } from '../gitops/verify/reconciliation.ts';
+import { parseDuration } from '../app/verify.ts';
 import type { ServeConfig } from './config.ts';
 import type { ServerDeps } from './server.ts';
 
 /** The shipped bundle, as `arbiter act` uses by default. */
-export const DEFAULT_BUNDLE = fileURLToPath(new URL('../../policies/remediation', import.meta.url));
+export const DEFAULT_BUNDLE = fileURLToPath(new URL('../policies/remediation', import.meta.url));
 
 export async function signerFrom(config: ServeConfig): Promise<Signer> {
   let text: string;

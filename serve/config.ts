@@ -3,9 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { InputError } from '../../engine/errors.ts';
-import { parseDocument, schemaError } from '../../engine/ingest.ts';
-import { parseDuration } from '../verify/verify.ts';
+import { InputError } from '../engine/errors.ts';
+import { parseDocument, schemaError } from '../engine/ingest.ts';
+import { parseDuration } from '../app/verify.ts';
 
 const Duration = z.string().refine((s) => parseDuration(s) !== undefined, 'must be a duration such as 500ms, 15s, 10m or 1h30m');
 const Secret = z.union([z.object({ env: z.string().min(1) }).strict(), z.object({ file: z.string().min(1) }).strict()]);

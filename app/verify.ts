@@ -3,17 +3,17 @@
 // files from the actuation commit's parent, a Compensation ledger entry (which opens the circuit for the service,
 // see gitops/ledger.ts `ledgerHistory`) and a notification. Every step is a ledger entry; every wait is bounded.
 import { createHash } from 'node:crypto';
-import type { VerificationSpec } from '../../actions/types.ts';
-import type { ActionTarget, Decision } from '../../engine/types.ts';
-import { readCommit, readPath, writeCommit, writeTreeChanges, type TreeChange } from '../commit.ts';
-import { LEDGER_BRANCH, appendLedgerEntry, incidentIndexDir, type EventEntry, type LedgerEntry } from '../ledger.ts';
-import { commitSubject, formatMessage, parseTrailers, wrap } from '../message.ts';
-import { NOTIFY_TYPES, notificationEvent, type NotificationOutcome, type Notifier } from '../notify.ts';
-import type { ObjectStore } from '../objects.ts';
-import { ConcurrentUpdateError, Repository } from '../repo.ts';
-import type { Signer } from '../sign/signer.ts';
-import { watchRecovery, type MetricRule, type PrometheusClient, type RecoveryCheck } from './metrics.ts';
-import { sleep, waitForReconciliation, type ReconcileWait, type ReconcileWatcher } from './reconciliation.ts';
+import type { VerificationSpec } from '../actions/types.ts';
+import type { ActionTarget, Decision } from '../engine/types.ts';
+import { readCommit, readPath, writeCommit, writeTreeChanges, type TreeChange } from '../gitops/commit.ts';
+import { LEDGER_BRANCH, appendLedgerEntry, incidentIndexDir, type EventEntry, type LedgerEntry } from '../gitops/ledger.ts';
+import { commitSubject, formatMessage, parseTrailers, wrap } from '../gitops/message.ts';
+import { NOTIFY_TYPES, notificationEvent, type NotificationOutcome, type Notifier } from '../gitops/notify.ts';
+import type { ObjectStore } from '../gitops/objects.ts';
+import { ConcurrentUpdateError, Repository } from '../gitops/repo.ts';
+import type { Signer } from '../gitops/sign/signer.ts';
+import { watchRecovery, type MetricRule, type PrometheusClient, type RecoveryCheck } from '../gitops/verify/metrics.ts';
+import { sleep, waitForReconciliation, type ReconcileWait, type ReconcileWatcher } from '../gitops/verify/reconciliation.ts';
 
 export const COMPENSATES_TRAILER = 'Arbiter-Compensates';
 /** How far back on the target branch an earlier compensating commit is looked for. */
