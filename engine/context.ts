@@ -172,3 +172,15 @@ function definedOnly<T extends object>(o: T | undefined): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+
+/**
+ * The Context a decision is made in and the target service's catalog entry, from one set of sources (DESIGN §3).
+ * Every front end goes through this (app/context.ts reads the sources from a repository; policy tests and replay
+ * from bundle data): catalog and calendar from the repository when given, else from bundle data.
+ */
+export function assembleContext(args: BuildContextArgs): { context: Context; service: CatalogService; known: boolean } {
+  const sources = catalogAndCalendar(args);
+  const context = buildContext({ ...args, ...sources });
+  const { entry, known } = resolveCatalogService(sources.catalog, args.diagnosis.target.service);
+  return { context, service: entry, known };
+}

@@ -4,7 +4,7 @@ export * from './errors.ts';
 export { canonicalJson, sha256Hex, idempotencyKey, decisionId } from './canonical.ts';
 export { parseDiagnosis, validateDiagnosis, parseContextOverride, validateContextOverride, parseDocument, MAX_DOCUMENT_BYTES, type ContextOverride, type DeepPartial } from './ingest.ts';
 export { loadBundle, assembleBundle, type Bundle, type BundleFile, type LoadBundleOptions } from './bundle.ts';
-export { buildContext, parseCatalog, parseCalendar, evaluateCalendar, resolveCatalogService, catalogAndCalendar, CalendarSpec, UNKNOWN_SERVICE_CRITICALITY, type BuildContextArgs } from './context.ts';
+export { assembleContext, buildContext, parseCatalog, parseCalendar, evaluateCalendar, resolveCatalogService, catalogAndCalendar, CalendarSpec, UNKNOWN_SERVICE_CRITICALITY, type BuildContextArgs } from './context.ts';
 export { decide, combineVerdicts, selectAction, gateMode, gateThresholds, applyGuardrails, pSuccess, support, expectedCost, escalationCost, type DecideArgs, type DecisionBundle } from './decide.ts';
 export { BundleSettings, DEFAULT_SETTINGS, CostModel } from './settings.ts';
 export { defaultCelEngine, createMarcbachmannEngine, createBufbuildEngine, type CelEngine, type CelProgram } from './cel/index.ts';

@@ -5,7 +5,7 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import type { Bundle } from './bundle.ts';
 import { canonicalJson } from './canonical.ts';
-import { buildContext, catalogAndCalendar, resolveCatalogService } from './context.ts';
+import { assembleContext } from './context.ts';
 import { candidateTarget, decide } from './decide.ts';
 import { BundleError } from './errors.ts';
 import { fieldPath, validateContextOverride, validateDiagnosis } from './ingest.ts';
@@ -122,9 +122,7 @@ export function runCelTests(bundle: Bundle, options: PolicyTestOptions = {}): Po
 function runOne(bundle: Bundle, t: TestCase, baseDir: string, id: string): { diff: string[]; detail: string[] } {
   const diagnosis = loadTestDiagnosis(t, baseDir, id);
   const override = validateContextOverride(t.context ?? {}, `${id}: context`);
-  const sources = catalogAndCalendar({ bundleData: bundle.data });
-  const context = buildContext({ diagnosis, now: diagnosis.observedAt, bundleData: bundle.data, ...sources, override });
-  const service = resolveCatalogService(sources.catalog, diagnosis.target.service).entry;
+  const { context, service } = assembleContext({ diagnosis, now: diagnosis.observedAt, bundleData: bundle.data, override });
   const diff: string[] = [];
   const detail: string[] = [];
   const compare = (what: string, expected: unknown, actual: unknown): void => {

@@ -145,7 +145,7 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
   try {
     text = await readFile(options.allowedSigners, 'utf8');
   } catch (err) {
-    throw new InputError(`cannot read the allowed signers file (${(err as NodeJS.ErrnoException).code ?? String(err)})`, '--allowed-signers');
+    throw new InputError(`cannot read the allowed signers file (${(err as NodeJS.ErrnoException).code ?? String(err)})`, 'allowedSigners');
   }
   const trust = await TrustStore.parse(text, options.allowedSigners);
   const branch = options.branch ?? 'main';
@@ -164,7 +164,7 @@ export async function auditRepository(repo: Repository, trust: TrustStore, branc
   const decisions: AuditedDecision[] = [];
   const ledgerTip = await repo.tip(LEDGER_BRANCH);
   const targetTip = await repo.tip(branch);
-  if (!targetTip) throw new InputError(`branch ${branch} does not exist`, '--branch');
+  if (!targetTip) throw new InputError(`branch ${branch} does not exist`, 'branch');
 
   // 1. the ledger chain: linear, signed, sequence numbers contiguous down to 1
   const chain: Array<{ commit: ParsedCommit; trailers: Record<string, string>; signer: string | null }> = [];

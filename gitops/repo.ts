@@ -7,22 +7,26 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
-import { InputError } from '../engine/errors.ts';
+import { InputError, TransientError } from '../engine/errors.ts';
 import { ObjectStore } from './objects.ts';
 
 export const ZERO_OID = '0000000000000000000000000000000000000000';
 
 /** Another writer moved the branch first: fetch, re-plan on the new tip and try again. */
-export class ConcurrentUpdateError extends Error {
-  readonly code = 'ConcurrentUpdate';
+export class ConcurrentUpdateError extends TransientError {
   constructor(
     readonly branch: string,
     detail: string,
   ) {
-    super(`branch ${branch} moved while arbiter was writing (${detail}); retry on the new tip`);
-    this.name = 'ConcurrentUpdateError';
+    super(`branch ${branch} moved while arbiter was writing (${detail})`, { hint: 'retry on the new tip', retryAfterSeconds: 1 });
   }
 }
+
+/** Another arbiter process holds the lock of a cache or ref. */
+export class LockBusyError extends TransientError {}
+
+/** The remote did not answer (network, server down). */
+export class RemoteUnreachableError extends TransientError {}
 
 export interface RepositoryOptions {
   /** Where remote repositories are cached (default `$XDG_CACHE_HOME/arbiter`, else `~/.cache/arbiter`). */
@@ -137,7 +141,7 @@ export class Repository {
     const path = resolve(location.replace(/^file:\/\//, ''));
     if (fs.existsSync(join(path, '.git', 'HEAD'))) return new Repository(join(path, '.git'), undefined, path, undefined);
     if (fs.existsSync(join(path, 'HEAD')) && fs.existsSync(join(path, 'objects'))) return new Repository(path, undefined, undefined, undefined);
-    throw new InputError(`${location} is not a Git repository (expected a bare repository, a work tree with .git, or an http(s) URL)`, '--repo');
+    throw new InputError(`${location} is not a Git repository (expected a bare repository, a work tree with .git, or an http(s) URL)`, 'repo');
   }
 
   get isRemote(): boolean {
@@ -159,7 +163,7 @@ export class Repository {
     if (!this.url) return;
     const onAuth = this.credentials ? () => this.credentials! : undefined;
     const refs = await git.listServerRefs({ http, url: this.url, onAuth, prefix: 'refs/heads/' }).catch((err: unknown) => {
-      throw new InputError(`cannot reach ${this.url}: ${err instanceof Error ? err.message : String(err)}`, '--repo');
+      throw new RemoteUnreachableError(`cannot reach ${this.url}: ${err instanceof Error ? err.message : String(err)}`, { field: 'repo', cause: err });
     });
     const remote = new Map(refs.map((r) => [r.ref.replace(/^refs\/heads\//, ''), r.oid]));
     for (const branch of branches) {
@@ -182,9 +186,9 @@ export class Repository {
     const head = fs.existsSync(join(this.gitdir, 'HEAD')) ? fs.readFileSync(join(this.gitdir, 'HEAD'), 'utf8') : '';
     if (head.trim() === `ref: refs/heads/${branch}`) {
       throw new InputError(
-        `${branch} is checked out in the work tree ${this.workTree}; arbiter never writes to a work tree. ` +
-          'Point --repo at a bare repository or a remote URL, or check out another branch there.',
-        '--repo',
+        `${branch} is checked out in the work tree ${this.workTree}; arbiter never writes to a work tree`,
+        'repo',
+        'use a bare repository or a remote URL, or check out another branch there',
       );
     }
   }
@@ -231,7 +235,7 @@ export class Repository {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
         const age = Date.now() - (await stat(lock).then((s) => s.mtimeMs).catch(() => Date.now()));
         if (age > 600_000) await unlink(lock).catch(() => undefined);
-        if (Date.now() > deadline) throw new Error(`cache ${this.gitdir} is locked by another arbiter process (${lock})`);
+        if (Date.now() > deadline) throw new LockBusyError(`cache ${this.gitdir} is locked by another arbiter process (${lock})`);
         await new Promise((r) => setTimeout(r, 50 + Math.random() * 100));
       }
     }

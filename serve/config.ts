@@ -140,7 +140,7 @@ export function loadServeConfig(file: string, env: NodeJS.ProcessEnv = process.e
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new InputError(`cannot read the config file (${(err as NodeJS.ErrnoException).code ?? String(err)})`, '--config');
+    throw new InputError(`cannot read the config file (${(err as NodeJS.ErrnoException).code ?? String(err)})`, 'config');
   }
   return validateServeConfig(parseDocument(text, file), file, dirname(resolve(file)), env);
 }

@@ -1,8 +1,8 @@
 // Builds what the server needs from its configuration: signer, bundle, forge, notifier, controller watcher, Prometheus.
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { InputError } from '../engine/errors.ts';
-import { loadDecisionCore, type DecisionCore } from '../app/act.ts';
+import { DEFAULT_BUNDLE } from '../app/bundle.ts';
+import { loadDecisionCore, type DecisionCore } from '../app/core.ts';
 import { GitHubForge } from '../gitops/forge/github.ts';
 import { LogNotifier, NoopNotifier, WebhookNotifier, type Notifier } from '../gitops/notify.ts';
 import { openpgpSigner } from '../gitops/sign/openpgp.ts';
@@ -14,8 +14,6 @@ import { parseDuration } from '../app/verify.ts';
 import type { ServeConfig } from './config.ts';
 import type { ServerDeps } from './server.ts';
 
-/** The shipped bundle, as `arbiter act` uses by default. */
-export const DEFAULT_BUNDLE = fileURLToPath(new URL('../policies/remediation', import.meta.url));
 
 export async function signerFrom(config: ServeConfig): Promise<Signer> {
   let text: string;

@@ -11,7 +11,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { InputError } from '../engine/errors.ts';
 import type { Decision, Diagnosis } from '../engine/types.ts';
-import { act, loadDecisionCore, type ActResult, type BundleLike, type DecisionCore } from '../app/act.ts';
+import { act, type ActResult } from '../app/act.ts';
+import { loadDecisionCore, type BundleLike, type DecisionCore } from '../app/core.ts';
 import { readCommit, readPath } from '../gitops/commit.ts';
 import type { Forge } from '../gitops/forge/forge.ts';
 import type { Notifier } from '../gitops/notify.ts';

@@ -8,13 +8,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { InputError } from '../../engine/errors.ts';
-import { act, loadDecisionCore, type ActResult } from '../../app/act.ts';
+import { act, type ActResult } from '../../app/act.ts';
+import { DEFAULT_BUNDLE } from '../../app/bundle.ts';
+import { loadDecisionCore } from '../../app/core.ts';
 import { audit, formatAuditReport } from '../../gitops/audit.ts';
 import { readCommit, writeCommit, writeTreeChanges } from '../../gitops/commit.ts';
 import { LEDGER_BRANCH } from '../../gitops/ledger.ts';
 import { Repository } from '../../gitops/repo.ts';
 import { generateSshKey, sshSigner } from '../../gitops/sign/sshsig.ts';
-import { DEFAULT_BUNDLE } from './decide.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FIXTURE = join(ROOT, 'scenarios/fixtures/shop');

@@ -17,6 +17,8 @@ export const FLAG_FOR_FIELD: Readonly<Record<string, string>> = {
   'forge.repo': '--forge-repo',
   bundle: '--bundle',
   cacheDir: '--cache-dir',
+  allowedSigners: '--allowed-signers',
+  config: '--config',
 };
 
 export function exitCodeOf(err: unknown): number {

@@ -46,7 +46,7 @@ export class GitHubForge implements Forge {
 
   constructor(options: GitHubForgeOptions) {
     const m = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(options.repository);
-    if (!m) throw new InputError('expected OWNER/NAME', '--forge-repo');
+    if (!m) throw new InputError('expected OWNER/NAME', 'forge.repo');
     this.owner = m[1]!;
     this.repo = m[2]!;
     this.log = options.log ?? (() => undefined);

@@ -11,7 +11,7 @@ import { checkRender } from '../../actions/render.ts';
 import { act, type BundleLike, type DecisionCore } from '../../app/act.ts';
 import { sshSigner } from '../../gitops/sign/sshsig.ts';
 import type { Decision, Diagnosis } from '../../engine/types.ts';
-import { Catalog } from '../../engine/types.ts';
+import { Catalog, CatalogService } from '../../engine/types.ts';
 import { parse } from 'yaml';
 
 const SERVICES = 500;
@@ -57,12 +57,16 @@ export function benchCore(run: number): DecisionCore {
     loadBundle: async () => bundle,
     parseCatalog: (t) => Catalog.parse(parse(t)),
     parseCalendar: (t) => parse(t),
-    buildContext: ({ diagnosis, now, history, killSwitch }) => ({
-      now,
-      service: { name: diagnosis.target.service, criticality: 'medium', owners: [] },
-      calendar: { businessHours: false, maintenanceWindow: false, changeFreeze: false, peakEvent: null },
-      history: history ?? { incidentActions: 0, serviceActionsLastHour: 0, circuitOpen: false },
-      killSwitch: killSwitch ?? false,
+    assembleContext: ({ diagnosis, now, catalog, history, killSwitch }) => ({
+      context: {
+        now,
+        service: { name: diagnosis.target.service, criticality: 'medium', owners: [] },
+        calendar: { businessHours: false, maintenanceWindow: false, changeFreeze: false, peakEvent: null },
+        history: history ?? { incidentActions: 0, serviceActionsLastHour: 0, circuitOpen: false },
+        killSwitch: killSwitch ?? false,
+      },
+      service: catalog?.services[diagnosis.target.service] ?? CatalogService.parse({}),
+      known: catalog?.services[diagnosis.target.service] !== undefined,
     }),
     decide: ({ diagnosis, context }) => {
       const target = { service: diagnosis.target.service, namespace: 'team-1' };

@@ -2,9 +2,9 @@
 // behaviour. Modes follow the gate defaults; `restart` stamps `restartedAt: <now>` into the service's deployment.
 import { createHash } from 'node:crypto';
 import { parse } from 'yaml';
-import type { BundleLike, DecisionCore } from '../../app/act.ts';
+import type { BundleLike, DecisionCore } from '../../app/core.ts';
 import { InputError } from '../../engine/errors.ts';
-import { Catalog, Diagnosis, type ActingMode, type Context, type Decision } from '../../engine/types.ts';
+import { Catalog, CatalogService, Diagnosis, type ActingMode, type Context, type Decision } from '../../engine/types.ts';
 import type { ActionDefinition, Plan } from '../../actions/types.ts';
 
 function sorted(value: unknown): unknown {
@@ -58,7 +58,7 @@ export function stubCore(options: StubOptions = {}): DecisionCore & { contexts: 
     loadBundle: async () => stubBundle,
     parseCatalog: (text) => Catalog.parse(parse(text)),
     parseCalendar: (text) => parse(text),
-    buildContext({ diagnosis, now, catalog, history, killSwitch, override }) {
+    assembleContext({ diagnosis, now, catalog, history, killSwitch, override }) {
       const entry = catalog?.services[diagnosis.target.service];
       const context: Context = {
         now,
@@ -69,7 +69,7 @@ export function stubCore(options: StubOptions = {}): DecisionCore & { contexts: 
         ...(override as object | undefined),
       };
       contexts.push(context);
-      return context;
+      return { context, service: entry ?? CatalogService.parse({}), known: entry !== undefined };
     },
     decide({ diagnosis, context, bundle }): Decision {
       const top = [...diagnosis.hypotheses].sort((a, b) => b.confidence - a.confidence)[0]!;

@@ -1,0 +1,107 @@
+// The one context-from-repository builder (issue 9): what a GitOps repository contributes to a decision's Context
+// (`.arbiter/catalog.yaml`, `.arbiter/calendar.yaml`, the `.arbiter/pause` kill switch) read from a Git tree or a
+// working directory, and assembled with the engine's `assembleContext` into the Context and the service's entry.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CalendarSpec } from '../engine/context.ts';
+import { InputError } from '../engine/errors.ts';
+import type { ContextOverride } from '../engine/ingest.ts';
+import type { Catalog, CatalogService, Context, Diagnosis } from '../engine/types.ts';
+import { readPath } from '../gitops/commit.ts';
+import type { ObjectStore } from '../gitops/objects.ts';
+
+export const CATALOG_FILE = '.arbiter/catalog.yaml';
+export const CALENDAR_FILE = '.arbiter/calendar.yaml';
+export const KILL_SWITCH_FILE = '.arbiter/pause';
+const MAX_FILE_BYTES = 1024 * 1024;
+
+/** What a repository contributes to the Context. */
+export interface RepositorySources {
+  catalog?: Catalog;
+  calendar?: CalendarSpec;
+  killSwitch: boolean;
+}
+
+export interface SourceParsers {
+  parseCatalog(text: string, file: string): Catalog;
+  parseCalendar(text: string, file: string): CalendarSpec;
+}
+
+/** Assembles the Context and the target service's catalog entry (engine/context.ts `assembleContext`). */
+export type ContextAssembler = (input: {
+  diagnosis: Diagnosis;
+  now: string;
+  catalog?: Catalog;
+  calendar?: CalendarSpec;
+  history?: Context['history'];
+  killSwitch?: boolean;
+  bundleData?: unknown;
+  override?: ContextOverride;
+}) => { context: Context; service: CatalogService; known: boolean };
+
+/** Parsed `.arbiter/*.yaml` by blob oid: content-addressed, so a long-running process parses each version once. */
+const parsedBlobs = new Map<string, Catalog | CalendarSpec>();
+
+async function readParsed<T extends Catalog | CalendarSpec>(store: ObjectStore, tree: string, path: string, parse: (text: string, file: string) => T): Promise<T | undefined> {
+  const found = await readPath(store, tree, path);
+  if (!found || found.mode === '40000') return undefined;
+  const key = `${path}@${found.oid}`;
+  const cached = parsedBlobs.get(key);
+  if (cached !== undefined) return cached as T;
+  const value = parse((await store.readBlob(found.oid)).toString('utf8'), path);
+  if (parsedBlobs.size >= 32) parsedBlobs.delete(parsedBlobs.keys().next().value!);
+  parsedBlobs.set(key, value);
+  return value;
+}
+
+/** The sources in a commit's tree (act, reconcile: the target branch's tip). */
+export async function sourcesFromTree(store: ObjectStore, tree: string, parsers: SourceParsers): Promise<RepositorySources> {
+  const out: RepositorySources = { killSwitch: (await readPath(store, tree, KILL_SWITCH_FILE)) !== undefined };
+  const catalog = await readParsed(store, tree, CATALOG_FILE, parsers.parseCatalog);
+  const calendar = await readParsed(store, tree, CALENDAR_FILE, parsers.parseCalendar);
+  if (catalog) out.catalog = catalog;
+  if (calendar) out.calendar = calendar;
+  return out;
+}
+
+/** A document the user named: a regular file of at most 1 MiB, else an InputError naming it. */
+export function readInputFile(file: string): string {
+  let stat;
+  try {
+    stat = statSync(file);
+  } catch {
+    throw new InputError('no such file', file);
+  }
+  if (!stat.isFile()) throw new InputError('not a regular file', file);
+  if (stat.size > MAX_FILE_BYTES) throw new InputError(`document is larger than ${MAX_FILE_BYTES} bytes`, file);
+  return readFileSync(file, 'utf8');
+}
+
+/** The sources in a working directory (`arbiter decide --repo`, a replay set's `repo`). */
+export function sourcesFromDirectory(dir: string, parsers: SourceParsers): RepositorySources {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new InputError('not a directory', dir);
+  const out: RepositorySources = { killSwitch: existsSync(join(dir, KILL_SWITCH_FILE)) };
+  const catalogFile = join(dir, CATALOG_FILE);
+  const calendarFile = join(dir, CALENDAR_FILE);
+  if (existsSync(catalogFile)) out.catalog = parsers.parseCatalog(readInputFile(catalogFile), catalogFile);
+  if (existsSync(calendarFile)) out.calendar = parsers.parseCalendar(readInputFile(calendarFile), calendarFile);
+  return out;
+}
+
+/** The Context and the service's catalog entry for a diagnosis, from repository sources plus bundle data. */
+export function contextFromRepository(
+  assemble: ContextAssembler,
+  input: { diagnosis: Diagnosis; now: string; sources: RepositorySources; bundleData: unknown; history?: Context['history']; override?: ContextOverride },
+): { context: Context; service: CatalogService; known: boolean } {
+  const { sources } = input;
+  return assemble({
+    diagnosis: input.diagnosis,
+    now: input.now,
+    ...(sources.catalog ? { catalog: sources.catalog } : {}),
+    ...(sources.calendar ? { calendar: sources.calendar } : {}),
+    killSwitch: sources.killSwitch,
+    bundleData: input.bundleData,
+    ...(input.history ? { history: input.history } : {}),
+    ...(input.override ? { override: input.override } : {}),
+  });
+}
