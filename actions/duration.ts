@@ -6,11 +6,13 @@ const DURATION = /^(\d+[smhd])+$/;
 
 export const Duration = z.string().regex(DURATION, 'must be a duration such as 30m, 2h or 1h30m');
 
-/** Milliseconds of a duration string; undefined when it is not one. */
-export function durationMs(text: string): number | undefined {
-  if (!DURATION.test(text)) return undefined;
+const DURATION_MS = /^(\d+(?:ms|s|m|h|d))+$/;
+
+/** Milliseconds of a duration string; undefined when it is not one. `milliseconds` also accepts `ms` (server timeouts). */
+export function durationMs(text: string, options: { milliseconds?: boolean } = {}): number | undefined {
+  if (!(options.milliseconds ? DURATION_MS : DURATION).test(text)) return undefined;
   let total = 0;
-  for (const [, n, unit] of text.matchAll(/(\d+)([smhd])/g)) total += Number(n) * UNIT_MS[unit!]!;
+  for (const [, n, unit] of text.matchAll(/(\d+)(ms|s|m|h|d)/g)) total += Number(n) * (unit === 'ms' ? 1 : UNIT_MS[unit!]!);
   return total;
 }
 

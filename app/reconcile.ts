@@ -11,30 +11,25 @@ import { dueFollowUps, getAction, planFollowUp, PlanRefusedError, checkRender } 
 import type { RecordedFollowUp } from '../actions/index.ts';
 import { followUpAfterMerge, resolveChange, type ChangeState } from '../actions/follow-ups.ts';
 import type { FileEdit, Plan } from '../actions/types.ts';
-import { parseCatalog } from '../engine/context.ts';
+import { parseCalendar, parseCatalog } from '../engine/context.ts';
 import { InputError } from '../engine/errors.ts';
-import type { Catalog, CatalogService, Context } from '../engine/types.ts';
-import { readCommit, readPath, writeCommit, writeTreeChanges } from '../gitops/commit.ts';
+import type { CatalogService, Context } from '../engine/types.ts';
+import { readCommit, readPath } from '../gitops/commit.ts';
 import { historyViewAt, treeViewAt } from '../gitops/history.ts';
-import { LEDGER_BRANCH, appendLedgerEntry, type Actuation, type DecisionEntry, type EventEntry, type LedgerEntry } from '../gitops/ledger.ts';
+import { LEDGER_BRANCH, readLedgerEntries, type Actuation, type DecisionEntry, type FollowUpEntry, type LedgerEntry } from '../gitops/ledger.ts';
 import type { Forge, PullRequestStatus } from '../gitops/forge/forge.ts';
 import { commitSubject, formatMessage, parseTrailers, wrap } from '../gitops/message.ts';
 import type { ObjectStore } from '../gitops/objects.ts';
-import { ConcurrentUpdateError, Repository } from '../gitops/repo.ts';
+import { Repository } from '../gitops/repo.ts';
 import type { Signer } from '../gitops/sign/signer.ts';
+import { KILL_SWITCH_FILE, sourcesFromTree } from './context.ts';
+import { land, retrying, writeChange } from './transaction.ts';
 
 export const FOLLOW_UP_TRAILER = 'Arbiter-Follow-Up';
 /** How far back on the target branch a follow-up commit without its ledger entry is looked for. */
 const RECENT_COMMITS = 200;
 /** How many commits of the target branch are searched for a pull request's merge (bounded: a long-lived branch). */
 const MERGE_SEARCH_COMMITS = 5000;
-
-/** The ledger entry that settles a follow-up (done, already in place, or cancelled). */
-export interface FollowUpEntry extends Omit<EventEntry, 'kind' | 'outcome'> {
-  kind: 'FollowUp';
-  followUp: RecordedFollowUp['followUp'];
-  outcome: 'done' | 'cancelled';
-}
 
 export interface ReconcileOptions {
   /** Local repository path or http(s) URL. */
@@ -49,7 +44,8 @@ export interface ReconcileOptions {
   settings?: Record<string, unknown>;
   /** kubectl for the render check (default: found on PATH). */
   kubectl?: string;
-  maxAttempts?: number;
+  /** How long races with other writers are retried (default app/transaction.ts RETRY_WINDOW_MS). */
+  retryWindowMs?: number;
   /** The forge approval-mode pull requests were opened on: merge times and closures come from it (else from the branch). */
   forge?: Forge;
   log?: (line: string) => void;
@@ -75,43 +71,22 @@ export interface ReconcileResult {
   pending: Array<{ decision: string; kind: 'revert' | 'promote'; due: string; detail: string; pullRequest?: number }>;
 }
 
-type DecisionWithFollowUp = DecisionEntry & { followUp?: RecordedFollowUp['followUp'] };
-
-async function collectEntries(store: ObjectStore, tree: string, base: string, out: LedgerEntry[]): Promise<void> {
-  for (const e of await store.readTree(tree)) {
-    if (e.mode === '40000') await collectEntries(store, e.oid, `${base}${e.name}/`, out);
-    else if (e.name.endsWith('.json')) out.push(JSON.parse((await store.readBlob(e.oid)).toString('utf8')) as LedgerEntry);
-  }
-}
-
-/** Every entry under `decisions/` of the ledger at `tip`. */
-export async function readLedgerEntries(store: ObjectStore, tip: string | null): Promise<LedgerEntry[]> {
-  if (!tip) return [];
-  const found = await readPath(store, (await readCommit(store, tip)).tree, 'decisions');
-  if (!found || found.mode !== '40000') return [];
-  const out: LedgerEntry[] = [];
-  await collectEntries(store, found.oid, 'decisions/', out);
-  return out;
-}
-
 const settlesKey = (decision: string, kind: string): string => `${decision} ${kind}`;
 
 /**
  * Follow-ups recorded by actuated decisions on `branch`, and whether a FollowUp entry settled them. (A promotion
  * whose decision failed verification is settled as cancelled when it comes due.)
  */
-export function recordedFollowUps(entries: LedgerEntry[], branch: string): { recorded: RecordedFollowUp[]; awaitingMerge: RecordedFollowUp[]; decisions: Map<string, DecisionWithFollowUp> } {
+export function recordedFollowUps(entries: LedgerEntry[], branch: string): { recorded: RecordedFollowUp[]; awaitingMerge: RecordedFollowUp[]; decisions: Map<string, DecisionEntry> } {
   const settled = new Map<string, RecordedFollowUp['settled']>();
-  for (const raw of entries) {
-    const e = raw as LedgerEntry | FollowUpEntry;
+  for (const e of entries) {
     if (e.kind === 'FollowUp') settled.set(settlesKey(e.decision, e.followUp.kind), { outcome: e.outcome, at: e.at, detail: e.detail });
   }
   const recorded: RecordedFollowUp[] = [];
   const awaitingMerge: RecordedFollowUp[] = [];
-  const decisions = new Map<string, DecisionWithFollowUp>();
-  for (const raw of entries) {
-    if (raw.kind !== 'Decision') continue;
-    const d = raw as DecisionWithFollowUp;
+  const decisions = new Map<string, DecisionEntry>();
+  for (const d of entries) {
+    if (d.kind !== 'Decision') continue;
     if (!d.followUp || !d.actuation.commit) continue;
     decisions.set(d.id, d);
     const r: RecordedFollowUp = { decision: d.id, followUp: d.followUp };
@@ -140,11 +115,6 @@ function plannerContext(now: string, decision: DecisionEntry, service: CatalogSe
     history: { incidentActions: 0, serviceActionsLastHour: 0, circuitOpen: false },
     killSwitch: false,
   };
-}
-
-async function readText(store: ObjectStore, tree: string, path: string): Promise<string | undefined> {
-  const found = await readPath(store, tree, path);
-  return found && found.mode !== '40000' ? (await store.readBlob(found.oid)).toString('utf8') : undefined;
 }
 
 /** A commit on `branch` (recent first-parent history) that already carried out this follow-up. */
@@ -223,20 +193,16 @@ async function changeState(repo: Repository, decision: DecisionEntry, branch: st
   return resolveChange(onBranch, status);
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
 export async function reconcile(options: ReconcileOptions): Promise<ReconcileResult> {
-  if (options.signer === undefined) throw new InputError('signing is on by default: give a signing key', '--signing-key');
+  if (options.signer === undefined) throw new InputError('signing is on by default: give a signing key', 'signingKey');
   const now = options.now ?? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-  if (Number.isNaN(Date.parse(now))) throw new InputError('must be an RFC 3339 timestamp such as 2026-11-21T02:13:00Z', '--now');
+  if (Number.isNaN(Date.parse(now))) throw new InputError('must be an RFC 3339 timestamp such as 2026-11-21T02:13:00Z', 'now');
   const branch = options.branch ?? 'main';
   const log = options.log ?? (() => undefined);
   const repo = await Repository.open(options.repo, { cacheDir: options.cacheDir });
   return repo.withCacheLock(async () => {
     await repo.sync([branch, LEDGER_BRANCH]);
-    if (!(await repo.tip(branch))) throw new InputError(`branch ${branch} does not exist in ${options.repo}`, '--branch');
+    if (!(await repo.tip(branch))) throw new InputError(`branch ${branch} does not exist in ${options.repo}`, 'branch');
     const targetTip = (await repo.tip(branch))!;
     const { recorded, awaitingMerge, decisions } = recordedFollowUps(await readLedgerEntries(repo.store, await repo.tip(LEDGER_BRANCH)), branch);
     // approval mode: a follow-up's clock starts when its pull request's change reaches the branch
@@ -270,16 +236,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
     ];
     const steps: ReconcileStep[] = [];
     const withRetries = async (decision: string, attemptOnce: () => Promise<ReconcileStep>): Promise<void> => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          steps.push(await attemptOnce());
-          return;
-        } catch (err) {
-          if (!(err instanceof ConcurrentUpdateError) || attempt >= (options.maxAttempts ?? 6)) throw err;
-          log(`${err.message}; retrying follow-up of ${decision}`);
-          await sleep(Math.round(Math.min(2000, 50 * 2 ** attempt) * (0.5 + Math.random())));
-        }
-      }
+      steps.push(await retrying(attemptOnce, { log, what: `follow-up of ${decision}, attempt`, ...(options.retryWindowMs !== undefined ? { windowMs: options.retryWindowMs } : {}) }));
     };
     for (const { entry, detail } of closed) await withRetries(entry.decision, () => cancelUnmerged(repo, entry, detail, { ...options, branch, now }));
     for (const entry of due) await withRetries(entry.decision, () => carryOut(repo, entry, { ...options, branch, now }));
@@ -301,15 +258,15 @@ async function carryOut(repo: Repository, recorded: RecordedFollowUp, options: R
   const current = [...fresh, ...awaitingMerge].find((r) => r.decision === recorded.decision && r.followUp.kind === followUp.kind);
   if (!current || current.settled) return { ...step, outcome: 'already-applied', detail: 'settled by another reconcile' };
 
-  const failure = entries.find((e) => e.kind !== 'Decision' && e.decision === recorded.decision && (e.outcome === 'failed' || e.kind === 'Compensation')) as EventEntry | undefined;
-  if (followUp.kind === 'promote' && failure) {
+  const failure = entries.find((e) => (e.kind === 'Verification' || e.kind === 'Compensation') && e.decision === recorded.decision && (e.outcome === 'failed' || e.kind === 'Compensation'));
+  if (followUp.kind === 'promote' && failure && failure.kind !== 'Decision') {
     const detail = `promotion cancelled: ${failure.kind.toLowerCase()} of decision ${recorded.decision} ${failure.outcome} at ${failure.at} (${failure.detail})`;
     step.ledgerCommit = await record(repo, ledgerTip, decision, followUp, 'cancelled', detail, { commit: null, branch: null, pullRequest: null }, options);
     return { ...step, outcome: 'cancelled', detail };
   }
 
   const targetTree = (await readCommit(repo.store, targetTip)).tree;
-  if (followUp.kind === 'promote' && (await readPath(repo.store, targetTree, '.arbiter/pause'))) {
+  if (followUp.kind === 'promote' && (await readPath(repo.store, targetTree, KILL_SWITCH_FILE))) {
     return { ...step, outcome: 'paused', detail: 'kill switch .arbiter/pause is set: promotions wait (scheduled reverts still run)' };
   }
   const trailer = `${followUp.kind} ${recorded.decision}`;
@@ -320,8 +277,7 @@ async function carryOut(repo: Repository, recorded: RecordedFollowUp, options: R
     return { ...step, commit: landed };
   }
 
-  const catalogText = await readText(repo.store, targetTree, '.arbiter/catalog.yaml');
-  const catalog: Catalog | undefined = catalogText === undefined ? undefined : parseCatalog(catalogText, '.arbiter/catalog.yaml');
+  const { catalog } = await sourcesFromTree(repo.store, targetTree, { parseCatalog, parseCalendar });
   const service = catalog?.services[decision.target.service];
   if (!service) return { ...step, outcome: 'refused', detail: `service ${decision.target.service} is not in .arbiter/catalog.yaml on ${branch}` };
   const scope = [...service.paths, '.arbiter/'];
@@ -346,7 +302,6 @@ async function carryOut(repo: Repository, recorded: RecordedFollowUp, options: R
     return { ...step, outcome: 'already-applied', detail };
   }
   const definition = getAction(plan.applied.kind);
-  const tree = await writeTreeChanges(repo.store, targetTree, plan.edits.map((e: FileEdit) => ({ path: e.path, content: e.after })));
   const target = plan.applied.target;
   const message = formatMessage(
     followUpSubject(target.service, followUp.kind, definition.describe(plan.applied)),
@@ -367,11 +322,12 @@ async function carryOut(repo: Repository, recorded: RecordedFollowUp, options: R
       [FOLLOW_UP_TRAILER]: trailer,
     },
   );
-  const commit = await writeCommit(repo.store, { tree, parents: [targetTip], message, signer: options.signer ?? undefined });
-  // the target branch first: a ledger entry never points at a commit that is not there
-  await repo.updateBranch(branch, commit, targetTip);
+  const changes = plan.edits.map((e: FileEdit) => ({ path: e.path, content: e.after }));
+  const commit = await writeChange(repo, { parent: targetTip, baseTree: targetTree, changes, message, signer: options.signer ?? undefined });
   const changed = plan.edits.map((e) => e.path).sort();
-  step.ledgerCommit = await recordAfterActuation(repo, ledgerTip, decision, followUp, followUp.detail, { commit, branch, pullRequest: null }, options);
+  const entry = settlement(decision, followUp, 'done', followUp.detail, { commit, branch, pullRequest: null }, options.now);
+  const { ledgerCommit } = await land(repo, { moves: [{ branch, oid: commit, expected: targetTip }], entry, ledgerTip, signer: options.signer ?? undefined, log: options.log, ...windowOf(options) });
+  step.ledgerCommit = ledgerCommit;
   return { ...step, commit, changed };
 }
 
@@ -404,30 +360,10 @@ function settlement(decision: DecisionEntry, followUp: RecordedFollowUp['followU
   };
 }
 
-async function record(repo: Repository, ledgerTip: string | null, decision: DecisionEntry, followUp: RecordedFollowUp['followUp'], outcome: 'done' | 'cancelled', detail: string, actuation: Actuation, options: ReconcileOptions & { branch: string; now: string }): Promise<string> {
-  // the ledger's entry union does not know FollowUp yet; appendLedgerEntry treats it as an event
-  const entry = settlement(decision, followUp, outcome, detail, actuation, options.now) as unknown as LedgerEntry;
-  const oid = await appendLedgerEntry(repo.store, ledgerTip, entry, options.signer ?? undefined);
-  await repo.updateBranch(LEDGER_BRANCH, oid, ledgerTip);
-  return oid;
-}
+const windowOf = (options: ReconcileOptions): { windowMs?: number } => (options.retryWindowMs !== undefined ? { windowMs: options.retryWindowMs } : {});
 
-/** After the follow-up commit landed, a ledger conflict only re-appends the entry on the new ledger tip. */
-async function recordAfterActuation(repo: Repository, ledgerTip: string | null, decision: DecisionEntry, followUp: RecordedFollowUp['followUp'], detail: string, actuation: Actuation, options: ReconcileOptions & { branch: string; now: string }): Promise<string> {
-  let tip = ledgerTip;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await record(repo, tip, decision, followUp, 'done', detail, actuation, options);
-    } catch (err) {
-      if (!(err instanceof ConcurrentUpdateError) || attempt >= 8) {
-        if (err instanceof ConcurrentUpdateError) {
-          throw new Error(`follow-up commit ${actuation.commit} landed on ${actuation.branch} but its ledger entry could not be recorded (${err.message}); run reconcile again: it finds the commit and records the entry`);
-        }
-        throw err;
-      }
-      await sleep(Math.round(30 * attempt * (0.5 + Math.random())));
-      await repo.sync([LEDGER_BRANCH]);
-      tip = await repo.tip(LEDGER_BRANCH);
-    }
-  }
+/** A ledger entry only (nothing moves on the target branch): a race restarts the caller's attempt. */
+async function record(repo: Repository, ledgerTip: string | null, decision: DecisionEntry, followUp: RecordedFollowUp['followUp'], outcome: 'done' | 'cancelled', detail: string, actuation: Actuation, options: ReconcileOptions & { branch: string; now: string }): Promise<string> {
+  const entry = settlement(decision, followUp, outcome, detail, actuation, options.now);
+  return (await land(repo, { moves: [], entry, ledgerTip, signer: options.signer ?? undefined, log: options.log, ...windowOf(options) })).ledgerCommit;
 }

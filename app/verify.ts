@@ -5,22 +5,24 @@
 import { createHash } from 'node:crypto';
 import type { VerificationSpec } from '../actions/types.ts';
 import type { ActionTarget, Decision } from '../engine/types.ts';
-import { readCommit, readPath, writeCommit, writeTreeChanges, type TreeChange } from '../gitops/commit.ts';
-import { LEDGER_BRANCH, appendLedgerEntry, incidentIndexDir, type EventEntry, type LedgerEntry } from '../gitops/ledger.ts';
+import { durationMs } from '../actions/duration.ts';
+import { readCommit, readPath, type TreeChange } from '../gitops/commit.ts';
+import { LEDGER_API_VERSION, LEDGER_BRANCH, incidentIndexDir, type CompensationEntry, type VerificationEntry } from '../gitops/ledger.ts';
 import { commitSubject, formatMessage, parseTrailers, wrap } from '../gitops/message.ts';
 import { NOTIFY_TYPES, notificationEvent, type NotificationOutcome, type Notifier } from '../gitops/notify.ts';
 import type { ObjectStore } from '../gitops/objects.ts';
-import { ConcurrentUpdateError, Repository } from '../gitops/repo.ts';
+import { Repository } from '../gitops/repo.ts';
 import type { Signer } from '../gitops/sign/signer.ts';
 import { watchRecovery, type MetricRule, type PrometheusClient, type RecoveryCheck } from '../gitops/verify/metrics.ts';
-import { sleep, waitForReconciliation, type ReconcileWait, type ReconcileWatcher } from '../gitops/verify/reconciliation.ts';
+import { waitForReconciliation, type ReconcileWait, type ReconcileWatcher } from '../gitops/verify/reconciliation.ts';
+import { land, retrying, writeChange } from './transaction.ts';
 
 export const COMPENSATES_TRAILER = 'Arbiter-Compensates';
 /** How far back on the target branch an earlier compensating commit is looked for. */
 const RECENT_COMMITS = 200;
 
-/** A verification step in the ledger. `reconciled` and `unverified` are steps the EventEntry union does not name. */
-export type VerificationStep = Omit<EventEntry, 'outcome'> & { outcome: EventEntry['outcome'] | 'reconciled' | 'unverified' };
+/** A verification step in the ledger. */
+export type VerificationStep = VerificationEntry | CompensationEntry;
 
 export interface VerifyOptions {
   /** Local repository path or http(s) URL. */
@@ -51,7 +53,8 @@ export interface VerifyOptions {
   abort?: AbortSignal;
   /** Runs Git writes one at a time with other writers of the same repository (the server's per-repository queue). */
   serialise?: <T>(fn: () => Promise<T>) => Promise<T>;
-  maxAttempts?: number;
+  /** How long races with other writers are retried (default app/transaction.ts RETRY_WINDOW_MS). */
+  retryWindowMs?: number;
   log?: (line: string) => void;
 }
 
@@ -73,15 +76,9 @@ export interface VerificationResult {
   notification?: NotificationOutcome;
 }
 
-const DURATION = /^(\d+(?:ms|s|m|h|d))+$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** `10m`, `1h30m`, `500ms` → milliseconds; undefined when it is not a duration. */
+/** `10m`, `1h30m`, `500ms` → milliseconds; undefined when it is not a duration (actions/duration.ts, with `ms`). */
 export function parseDuration(text: string): number | undefined {
-  if (!DURATION.test(text)) return undefined;
-  let total = 0;
-  for (const [, n, unit] of text.matchAll(/(\d+)(ms|s|m|h|d)/g)) total += Number(n) * UNIT_MS[unit!]!;
-  return total;
+  return durationMs(text, { milliseconds: true });
 }
 
 function isoNow(): string {
@@ -92,19 +89,21 @@ function targetOf(decision: Decision): ActionTarget {
   return decision.action?.target ?? decision.target;
 }
 
-function step(decision: Decision, suffix: string, kind: 'Verification' | 'Compensation', outcome: VerificationStep['outcome'], detail: string, at: string, commit: string | null, branch: string | null): VerificationStep {
+function eventFields(decision: Decision, suffix: string, detail: string, at: string, commit: string | null, branch: string | null): Omit<VerificationEntry, 'kind' | 'outcome'> {
   return {
-    apiVersion: 'arbiter.dev/v1',
-    kind,
+    apiVersion: LEDGER_API_VERSION,
     id: `${decision.id}.${suffix}`,
     decision: decision.id,
     incident: decision.incident,
     target: targetOf(decision),
     at,
-    outcome,
     detail,
     actuation: { commit, branch, pullRequest: null },
   };
+}
+
+function verificationStep(decision: Decision, suffix: string, outcome: VerificationEntry['outcome'], detail: string, at: string, commit: string | null, branch: string | null): VerificationEntry {
+  return { ...eventFields(decision, suffix, detail, at, commit, branch), kind: 'Verification', outcome };
 }
 
 /** True when the ledger already holds the entry `id` of this incident (index files are named by entry id). */
@@ -127,22 +126,14 @@ async function withRepository<T>(options: VerifyOptions, fn: (repo: Repository) 
   return options.serialise ? options.serialise(run) : run();
 }
 
-/** Appends one entry to the ledger, re-appending on the new tip when another writer moved it (bounded). */
-async function appendStep(repo: Repository, entry: VerificationStep, signer: Signer | null, maxAttempts: number): Promise<string> {
-  for (let attempt = 1; ; attempt++) {
+/** Appends one entry to the ledger (nothing else moves): a race reads the new ledger tip and appends again. */
+async function appendStep(repo: Repository, entry: VerificationStep, signer: Signer | null, windowMs: number | undefined): Promise<string> {
+  const window = windowMs !== undefined ? { windowMs } : {};
+  return retrying(async () => {
     await repo.sync([LEDGER_BRANCH]);
-    const tip = await repo.tip(LEDGER_BRANCH);
-    repo.store.beginBatch();
-    // the ledger's entry union does not name every step; appendLedgerEntry treats any non-Decision as an event
-    const oid = await appendLedgerEntry(repo.store, tip, entry as unknown as LedgerEntry, signer ?? undefined);
-    try {
-      await repo.updateBranch(LEDGER_BRANCH, oid, tip);
-      return oid;
-    } catch (err) {
-      if (!(err instanceof ConcurrentUpdateError) || attempt >= maxAttempts) throw err;
-      await sleep(Math.round(30 * attempt * (0.5 + Math.random())));
-    }
-  }
+    const ledgerTip = await repo.tip(LEDGER_BRANCH);
+    return (await land(repo, { moves: [], entry, ledgerTip, signer: signer ?? undefined, ...window })).ledgerCommit;
+  }, window);
 }
 
 /** Paths whose blob differs between two trees, descending only into subtrees that differ. */
@@ -173,76 +164,91 @@ async function findCompensation(store: ObjectStore, tip: string, commit: string)
   return undefined;
 }
 
-/**
- * Restores the files the actuation commit changed to their content in its parent, on the current tip. A file changed
- * again since (by a human or another decision) is not overwritten: the compensation then fails and says which.
- */
-export async function compensate(repo: Repository, options: { decision: Decision; commit: string; branch: string; signer: Signer | null; reason: string; maxAttempts: number; log: (l: string) => void }): Promise<Compensation> {
+/** What compensation decided on the current tip: a revert commit to land, or an outcome with nothing to write. */
+type CompensationPlan = { revert: { commit: string; tip: string; changed: string[] } } | { done: Compensation };
+
+async function planCompensation(repo: Repository, options: { decision: Decision; commit: string; branch: string; signer: Signer | null; reason: string }): Promise<CompensationPlan> {
   const { decision, commit, branch } = options;
-  for (let attempt = 1; ; attempt++) {
-    await repo.sync([branch]);
-    repo.store.beginBatch();
-    const tip = await repo.tip(branch);
-    if (!tip) return { outcome: 'failed', commit: null, changed: [], detail: `branch ${branch} is gone` };
-    const earlier = await findCompensation(repo.store, tip, commit);
-    if (earlier) return { outcome: 'reverted', commit: earlier, changed: [], detail: `commit ${commit} was already reverted by ${earlier}` };
-    let acted;
-    try {
-      acted = await readCommit(repo.store, commit);
-    } catch {
-      return { outcome: 'failed', commit: null, changed: [], detail: `actuation commit ${commit} is not in ${branch}'s history` };
-    }
-    const parent = acted.parents[0];
-    if (!parent) return { outcome: 'failed', commit: null, changed: [], detail: `actuation commit ${commit} has no parent to restore` };
-    const parentTree = (await readCommit(repo.store, parent)).tree;
-    const tipTree = (await readCommit(repo.store, tip)).tree;
-    const changes: TreeChange[] = [];
-    const conflicts: string[] = [];
-    for (const path of await diffTrees(repo.store, parentTree, acted.tree)) {
-      const [before, after, now] = await Promise.all([readPath(repo.store, parentTree, path), readPath(repo.store, acted.tree, path), readPath(repo.store, tipTree, path)]);
-      if (now?.oid === before?.oid) continue;
-      if (now?.oid !== after?.oid) {
-        conflicts.push(path);
-        continue;
-      }
-      changes.push({ path, content: before ? await repo.store.readBlob(before.oid) : null });
-    }
-    if (conflicts.length) {
-      return { outcome: 'failed', commit: null, changed: [], detail: `cannot revert automatically: ${conflicts.join(', ')} changed on ${branch} after ${commit.slice(0, 12)}` };
-    }
-    if (changes.length === 0) return { outcome: 'reverted', commit: null, changed: [], detail: `${branch} already has the content from before ${commit.slice(0, 12)}` };
-    const target = targetOf(decision);
-    const kind = decision.action?.kind ?? 'change';
-    const message = formatMessage(
-      commitSubject(target.service, `revert ${kind}: verification failed`),
-      [
-        wrap(`Compensates commit ${commit} of decision ${decision.id} (incident ${decision.incident}): ${options.reason}`),
-        wrap(`This commit restores ${changes.map((c) => c.path).join(', ')} to their content before the actuation.`),
-        wrap(`What happens next: the circuit breaker for ${target.service} is open for the cooldown, so arbiter acts on it only through pull requests; a human takes over the incident.`),
-      ],
-      {
-        'Arbiter-Decision': decision.id,
-        'Arbiter-Incident': decision.incident,
-        'Arbiter-Action': kind,
-        'Arbiter-Target': `${target.namespace || 'default'}/${target.service}`,
-        'Arbiter-Mode': 'escalate',
-        'Arbiter-Support': decision.support.toFixed(2),
-        'Arbiter-Idempotency-Key': `sha256:${createHash('sha256').update(JSON.stringify({ compensates: commit })).digest('hex')}`,
-        'Arbiter-Bundle-Revision': decision.bundle.revision || 'unknown',
-        [COMPENSATES_TRAILER]: commit,
-      },
-    );
-    const tree = await writeTreeChanges(repo.store, tipTree, changes);
-    const revert = await writeCommit(repo.store, { tree, parents: [tip], message, signer: options.signer ?? undefined });
-    try {
-      await repo.updateBranch(branch, revert, tip);
-      return { outcome: 'reverted', commit: revert, changed: changes.map((c) => c.path).sort(), detail: `reverted ${commit.slice(0, 12)} with ${revert.slice(0, 12)}` };
-    } catch (err) {
-      if (!(err instanceof ConcurrentUpdateError) || attempt >= options.maxAttempts) throw err;
-      options.log(`${err.message}; compensation attempt ${attempt + 1}`);
-      await sleep(Math.round(Math.min(2000, 50 * 2 ** attempt) * (0.5 + Math.random())));
-    }
+  await repo.sync([branch]);
+  repo.store.beginBatch();
+  const tip = await repo.tip(branch);
+  const failed = (detail: string): CompensationPlan => ({ done: { outcome: 'failed', commit: null, changed: [], detail } });
+  if (!tip) return failed(`branch ${branch} is gone`);
+  const earlier = await findCompensation(repo.store, tip, commit);
+  if (earlier) return { done: { outcome: 'reverted', commit: earlier, changed: [], detail: `commit ${commit} was already reverted by ${earlier}` } };
+  let acted;
+  try {
+    acted = await readCommit(repo.store, commit);
+  } catch {
+    return failed(`actuation commit ${commit} is not in ${branch}'s history`);
   }
+  const parent = acted.parents[0];
+  if (!parent) return failed(`actuation commit ${commit} has no parent to restore`);
+  const parentTree = (await readCommit(repo.store, parent)).tree;
+  const tipTree = (await readCommit(repo.store, tip)).tree;
+  const changes: TreeChange[] = [];
+  const conflicts: string[] = [];
+  for (const path of await diffTrees(repo.store, parentTree, acted.tree)) {
+    const [before, after, now] = await Promise.all([readPath(repo.store, parentTree, path), readPath(repo.store, acted.tree, path), readPath(repo.store, tipTree, path)]);
+    if (now?.oid === before?.oid) continue;
+    if (now?.oid !== after?.oid) {
+      conflicts.push(path);
+      continue;
+    }
+    changes.push({ path, content: before ? await repo.store.readBlob(before.oid) : null });
+  }
+  if (conflicts.length) return failed(`cannot revert automatically: ${conflicts.join(', ')} changed on ${branch} after ${commit.slice(0, 12)}`);
+  if (changes.length === 0) return { done: { outcome: 'reverted', commit: null, changed: [], detail: `${branch} already has the content from before ${commit.slice(0, 12)}` } };
+  const target = targetOf(decision);
+  const kind = decision.action?.kind ?? 'change';
+  const message = formatMessage(
+    commitSubject(target.service, `revert ${kind}: verification failed`),
+    [
+      wrap(`Compensates commit ${commit} of decision ${decision.id} (incident ${decision.incident}): ${options.reason}`),
+      wrap(`This commit restores ${changes.map((c) => c.path).join(', ')} to their content before the actuation.`),
+      wrap(`What happens next: the circuit breaker for ${target.service} is open for the cooldown, so arbiter acts on it only through pull requests; a human takes over the incident.`),
+    ],
+    {
+      'Arbiter-Decision': decision.id,
+      'Arbiter-Incident': decision.incident,
+      'Arbiter-Action': kind,
+      'Arbiter-Target': `${target.namespace || 'default'}/${target.service}`,
+      'Arbiter-Mode': 'escalate',
+      'Arbiter-Support': decision.support.toFixed(2),
+      'Arbiter-Idempotency-Key': `sha256:${createHash('sha256').update(JSON.stringify({ compensates: commit })).digest('hex')}`,
+      'Arbiter-Bundle-Revision': decision.bundle.revision || 'unknown',
+      [COMPENSATES_TRAILER]: commit,
+    },
+  );
+  const revert = await writeChange(repo, { parent: tip, baseTree: tipTree, changes, message, signer: options.signer ?? undefined });
+  return { revert: { commit: revert, tip, changed: changes.map((c) => c.path).sort() } };
+}
+
+/**
+ * Restores the files the actuation commit changed to their content in its parent, on the current tip, and records
+ * the Compensation entry in the same transaction. A file changed again since (by a human or another decision) is not
+ * overwritten: the compensation then fails and says which.
+ */
+export async function compensate(
+  repo: Repository,
+  options: { decision: Decision; commit: string; branch: string; signer: Signer | null; reason: string; at: () => string; retryWindowMs?: number; log: (l: string) => void },
+): Promise<Compensation & { ledgerCommit: string }> {
+  const { decision, branch } = options;
+  const window = options.retryWindowMs !== undefined ? { windowMs: options.retryWindowMs } : {};
+  return retrying(
+    async () => {
+      const plan = await planCompensation(repo, options);
+      const outcome: Compensation =
+        'done' in plan ? plan.done : { outcome: 'reverted', commit: plan.revert.commit, changed: plan.revert.changed, detail: `reverted ${options.commit.slice(0, 12)} with ${plan.revert.commit.slice(0, 12)}` };
+      const entry: CompensationEntry = { ...eventFields(decision, 'compensation', outcome.detail, options.at(), outcome.commit, outcome.commit ? branch : null), kind: 'Compensation', outcome: outcome.outcome };
+      await repo.sync([LEDGER_BRANCH]);
+      const ledgerTip = await repo.tip(LEDGER_BRANCH);
+      const moves = 'revert' in plan ? [{ branch, oid: plan.revert.commit, expected: plan.revert.tip }] : [];
+      const { ledgerCommit } = await land(repo, { moves, entry, ledgerTip, signer: options.signer ?? undefined, log: options.log, ...window });
+      return { ...outcome, ledgerCommit };
+    },
+    { log: options.log, what: 'compensation attempt', ...window },
+  );
 }
 
 /** The whole §7 loop for one actuated decision. Idempotent: a decision with a recorded verification is not re-verified. */
@@ -251,7 +257,6 @@ export async function verifyActuation(options: VerifyOptions): Promise<Verificat
   const branch = options.branch ?? 'main';
   const clock = options.clock ?? isoNow;
   const log = options.log ?? (() => undefined);
-  const maxAttempts = options.maxAttempts ?? 6;
   const target = targetOf(decision);
   const result: VerificationResult = { decision: decision.id, outcome: 'failed', reconciliation: null, recovery: null, compensation: null, ledgerCommits: [] };
 
@@ -260,7 +265,7 @@ export async function verifyActuation(options: VerifyOptions): Promise<Verificat
   }
   const record = (entry: VerificationStep): Promise<void> =>
     withRepository(options, async (repo) => {
-      result.ledgerCommits.push(await appendStep(repo, entry, options.signer, maxAttempts));
+      result.ledgerCommits.push(await appendStep(repo, entry, options.signer, options.retryWindowMs));
     });
 
   // 1. the controller applied our commit and the application is healthy
@@ -273,7 +278,7 @@ export async function verifyActuation(options: VerifyOptions): Promise<Verificat
       contains: (revision) => withRepository(options, (repo) => descendsFrom(repo, branch, revision, commit)),
     });
     log(`verification of ${decision.id}: ${result.reconciliation.detail}`);
-    if (result.reconciliation.reconciled) await record(step(decision, 'reconciled', 'Verification', 'reconciled', result.reconciliation.detail, clock(), commit, branch));
+    if (result.reconciliation.reconciled) await record(verificationStep(decision, 'reconciled', 'reconciled', result.reconciliation.detail, clock(), commit, branch));
     else failure = result.reconciliation.detail;
   }
 
@@ -294,15 +299,16 @@ export async function verifyActuation(options: VerifyOptions): Promise<Verificat
     log(`verification of ${decision.id}: ${result.recovery.detail}`);
     if (result.recovery.outcome === 'failed') failure = result.recovery.detail;
   }
-  result.outcome = failure ? 'failed' : (result.recovery?.outcome ?? 'failed');
+  const outcome = failure ? 'failed' : (result.recovery?.outcome ?? 'failed');
+  result.outcome = outcome;
   const detail = failure ?? result.recovery!.detail;
-  await record(step(decision, 'verification', 'Verification', result.outcome as VerificationStep['outcome'], detail, clock(), commit, branch));
+  await record(verificationStep(decision, 'verification', outcome, detail, clock(), commit, branch));
   if (result.outcome !== 'failed') return result;
 
   // 3. not recovered: revert, record (the circuit opens), tell a human
   result.compensation = await withRepository(options, async (repo) => {
-    const c = await compensate(repo, { decision, commit, branch, signer: options.signer, reason: detail, maxAttempts, log });
-    result.ledgerCommits.push(await appendStep(repo, step(decision, 'compensation', 'Compensation', c.outcome, c.detail, clock(), c.commit, c.commit ? branch : null), options.signer, maxAttempts));
+    const { ledgerCommit, ...c } = await compensate(repo, { decision, commit, branch, signer: options.signer, reason: detail, at: clock, log, ...(options.retryWindowMs !== undefined ? { retryWindowMs: options.retryWindowMs } : {}) });
+    result.ledgerCommits.push(ledgerCommit);
     return c;
   });
   const notifier = options.notifier;

@@ -16,8 +16,8 @@ import { loadDecisionCore, type BundleLike, type DecisionCore } from '../app/cor
 import { readCommit, readPath } from '../gitops/commit.ts';
 import type { Forge } from '../gitops/forge/forge.ts';
 import type { Notifier } from '../gitops/notify.ts';
-import { LEDGER_BRANCH, type DecisionEntry } from '../gitops/ledger.ts';
-import { readLedgerEntries, reconcile } from '../app/reconcile.ts';
+import { LEDGER_BRANCH, readLedgerEntries } from '../gitops/ledger.ts';
+import { reconcile } from '../app/reconcile.ts';
 import { ConcurrentUpdateError, Repository } from '../gitops/repo.ts';
 import type { Signer } from '../gitops/sign/signer.ts';
 import type { PrometheusClient } from '../gitops/verify/metrics.ts';
@@ -370,19 +370,18 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
         repo.store.close();
       }
     });
-    const verified = new Set(entries.filter((e) => e.kind === 'Verification' && e.id.endsWith('.verification')).map((e) => (e as { decision: string }).decision));
+    const verified = new Set(entries.flatMap((e) => (e.kind === 'Verification' && e.id.endsWith('.verification') ? [e.decision] : [])));
     const horizon = Date.now() - RESUME_WITHIN_MS;
-    for (const e of entries) {
-      if (e.kind !== 'Decision') continue;
-      const d = e as DecisionEntry;
+    for (const d of entries) {
+      if (d.kind !== 'Decision') continue;
       if ((d.mode !== 'auto' && d.mode !== 'notify') || !d.action || !d.actuation.commit || d.actuation.branch !== config.branch) continue;
       if (verified.has(d.id) || Date.parse(d.decidedAt) < horizon) continue;
-      const { actuation, ...decision } = d;
+      const { actuation, followUp: _followUp, ...decision } = d;
       const entry: RecentDecision = { id: d.id, incident: d.incident, mode: d.mode, action: d.action.kind, service: d.action.target.service, commit: actuation.commit, ledgerCommit: null, repeated: false, receivedAt: new Date().toISOString(), verification: 'pending' };
       recent.unshift(entry);
       log(`resuming the verification of ${d.id} (commit ${actuation.commit})`);
       // the diagnosis signals are not in the ledger: only threshold rules can judge a resumed verification
-      scheduleVerification(decision as Decision, actuation.commit!, undefined, entry);
+      scheduleVerification(decision, actuation.commit!, undefined, entry);
     }
   }
   if (config.verification.enabled && deps.prometheus) {

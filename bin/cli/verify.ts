@@ -3,8 +3,7 @@
 import { parseArgs } from 'node:util';
 import { getAction } from '../../actions/index.ts';
 import { InputError } from '../../engine/errors.ts';
-import { LEDGER_BRANCH, type DecisionEntry } from '../../gitops/ledger.ts';
-import { readLedgerEntries } from '../../app/reconcile.ts';
+import { LEDGER_BRANCH, readLedgerEntries, type DecisionEntry } from '../../gitops/ledger.ts';
 import { Repository } from '../../gitops/repo.ts';
 import { loadServeConfig } from '../../serve/config.ts';
 import { metricRules, notifierFrom, signerFrom, watcherFrom } from '../../serve/deps.ts';
