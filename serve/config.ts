@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { InputError } from '../engine/errors.ts';
 import { parseDocument, schemaError } from '../engine/ingest.ts';
 import { parseDuration } from '../app/verify.ts';
+import { FORGE_IDS, type ForgeId } from '../gitops/forge/registry.ts';
 
 const Duration = z.string().refine((s) => parseDuration(s) !== undefined, 'must be a duration such as 500ms, 15s, 10m or 1h30m');
 const Secret = z.union([z.object({ env: z.string().min(1) }).strict(), z.object({ file: z.string().min(1) }).strict()]);
@@ -32,7 +33,7 @@ export const ServeConfigSchema = z
     bundle: z.string().min(1).optional(),
     signing: z.object({ key: z.string().min(1), format: z.enum(['ssh', 'openpgp']).optional() }).strict(),
     cacheDir: z.string().min(1).optional(),
-    forge: z.object({ kind: z.literal('github'), url: HttpUrl, repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be OWNER/NAME'), token: Secret.optional() }).strict().optional(),
+    forge: z.object({ kind: z.enum(FORGE_IDS), url: HttpUrl, repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be OWNER/NAME'), token: Secret.optional() }).strict().optional(),
     intake: z
       .object({
         /** Bearer token every /v1 request must carry. Without one the intake is open (a warning is logged). */
@@ -88,7 +89,7 @@ export interface ServeConfig extends Omit<ServeConfigRaw, 'forge' | 'intake' | '
   source: string;
   host: string;
   port: number;
-  forge?: { kind: 'github'; url: string; repo: string; token?: string };
+  forge?: { kind: ForgeId; url: string; repo: string; token?: string };
   intake: { token?: string; maxBodyBytes: number };
   argocd?: { url: string; token?: string; applications: Record<string, string> };
   prometheus?: { url: string; token?: string };
@@ -140,7 +141,7 @@ export function loadServeConfig(file: string, env: NodeJS.ProcessEnv = process.e
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new InputError(`cannot read the config file (${(err as NodeJS.ErrnoException).code ?? String(err)})`, 'config');
+    throw new InputError(`cannot read the config file (${(err as NodeJS.ErrnoException).code ?? String(err)})`, '--config');
   }
   return validateServeConfig(parseDocument(text, file), file, dirname(resolve(file)), env);
 }

@@ -1,29 +1,30 @@
 // Builds what the server needs from its configuration: signer, bundle, forge, notifier, controller watcher, Prometheus.
-import { readFileSync } from 'node:fs';
-import { InputError } from '../engine/errors.ts';
 import { DEFAULT_BUNDLE } from '../app/bundle.ts';
-import { loadDecisionCore, type DecisionCore } from '../app/core.ts';
-import { GitHubForge } from '../gitops/forge/github.ts';
+import { loadDecisionCore, type BundleLike, type DecisionCore } from '../app/core.ts';
+import { parseDuration } from '../app/verify.ts';
+import type { Forge } from '../gitops/forge/forge.ts';
+import { createForge } from '../gitops/forge/registry.ts';
 import { LogNotifier, NoopNotifier, WebhookNotifier, type Notifier } from '../gitops/notify.ts';
-import { openpgpSigner } from '../gitops/sign/openpgp.ts';
+import { loadSigner } from '../gitops/sign/load.ts';
 import type { Signer } from '../gitops/sign/signer.ts';
-import { sshSigner } from '../gitops/sign/sshsig.ts';
 import { PrometheusClient, type MetricRule } from '../gitops/verify/metrics.ts';
 import { ArgoCdWatcher, FluxCommandWatcher, type ReconcileWatcher } from '../gitops/verify/reconciliation.ts';
-import { parseDuration } from '../app/verify.ts';
 import type { ServeConfig } from './config.ts';
-import type { ServerDeps } from './server.ts';
 
+/** What the server runs with; `serverDeps` builds it from the configuration, tests substitute parts. */
+export interface ServerDeps {
+  signer: Signer | null;
+  bundle: BundleLike;
+  core?: DecisionCore;
+  forge?: Forge;
+  notifier?: Notifier;
+  watcher?: ReconcileWatcher;
+  prometheus?: PrometheusClient;
+  log?: (line: string) => void;
+}
 
-export async function signerFrom(config: ServeConfig): Promise<Signer> {
-  let text: string;
-  try {
-    text = readFileSync(config.signing.key, 'utf8');
-  } catch (err) {
-    throw new InputError(`cannot read the signing key (${(err as NodeJS.ErrnoException).code ?? String(err)})`, `${config.source}: signing.key`);
-  }
-  const format = config.signing.format ?? (text.includes('BEGIN PGP PRIVATE KEY BLOCK') ? 'openpgp' : 'ssh');
-  return format === 'openpgp' ? openpgpSigner(text, `${config.source}: signing.key`) : sshSigner(text, `${config.source}: signing.key`);
+export function signerFrom(config: ServeConfig): Promise<Signer> {
+  return loadSigner(config.signing.key, { field: `${config.source}: signing.key`, ...(config.signing.format ? { format: config.signing.format } : {}) });
 }
 
 export function notifierFrom(config: ServeConfig, log: (line: string) => void): Notifier {
@@ -54,7 +55,7 @@ export async function serverDeps(config: ServeConfig, overrides: Partial<ServerD
     log,
     signer: overrides.signer !== undefined ? overrides.signer : await signerFrom(config),
     bundle: overrides.bundle ?? (await core.loadBundle(config.bundle ?? DEFAULT_BUNDLE)),
-    forge: overrides.forge ?? (config.forge ? new GitHubForge({ baseUrl: config.forge.url, repository: config.forge.repo, token: config.forge.token, log }) : undefined),
+    forge: overrides.forge ?? (config.forge ? createForge(config.forge.kind, { url: config.forge.url, repo: config.forge.repo, ...(config.forge.token ? { token: config.forge.token } : {}), log }, `${config.source}: forge.kind`) : undefined),
     notifier: overrides.notifier ?? notifierFrom(config, log),
     watcher: overrides.watcher ?? watcherFrom(config),
     prometheus: overrides.prometheus ?? (config.prometheus ? new PrometheusClient({ url: config.prometheus.url, token: config.prometheus.token }) : undefined),

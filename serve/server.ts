@@ -9,23 +9,20 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { InputError } from '../engine/errors.ts';
 import type { Decision, Diagnosis } from '../engine/types.ts';
 import { act, type ActResult } from '../app/act.ts';
-import { loadDecisionCore, type BundleLike, type DecisionCore } from '../app/core.ts';
+import { loadDecisionCore } from '../app/core.ts';
 import { readCommit, readPath } from '../gitops/commit.ts';
-import type { Forge } from '../gitops/forge/forge.ts';
-import type { Notifier } from '../gitops/notify.ts';
 import { LEDGER_BRANCH, readLedgerEntries } from '../gitops/ledger.ts';
 import { reconcile } from '../app/reconcile.ts';
-import { ConcurrentUpdateError, Repository } from '../gitops/repo.ts';
-import type { Signer } from '../gitops/sign/signer.ts';
-import type { PrometheusClient } from '../gitops/verify/metrics.ts';
-import type { ReconcileWatcher } from '../gitops/verify/reconciliation.ts';
+import { Repository } from '../gitops/repo.ts';
 import { parseDuration, verifyActuation, type VerificationResult } from '../app/verify.ts';
 import type { ServeConfig } from './config.ts';
-import { metricRules } from './deps.ts';
-import { UnsupportedMediaTypeError, diagnosisFromAlertmanagerBody, diagnosisFromBody, diagnosisFromCloudEvent, fieldOf } from './intake.ts';
+import { metricRules, type ServerDeps } from './deps.ts';
+
+export type { ServerDeps } from './deps.ts';
+import { errorResponse, HttpError } from './errors.ts';
+import { diagnosisFromAlertmanagerBody, diagnosisFromBody, diagnosisFromCloudEvent } from './intake.ts';
 
 /** Runs tasks one at a time, in arrival order: one queue per repository, so two requests never race needlessly. */
 export class RepositoryQueue {
@@ -49,16 +46,6 @@ export class RepositoryQueue {
   }
 }
 
-export interface ServerDeps {
-  signer: Signer | null;
-  bundle: BundleLike;
-  core?: DecisionCore;
-  forge?: Forge;
-  notifier?: Notifier;
-  watcher?: ReconcileWatcher;
-  prometheus?: PrometheusClient;
-  log?: (line: string) => void;
-}
 
 export interface RecentDecision {
   id: string;
@@ -86,17 +73,6 @@ export interface RunningServer {
 const RECENT_MAX = 50;
 /** Actuated decisions this recent without a recorded verification are verified again after a restart. */
 const RESUME_WITHIN_MS = 24 * 3_600_000;
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly field?: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) return;
@@ -139,12 +115,6 @@ function authorized(req: IncomingMessage, token: string | undefined): boolean {
 /** The repository location without credentials, for /v1/status. */
 function publicLocation(repo: string): string {
   return repo.replace(/\/\/[^/@]*@/, '//');
-}
-
-/** Failures of the repository (not of the request) → 503: unreachable, missing branch, lost races. */
-function repositoryUnavailable(err: unknown): boolean {
-  if (err instanceof ConcurrentUpdateError) return true;
-  return err instanceof InputError && (err.where === '--repo' || err.where === '--branch');
 }
 
 export async function startServer(config: ServeConfig, deps: ServerDeps): Promise<RunningServer> {
@@ -216,9 +186,7 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
   }
 
   async function handleIntake(diagnosis: Diagnosis, res: ServerResponse): Promise<void> {
-    let result: ActResult;
-    try {
-      result = await queue.run(() =>
+    const result: ActResult = await queue.run(() =>
         act({
           diagnosis,
           bundle: deps.bundle,
@@ -232,10 +200,6 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
           log,
         }),
       );
-    } catch (err) {
-      if (repositoryUnavailable(err)) throw new HttpError(503, (err as Error).message, undefined, { 'retry-after': '5' });
-      throw err;
-    }
     const { decision, actuation } = result;
     const verifies = (decision.mode === 'auto' || decision.mode === 'notify') && actuation.commit !== null && !actuation.repeated && decision.action !== null;
     let verification: RecentDecision['verification'] = 'not-applicable';
@@ -296,16 +260,7 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
     if (req.method !== 'POST') throw new HttpError(405, 'use POST', undefined, { allow: 'POST' });
     if (closing) throw new HttpError(503, 'shutting down', undefined, { 'retry-after': '5' });
     const text = await readBody(req, config.intake.maxBodyBytes);
-    let parsed: Diagnosis | { ignored: string };
-    try {
-      parsed = intake[path]!(text, req.headers);
-    } catch (err) {
-      if (err instanceof InputError) {
-        const { error, field } = fieldOf(err);
-        throw new HttpError(err instanceof UnsupportedMediaTypeError ? 415 : 400, error, field);
-      }
-      throw err;
-    }
+    const parsed = intake[path]!(text, req.headers);
     if ('ignored' in parsed) return send(res, 200, { decision: null, actuation: null, ignored: parsed.ignored });
     await handleIntake(parsed, res);
   }
@@ -313,10 +268,10 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
   const server = createServer((req, res) => {
     const task = route(req, res)
       .catch((err: unknown) => {
-        if (err instanceof HttpError) return send(res, err.status, { error: err.message, ...(err.field ? { field: err.field } : {}) }, err.headers);
+        const response = errorResponse(err);
         // unexpected: the message only (never a stack); the request did nothing partial (act writes refs last)
-        log(`internal error on ${req.method} ${req.url}: ${err instanceof Error ? err.message : String(err)}`);
-        send(res, 500, { error: err instanceof Error ? err.message : String(err) });
+        if (response.status === 500) log(`internal error on ${req.method} ${req.url}: ${response.body.error}`);
+        send(res, response.status, response.body, response.headers);
       })
       .finally(() => inFlight.delete(task));
     inFlight.add(task);

@@ -1,13 +1,10 @@
 // `arbiter act`: decide on a diagnosis and carry the decision out on a GitOps repository (DESIGN §6, §8).
-import { readFileSync } from 'node:fs';
-import { InputError } from '../../engine/errors.ts';
 import { act, type ActResult } from '../../app/act.ts';
-import { GitHubForge } from '../../gitops/forge/github.ts';
-import { openpgpSigner } from '../../gitops/sign/openpgp.ts';
-import type { Signer } from '../../gitops/sign/signer.ts';
-import { sshSigner } from '../../gitops/sign/sshsig.ts';
-import { DEFAULT_BUNDLE } from './decide.ts';
+import { DEFAULT_BUNDLE } from '../../app/bundle.ts';
+import { InputError } from '../../engine/errors.ts';
+import { loadSigner } from '../../gitops/sign/load.ts';
 import { parseCommandLine } from './args.ts';
+import { FORGE_USAGE, forgeFromFlags } from './options.ts';
 
 const USAGE = `usage: arbiter act --diagnosis FILE --repo PATH|URL --signing-key FILE [options]
 
@@ -18,9 +15,7 @@ const USAGE = `usage: arbiter act --diagnosis FILE --repo PATH|URL --signing-key
   --branch NAME            target branch (default main)
   --signing-key FILE       OpenSSH Ed25519 private key, or an armored OpenPGP private key (unencrypted)
   --signing-format FORMAT  ssh | openpgp (default: from the key file)
-  --forge github           open pull requests (approval mode) on GitHub
-  --forge-url URL          GitHub API base URL (e.g. https://api.github.com)
-  --forge-repo OWNER/NAME  the repository on the forge
+${FORGE_USAGE}
   --now RFC3339            decision time (default: the context file's now, else the diagnosis observedAt)
   --cache-dir DIR          where remotes are cached (default $XDG_CACHE_HOME/arbiter)
   --json                   print {decision, actuation} as one JSON document
@@ -28,19 +23,6 @@ const USAGE = `usage: arbiter act --diagnosis FILE --repo PATH|URL --signing-key
 Credentials: ARBITER_GIT_TOKEN (or ARBITER_GIT_USERNAME + ARBITER_GIT_PASSWORD) for Git over HTTP(S);
 ARBITER_GITHUB_TOKEN (else ARBITER_GIT_TOKEN) for the GitHub API.
 `;
-
-export function loadSigner(file: string, format?: string): Promise<Signer> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new InputError(`cannot read the signing key (${(err as NodeJS.ErrnoException).code ?? String(err)})`, '--signing-key');
-  }
-  const detected = text.includes('BEGIN PGP PRIVATE KEY BLOCK') ? 'openpgp' : 'ssh';
-  const chosen = format ?? detected;
-  if (chosen !== 'ssh' && chosen !== 'openpgp') throw new InputError('must be ssh or openpgp', '--signing-format');
-  return chosen === 'ssh' ? Promise.resolve(sshSigner(text, file)) : openpgpSigner(text, file);
-}
 
 function summary(result: ActResult): string {
   const { decision: d, actuation: a } = result;
@@ -80,18 +62,8 @@ export async function run(argv: string[]): Promise<number> {
   if (values.now !== undefined && !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(values.now)) {
     throw new InputError('must be an RFC 3339 timestamp such as 2026-11-21T02:13:00Z', '--now');
   }
-  let forge;
-  if (values.forge !== undefined) {
-    if (values.forge !== 'github') throw new InputError('only "github" is supported', '--forge');
-    if (!values['forge-url'] || !values['forge-repo']) throw new InputError('--forge github needs --forge-url and --forge-repo');
-    forge = new GitHubForge({
-      baseUrl: values['forge-url'],
-      repository: values['forge-repo'],
-      token: process.env.ARBITER_GITHUB_TOKEN || process.env.ARBITER_GIT_TOKEN,
-      log: (line) => process.stderr.write(`arbiter act: ${line}\n`),
-    });
-  }
-  const signer = await loadSigner(values['signing-key']!, values['signing-format']);
+  const forge = forgeFromFlags(values, 'act');
+  const signer = await loadSigner(values['signing-key']!, values['signing-format'] !== undefined ? { format: values['signing-format'] } : {});
   const result = await act({
     diagnosis: values.diagnosis!,
     ...(values.context ? { context: values.context } : {}),

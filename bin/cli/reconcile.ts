@@ -1,15 +1,11 @@
 // `arbiter reconcile`: carry out due follow-ups (scheduled reverts, staged promotions) as signed commits.
-import { readFileSync, statSync } from 'node:fs';
+import { reconcile, type ReconcileResult } from '../../app/reconcile.ts';
 import { loadBundle } from '../../engine/bundle.ts';
 import { InputError } from '../../engine/errors.ts';
 import { Rfc3339 } from '../../engine/types.ts';
-import { GitHubForge } from '../../gitops/forge/github.ts';
-import { reconcile } from '../../app/reconcile.ts';
-import type { ReconcileResult } from '../../app/reconcile.ts';
-import { openpgpSigner } from '../../gitops/sign/openpgp.ts';
-import type { Signer } from '../../gitops/sign/signer.ts';
-import { sshSigner } from '../../gitops/sign/sshsig.ts';
+import { loadSigner } from '../../gitops/sign/load.ts';
 import { parseCommandLine } from './args.ts';
+import { forgeFromFlags } from './options.ts';
 
 const USAGE = `usage: arbiter reconcile --repo PATH|URL --signing-key FILE [--signing-format ssh|openpgp] [--branch main]
                          [--bundle DIR] [--now RFC3339] [--json]
@@ -29,20 +25,6 @@ const USAGE = `usage: arbiter reconcile --repo PATH|URL --signing-key FILE [--si
 
 ARBITER_GITHUB_TOKEN (else ARBITER_GIT_TOKEN) for the GitHub API.
 `;
-
-async function loadSigner(file: string, format: string | undefined): Promise<Signer> {
-  let text: string;
-  try {
-    if (!statSync(file).isFile()) throw new Error('not a file');
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw new InputError('cannot read the signing key', file);
-  }
-  const detected = format ?? (text.includes('BEGIN PGP PRIVATE KEY') ? 'openpgp' : 'ssh');
-  if (detected === 'openpgp') return openpgpSigner(text, file);
-  if (detected === 'ssh') return sshSigner(text, file);
-  throw new InputError('must be ssh or openpgp', '--signing-format');
-}
 
 function printPretty(result: ReconcileResult): void {
   const lines = result.steps.map((s) => `${s.outcome.padEnd(15)} ${s.kind.padEnd(7)} ${s.decision}  ${s.commit ? s.commit.slice(0, 12) : '-'}  ${s.detail}`);
@@ -69,22 +51,9 @@ export async function run(argv: string[]): Promise<number> {
   if (!values.repo) throw new InputError('required', '--repo');
   if (!values['signing-key']) throw new InputError('required: arbiter signs every commit it writes', '--signing-key');
   if (values.now !== undefined && !Rfc3339.safeParse(values.now).success) throw new InputError('must be an RFC 3339 timestamp such as 2026-11-21T02:13:00Z', '--now');
-  let forge: GitHubForge | undefined;
-  if (values.forge !== undefined) {
-    if (values.forge !== 'github') throw new InputError('only "github" is supported', '--forge');
-    if (!values['forge-url']) throw new InputError('required with --forge github', '--forge-url');
-    if (!values['forge-repo']) throw new InputError('required with --forge github', '--forge-repo');
-    forge = new GitHubForge({
-      baseUrl: values['forge-url'],
-      repository: values['forge-repo'],
-      token: process.env.ARBITER_GITHUB_TOKEN || process.env.ARBITER_GIT_TOKEN,
-      log: (line) => process.stderr.write(`arbiter reconcile: ${line}\n`),
-    });
-  } else if (values['forge-url'] || values['forge-repo']) {
-    throw new InputError('--forge-url and --forge-repo need --forge github', '--forge');
-  }
-  const signer = await loadSigner(values['signing-key'], values['signing-format']);
-  const settings = values.bundle ? ((await loadBundle(values.bundle)).settings as unknown as Record<string, unknown>) : undefined;
+  const forge = forgeFromFlags(values, 'reconcile');
+  const signer = await loadSigner(values['signing-key'], values['signing-format'] !== undefined ? { format: values['signing-format'] } : {});
+  const settings = values.bundle ? (await loadBundle(values.bundle)).settings : undefined;
   const result = await reconcile({
     repo: values.repo,
     branch: values.branch,
