@@ -3,7 +3,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { crc32, deflateSync, inflateSync } from 'node:zlib';
+import { InternalError } from '../engine/errors.ts';
 import type { GitObject, ObjectType } from './object-model.ts';
+
+/** A pack or pack index arbiter cannot read: corrupt, or a format it does not handle. */
+export class CorruptPackError extends InternalError {}
 
 const TYPES: Record<number, ObjectType> = { 1: 'commit', 2: 'tree', 3: 'blob', 4: 'tag' };
 const OFS_DELTA = 6;
@@ -21,7 +25,7 @@ class PackIndex {
     readonly packPath: string,
     readonly packSize: number,
   ) {
-    if (idx.readUInt32BE(0) !== 0xff744f63 || idx.readUInt32BE(4) !== 2) throw new Error(`${packPath}: only v2 pack indexes are supported`);
+    if (idx.readUInt32BE(0) !== 0xff744f63 || idx.readUInt32BE(4) !== 2) throw new CorruptPackError(`${packPath}: only v2 pack indexes are supported`);
     this.fanout = new Uint32Array(256);
     for (let i = 0; i < 256; i++) this.fanout[i] = idx.readUInt32BE(8 + i * 4);
     this.count = this.fanout[255]!;
@@ -68,7 +72,7 @@ function applyDelta(base: Buffer, delta: Buffer): Buffer {
     return value;
   };
   const baseSize = varint();
-  if (baseSize !== base.length) throw new Error('delta base size mismatch');
+  if (baseSize !== base.length) throw new CorruptPackError('delta base size mismatch');
   const out = Buffer.allocUnsafe(varint());
   let at = 0;
   while (i < delta.length) {
@@ -85,9 +89,9 @@ function applyDelta(base: Buffer, delta: Buffer): Buffer {
       delta.copy(out, at, i, i + op);
       at += op;
       i += op;
-    } else throw new Error('invalid delta opcode 0');
+    } else throw new CorruptPackError('invalid delta opcode 0');
   }
-  if (at !== out.length) throw new Error('delta result size mismatch');
+  if (at !== out.length) throw new CorruptPackError('delta result size mismatch');
   return out;
 }
 
@@ -184,11 +188,11 @@ export class PackReader {
     if (type === REF_DELTA) {
       const baseOid = raw.subarray(i, i + 20).toString('hex');
       const base = resolveBase(baseOid);
-      if (!base) throw new Error(`delta base ${baseOid} is missing`);
+      if (!base) throw new CorruptPackError(`delta base ${baseOid} is missing`);
       return { type: base.type, content: applyDelta(base.content, inflateSync(raw.subarray(i + 20))) };
     }
     const t = TYPES[type];
-    if (!t) throw new Error(`unknown pack object type ${type}`);
+    if (!t) throw new CorruptPackError(`unknown pack object type ${type}`);
     return { type: t, content: inflateSync(raw.subarray(i)) };
   }
 }

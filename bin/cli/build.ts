@@ -8,7 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import { loadBundle } from '../../engine/bundle.ts';
 import { BundleError, InputError } from '../../engine/errors.ts';
 import { WASM_ENTRYPOINT, loadBundleWasm } from '../../engine/rego/wasm.ts';
-import { DEFAULT_BUNDLE } from './decide.ts';
+import { DEFAULT_BUNDLE } from '../../app/bundle.ts';
 import { parseCommandLine } from './args.ts';
 
 const USAGE = `usage: arbiter build [--bundle DIR] [--opa PATH]

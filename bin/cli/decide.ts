@@ -1,19 +1,16 @@
 // `arbiter decide`: a Diagnosis (and optionally a Context, a bundle, a GitOps working tree) in, a Decision out.
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { DEFAULT_BUNDLE } from '../../app/bundle.ts';
+import { contextFromRepository, readInputFile, sourcesFromDirectory, type RepositorySources } from '../../app/context.ts';
 import { loadBundle, type Bundle } from '../../engine/bundle.ts';
 import { canonicalJson } from '../../engine/canonical.ts';
-import { buildContext, catalogAndCalendar, parseCalendar, parseCatalog, resolveCatalogService, type CalendarSpec } from '../../engine/context.ts';
+import { assembleContext, parseCalendar, parseCatalog } from '../../engine/context.ts';
 import { decide } from '../../engine/decide.ts';
 import { InputError } from '../../engine/errors.ts';
 import { renderDecision } from '../../engine/explain.ts';
 import { parseContextOverride, parseDiagnosis, type ContextOverride } from '../../engine/ingest.ts';
-import { Rfc3339, type Catalog, type CatalogService, type Context, type Decision, type Diagnosis } from '../../engine/types.ts';
+import { Rfc3339, type CatalogService, type Context, type Decision, type Diagnosis } from '../../engine/types.ts';
 import { parseCommandLine } from './args.ts';
-
-/** The shipped bundle, relative to the package root. */
-export const DEFAULT_BUNDLE = fileURLToPath(new URL('../../policies/remediation', import.meta.url));
 
 const USAGE = `usage: arbiter decide --diagnosis FILE [--context FILE] [--bundle DIR] [--repo DIR] [--now RFC3339] [--explain] [--json]
 
@@ -25,29 +22,6 @@ const USAGE = `usage: arbiter decide --diagnosis FILE [--context FILE] [--bundle
   --explain          add the verdict table, the winner and the guardrails
   --json             print the Decision as one JSON document
 `;
-
-export function readInputFile(file: string): string {
-  let stat;
-  try {
-    stat = statSync(file);
-  } catch {
-    throw new InputError('no such file', file);
-  }
-  if (!stat.isFile()) throw new InputError('not a regular file', file);
-  if (stat.size > 1024 * 1024) throw new InputError('document is larger than 1048576 bytes', file);
-  return readFileSync(file, 'utf8');
-}
-
-/** What a GitOps working tree contributes to the context. */
-export function readRepoContext(repoDir: string): { catalog?: Catalog; calendar?: CalendarSpec; killSwitch: boolean } {
-  if (!existsSync(repoDir) || !statSync(repoDir).isDirectory()) throw new InputError('not a directory', repoDir);
-  const out: { catalog?: Catalog; calendar?: CalendarSpec; killSwitch: boolean } = { killSwitch: existsSync(join(repoDir, '.arbiter', 'pause')) };
-  const catalogFile = join(repoDir, '.arbiter', 'catalog.yaml');
-  const calendarFile = join(repoDir, '.arbiter', 'calendar.yaml');
-  if (existsSync(catalogFile)) out.catalog = parseCatalog(readInputFile(catalogFile), catalogFile);
-  if (existsSync(calendarFile)) out.calendar = parseCalendar(readInputFile(calendarFile), calendarFile);
-  return out;
-}
 
 export interface DecisionInputs {
   diagnosis: Diagnosis;
@@ -68,10 +42,8 @@ export async function loadDecisionInputs(args: { diagnosisFile: string; contextF
   const now = args.now ?? override.now ?? diagnosis.observedAt;
   if (args.now !== undefined) override.now = args.now;
   const bundle = await loadBundle(args.bundleDir ?? DEFAULT_BUNDLE);
-  const repo = args.repoDir ? readRepoContext(resolve(args.repoDir)) : { killSwitch: false };
-  const sources = catalogAndCalendar({ bundleData: bundle.data, ...(repo.catalog ? { catalog: repo.catalog } : {}), ...(repo.calendar ? { calendar: repo.calendar } : {}) });
-  const context = buildContext({ diagnosis, now, bundleData: bundle.data, ...sources, killSwitch: repo.killSwitch, override });
-  const service = resolveCatalogService(sources.catalog, diagnosis.target.service).entry;
+  const sources: RepositorySources = args.repoDir ? sourcesFromDirectory(resolve(args.repoDir), { parseCatalog, parseCalendar }) : { killSwitch: false };
+  const { context, service } = contextFromRepository(assembleContext, { diagnosis, now, sources, bundleData: bundle.data, override });
   return { diagnosis, context, bundle, service };
 }
 

@@ -2,7 +2,7 @@
 import { InputError } from '../../engine/errors.ts';
 import { parseDocument } from '../../engine/ingest.ts';
 import { evalOpa, formatOpaJson, formatOpaPretty, loadEvalPaths } from '../../engine/rego/opa-eval.ts';
-import { readInputFile } from './decide.ts';
+import { readInputFile } from '../../app/context.ts';
 import { parseCommandLine } from './args.ts';
 
 const USAGE = `usage: arbiter eval [-d PATH]... [-i FILE] [-f json|pretty] [--strict-builtin-errors] QUERY

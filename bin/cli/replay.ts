@@ -1,13 +1,11 @@
 // `arbiter replay DIR [--bundle DIR] [--json] [--gates auto=0.9,notify=0.7]`: past incidents through a bundle in
 // shadow mode, compared with what humans did.
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { DEFAULT_BUNDLE } from '../../app/bundle.ts';
 import { loadBundle } from '../../engine/bundle.ts';
 import { InputError } from '../../engine/errors.ts';
 import { formatReplay, loadReplaySet, parseGates, replay } from '../../scenarios/runner/replay.ts';
 import { parseCommandLine } from './args.ts';
 
-const DEFAULT_BUNDLE = join(dirname(fileURLToPath(import.meta.url)), '../../policies/remediation');
 
 const USAGE = `usage: arbiter replay DIR [--bundle DIR] [--gates auto=0.9,notify=0.7] [--json]
 

@@ -2,7 +2,7 @@
 import { loadBundle, type Bundle } from '../../engine/bundle.ts';
 import { InputError } from '../../engine/errors.ts';
 import { runCelTests, type PolicyTestOptions, type PolicyTestResult } from '../../engine/policytest.ts';
-import { DEFAULT_BUNDLE } from './decide.ts';
+import { DEFAULT_BUNDLE } from '../../app/bundle.ts';
 import { parseCommandLine } from './args.ts';
 
 const USAGE = `usage: arbiter test [--bundle DIR] [-v] [--run REGEX] [--coverage]

@@ -2,6 +2,7 @@
 // (`/api/v1/query`), judged against a threshold or against the value the diagnosis reported.
 import type { VerificationSpec } from '../../actions/types.ts';
 import { sleep } from './reconciliation.ts';
+import { InputError, TransientError } from '../../engine/errors.ts';
 
 /** How one metric is queried and when it counts as recovered. */
 export interface MetricRule {
@@ -36,12 +37,12 @@ export class PrometheusClient {
       signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
     });
     const body = (await res.json().catch(() => ({}))) as { status?: string; error?: string; errorType?: string; data?: { resultType?: string; result?: unknown } };
-    if (!res.ok || body.status !== 'success') throw new Error(`Prometheus query failed (HTTP ${res.status}${body.errorType ? `, ${body.errorType}` : ''}): ${body.error ?? 'no error message'}`);
+    if (!res.ok || body.status !== 'success') throw new TransientError(`Prometheus query failed (HTTP ${res.status}${body.errorType ? `, ${body.errorType}` : ''}): ${body.error ?? 'no error message'}`);
     const { resultType, result } = body.data ?? {};
     let raw: string[] = [];
     if (resultType === 'vector') raw = (result as Array<{ value: [number, string] }>).map((s) => s.value[1]);
     else if (resultType === 'scalar') raw = [(result as [number, string])[1]];
-    else throw new Error(`Prometheus returned a ${resultType ?? 'missing'} result; the query must yield an instant vector or a scalar`);
+    else throw new InputError(`Prometheus returned a ${resultType ?? 'missing'} result; the query must yield an instant vector or a scalar`, 'metrics');
     return { values: raw.map(Number).filter((v) => Number.isFinite(v)) };
   }
 }

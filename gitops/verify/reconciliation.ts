@@ -2,6 +2,7 @@
 // user-supplied command that prints the Kustomization as JSON. Every wait is bounded.
 import { execFile } from 'node:child_process';
 import type { ActionTarget } from '../../engine/types.ts';
+import { TransientError } from '../../engine/errors.ts';
 
 /** What a controller reports about the service's application at one moment. */
 export interface ReconcileObservation {
@@ -45,7 +46,7 @@ export class ArgoCdWatcher implements ReconcileWatcher {
       signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
     });
     const text = await res.text();
-    if (!res.ok) throw new Error(`Argo CD application ${app}: HTTP ${res.status} ${text.slice(0, 200).trim()}`);
+    if (!res.ok) throw new TransientError(`Argo CD application ${app}: HTTP ${res.status} ${text.slice(0, 200).trim()}`);
     return argoObservation(JSON.parse(text) as ArgoApplication);
   }
 }

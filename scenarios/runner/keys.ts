@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { InternalError } from '../../engine/errors.ts';
 
 const run = promisify(execFile);
 
@@ -19,7 +20,7 @@ export async function generateSigningKey(dir: string, principal = 'arbiter@arbit
   try {
     await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'arbiter-scenarios', '-f', privateKeyFile]);
   } catch (err) {
-    throw new Error(`cannot generate a signing key with ssh-keygen (install openssh-client): ${(err as Error).message.split('\n')[0]}`);
+    throw new InternalError(`cannot generate a signing key with ssh-keygen: ${(err as Error).message.split('\n')[0]}`, { hint: 'install openssh-client' });
   }
   const publicKey = (await readFile(`${privateKeyFile}.pub`, 'utf8')).trim();
   const allowedSignersFile = join(dir, 'allowed_signers');

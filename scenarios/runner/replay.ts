@@ -4,8 +4,9 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { contextFromRepository, sourcesFromDirectory } from '../../app/context.ts';
 import type { Bundle } from '../../engine/bundle.ts';
-import { buildContext, parseCalendar, parseCatalog, resolveCatalogService, type CalendarSpec } from '../../engine/context.ts';
+import { assembleContext, parseCalendar, parseCatalog, type CalendarSpec } from '../../engine/context.ts';
 import { decide } from '../../engine/decide.ts';
 import { InputError } from '../../engine/errors.ts';
 import { validateContextOverride, validateDiagnosis } from '../../engine/ingest.ts';
@@ -66,11 +67,10 @@ export function loadReplaySet(dir: string): ReplaySet {
     const parsed = ReplayConfig.safeParse(readYaml(configFile) ?? {});
     if (!parsed.success) throw new InputError(parsed.error.issues[0]!.message, `${configFile}: ${fieldPath(parsed.error.issues[0]!.path)}`);
     if (parsed.data.repo) {
-      const repo = resolve(dir, parsed.data.repo);
-      const catalog = join(repo, '.arbiter/catalog.yaml');
-      const calendar = join(repo, '.arbiter/calendar.yaml');
-      if (existsSync(catalog)) set.catalog = parseCatalog(readFileSync(catalog, 'utf8'), catalog);
-      if (existsSync(calendar)) set.calendar = parseCalendar(readFileSync(calendar, 'utf8'), calendar);
+      // catalog and calendar only: a replay asks what the policies decide, not whether arbiter was paused then
+      const { catalog, calendar } = sourcesFromDirectory(resolve(dir, parsed.data.repo), { parseCatalog, parseCalendar });
+      if (catalog) set.catalog = catalog;
+      if (calendar) set.calendar = calendar;
     }
     if (parsed.data.bundle) set.bundleDir = resolve(dir, parsed.data.bundle);
   }
@@ -121,16 +121,9 @@ export function withGates(bundle: Bundle, gates: Gates): Bundle {
 
 /** Decides one past incident in shadow (pure `decide`) and compares it with what humans did. */
 export function replayCase(c: ReplayCase, bundle: Bundle, set: Pick<ReplaySet, 'catalog' | 'calendar'>): CaseOutcome {
-  const context = buildContext({
-    diagnosis: c.diagnosis,
-    now: c.diagnosis.observedAt,
-    catalog: set.catalog,
-    calendar: set.calendar,
-    bundleData: bundle.data,
-    override: c.override,
-  });
-  const { entry } = resolveCatalogService(set.catalog ?? (bundle.data as { arbiter?: { catalog?: Catalog } }).arbiter?.catalog, c.diagnosis.target.service);
-  const decision = decide({ diagnosis: c.diagnosis, context, bundle, service: entry });
+  const sources = { killSwitch: false, ...(set.catalog ? { catalog: set.catalog } : {}), ...(set.calendar ? { calendar: set.calendar } : {}) };
+  const { context, service } = contextFromRepository(assembleContext, { diagnosis: c.diagnosis, now: c.diagnosis.observedAt, sources, bundleData: bundle.data, ...(c.override ? { override: c.override } : {}) });
+  const decision = decide({ diagnosis: c.diagnosis, context, bundle, service });
   const mode = (decision.mode === 'shadow' ? decision.wouldBe! : decision.mode) as ActingMode;
   const action = decision.action?.kind ?? 'none';
   const truthAction = c.truth.action ?? 'none';
