@@ -78,3 +78,19 @@ export class InternalError extends ArbiterError {
 export function errorKind(err: unknown): ErrorKind {
   return err instanceof ArbiterError ? err.kind : 'internal';
 }
+
+/**
+ * A policy evaluation hit a bound (steps, time, depth, output size) — usually a hostile diagnosis against a policy
+ * that is fine on ordinary input. Never "no opinion": the decision fails closed (escalates) and names the bound.
+ */
+export class EvalBudgetError extends Error {
+  readonly code = 'EvalBudgetError';
+  constructor(
+    message: string,
+    /** The policy being evaluated, when known. */
+    readonly policy?: string,
+  ) {
+    super(policy ? `policy ${policy}: ${message}` : message);
+    this.name = 'EvalBudgetError';
+  }
+}

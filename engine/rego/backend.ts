@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { Bundle } from '../bundle.ts';
 import { PolicyName } from '../cel/policy.ts';
-import { BundleError, InputError } from '../errors.ts';
+import { BundleError, EvalBudgetError, InputError } from '../errors.ts';
 import {
   ActionKind,
   ActionKinds,
@@ -19,6 +19,7 @@ import {
 } from '../types.ts';
 import { RegoError, compileModules, evalQuery, type Compiled, type Location } from './index.ts';
 import type { CompiledRule, RuleNode } from './compile.ts';
+import { BUILTIN_LIMITS } from './builtins/registry.ts';
 import { RObject, RSet, fromJSON, keyOf, toJSON, type Value } from './value.ts';
 
 /** Evaluation bounds for one phase: a policy that loops is stopped, not the process. */
@@ -328,10 +329,12 @@ export function createInterpreterBackend(bundle: Pick<Bundle, 'regoModules' | 'd
     } catch (err) {
       if (!(err instanceof RegoError)) throw err;
       const policy = err.location ? byFile.get(err.location.file)?.name : undefined;
-      const bounded = err.code === 'eval_cancel_error' ? ` (limits: ${limits.maxSteps} steps, depth ${limits.maxDepth}, ${limits.timeoutMs} ms; does a rule loop?)` : '';
-      const e = asBundleError(err, policy ?? 'evaluation');
-      e.message += bounded;
-      throw e;
+      if (err.code === 'eval_cancel_error') {
+        const at = err.location ? ` at ${err.location.file}:${err.location.row}` : '';
+        const bounds = `${limits.maxSteps} steps, depth ${limits.maxDepth}, builtin output ${BUILTIN_LIMITS.maxStringLength} characters / ${BUILTIN_LIMITS.maxElements} elements, ${limits.timeoutMs} ms`;
+        throw new EvalBudgetError(`${err.code}: ${err.detail}${at} (limits: ${bounds}; does a rule loop?)`, policy ?? 'evaluation');
+      }
+      throw asBundleError(err, policy ?? 'evaluation');
     }
     const per = results[0]?.bindings.get('__phase__');
     if (!Array.isArray(per)) return [];

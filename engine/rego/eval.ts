@@ -3,7 +3,7 @@
 import { RegoError, refParts } from './ast.ts';
 import type { Body, Expr, Term } from './ast.ts';
 import type { CompiledRule, RuleNode } from './compile.ts';
-import { BuiltinError, BuiltinHalt, lookupBuiltin } from './builtins/registry.ts';
+import { BuiltinError, BuiltinHalt, checkElementCount, checkStringLength, lookupBuiltin } from './builtins/registry.ts';
 import type { BuiltinContext } from './builtins/registry.ts';
 import { printLine } from './builtins/runtime.ts';
 import { RObject, RSet, equal, formatNumber, formatTerm, isNumber, keyOf } from './value.ts';
@@ -148,6 +148,14 @@ function computePure(t: Term): boolean {
 function builtinTarget(name: string, t: CallTerm): CallTarget {
   const b = lookupBuiltin(name);
   return { kind: 'builtin', name, arity: b ? (b.sig.variadic ? t.args.length : b.sig.args.length) : t.args.length };
+}
+
+/** Every builtin's result within the output bounds (a last line of defence: builtins that could build a huge value check first). */
+function boundedOutput(name: string, v: Value | undefined): Value | undefined {
+  if (typeof v === 'string') checkStringLength(name, v.length);
+  else if (Array.isArray(v)) checkElementCount(name, v.length);
+  else if (v instanceof RSet || v instanceof RObject) checkElementCount(name, v.size);
+  return v;
 }
 
 export class Evaluator {
@@ -1072,7 +1080,7 @@ export class Evaluator {
     const b = lookupBuiltin(name);
     if (!b) throw new RegoError('rego_type_error', `undefined function ${name}`, t.loc);
     try {
-      return b.fn(args, this.ctx);
+      return boundedOutput(name, b.fn(args, this.ctx));
     } catch (err) {
       if (err instanceof RegoError) throw err;
       if (err instanceof BuiltinHalt) throw new RegoError(err.code, err.message, t.loc);

@@ -105,6 +105,7 @@ export function evalCompiledQuery(compiled: Compiled, q: CompiledQuery, opts: Ev
           return ((seed >>> 0) % 1_000_000) / 1_000_000;
         }),
       print: opts.print ?? (() => {}),
+      deadline: limits.timeoutMs > 0 ? Date.now() + limits.timeoutMs : 0,
     },
     limits,
     tracer,

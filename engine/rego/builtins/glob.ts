@@ -1,15 +1,17 @@
 // Builtins: glob.match, glob.quote_meta
 // Glob syntax as OPA's gobwas/glob: `*` (within separators), `**` (across), `?`, `[abc]`, `[!a-z]`, `{a,b}`, `\x`.
+// A glob becomes an RE2 pattern matched by re2js, so matching is linear in the input (no backtracking on `*a*a*a…`).
+import { RE2JS } from 're2js';
 import type { Value } from '../value.ts';
 import { BuiltinError, OperandTypeError, T, expectString, register } from './registry.ts';
 import { elementError } from './strings-operands.ts';
 
-const escapeClassChar = (ch: string): string => `\\u{${(ch.codePointAt(0) as number).toString(16)}}`;
+const escapeClassChar = (ch: string): string => `\\x{${(ch.codePointAt(0) as number).toString(16)}}`;
 
-/** A glob pattern as an anchored JS RegExp; `seps` are the delimiter characters. */
-export function globToRegExp(pattern: string, seps: string[]): RegExp {
+/** A glob pattern as an anchored RE2 pattern; `seps` are the delimiter characters. */
+export function globToRE2(pattern: string, seps: string[]): string {
   const chars = [...pattern];
-  const notSep = seps.length ? `[^${seps.map(escapeClassChar).join('')}]` : '[\\s\\S]';
+  const notSep = seps.length ? `[^${seps.map(escapeClassChar).join('')}]` : '(?s:.)';
   let i = 0;
   let depth = 0;
   const fail = (msg: string): never => {
@@ -20,7 +22,7 @@ export function globToRegExp(pattern: string, seps: string[]): RegExp {
     const c = chars[i] as string;
     if (c === '*') {
       if (chars[i + 1] === '*') {
-        out += '[\\s\\S]*';
+        out += '(?s:.)*';
         i += 2;
       } else {
         out += `${notSep}*`;
@@ -72,10 +74,10 @@ export function globToRegExp(pattern: string, seps: string[]): RegExp {
     }
   }
   if (depth > 0) fail(`unclosed alternatives in ${JSON.stringify(pattern)}`);
-  return new RegExp(`^${out}$`, 'u');
+  return `^${out}$`;
 }
 
-const CACHE = new Map<string, RegExp>();
+const CACHE = new Map<string, RE2JS>();
 
 register({
   name: 'glob.match',
@@ -96,7 +98,7 @@ register({
     const key = `${seps.join('')}\u0000${pattern}`;
     let re = CACHE.get(key);
     if (!re) {
-      re = globToRegExp(pattern, seps);
+      re = RE2JS.compile(globToRE2(pattern, seps));
       if (CACHE.size > 1000) CACHE.clear();
       CACHE.set(key, re);
     }

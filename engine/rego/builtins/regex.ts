@@ -1,9 +1,9 @@
 // Builtins: regex.match, regex.is_valid, regex.split, regex.replace, regex.find_n, regex.find_all_string_submatch_n, regex.template_match, regex.globs_match
-// Patterns are RE2 (Go regexp) as in OPA; regex-re2.ts translates them to JS and replays Go's iteration rules.
+// Patterns are RE2 (Go regexp) as in OPA, matched in linear time by regex-re2.ts, which replays Go's iteration rules.
 import type { Value } from '../value.ts';
 import { BuiltinError, T, expectString, register, registerValidity } from './registry.ts';
 import { globsIntersect } from './regex-globs.ts';
-import { compileRE2, findAll, quoteMeta, regexFor, replaceAllRE2, splitRE2 } from './regex-re2.ts';
+import { compileRE2, findAll, quoteMeta, regexFor, replaceAllRE2, splitRE2, testRE2 } from './regex-re2.ts';
 import { expectInt } from './strings-operands.ts';
 
 const S = T.string;
@@ -13,8 +13,7 @@ register({
   sig: { args: [S, S], result: T.boolean },
   fn: ([p, v]) => {
     const re = regexFor('regex.match', expectString('regex.match', 1, p as Value));
-    re.lastIndex = 0;
-    return re.test(expectString('regex.match', 2, v as Value));
+    return testRE2(re, expectString('regex.match', 2, v as Value));
   },
 });
 
@@ -23,38 +22,38 @@ registerValidity('regex.is_valid', (s) => compileRE2(s));
 register({
   name: 'regex.split',
   sig: { args: [S, S], result: T.array(S) },
-  fn: ([p, v]) => {
+  fn: ([p, v], ctx) => {
     const pattern = expectString('regex.split', 1, p as Value);
-    return splitRE2(regexFor('regex.split', pattern), pattern, expectString('regex.split', 2, v as Value), -1);
+    return splitRE2('regex.split', regexFor('regex.split', pattern), pattern, expectString('regex.split', 2, v as Value), -1, ctx);
   },
 });
 
 register({
   name: 'regex.replace',
   sig: { args: [S, S, S], result: S },
-  fn: ([s, p, r]) => {
+  fn: ([s, p, r], ctx) => {
     const text = expectString('regex.replace', 1, s as Value);
     const re = regexFor('regex.replace', expectString('regex.replace', 2, p as Value));
-    return replaceAllRE2(re, text, expectString('regex.replace', 3, r as Value));
+    return replaceAllRE2('regex.replace', re, text, expectString('regex.replace', 3, r as Value), ctx);
   },
 });
 
 register({
   name: 'regex.find_n',
   sig: { args: [S, S, T.number], result: T.array(S) },
-  fn: ([p, v, n]) => {
+  fn: ([p, v, n], ctx) => {
     const re = regexFor('regex.find_n', expectString('regex.find_n', 1, p as Value));
-    return findAll(re, expectString('regex.find_n', 2, v as Value), expectInt('regex.find_n', 3, n as Value)).map((m) => m[0]);
+    return findAll('regex.find_n', re, expectString('regex.find_n', 2, v as Value), expectInt('regex.find_n', 3, n as Value), ctx).map((m) => m.groups[0] ?? '');
   },
 });
 
 register({
   name: 'regex.find_all_string_submatch_n',
   sig: { args: [S, S, T.number], result: T.array(T.array(S)) },
-  fn: ([p, v, n]) => {
+  fn: ([p, v, n], ctx) => {
     const name = 'regex.find_all_string_submatch_n';
     const re = regexFor(name, expectString(name, 1, p as Value));
-    return findAll(re, expectString(name, 2, v as Value), expectInt(name, 3, n as Value)).map((m) => [...m].map((g) => g ?? ''));
+    return findAll(name, re, expectString(name, 2, v as Value), expectInt(name, 3, n as Value), ctx).map((m) => m.groups.map((g) => g ?? ''));
   },
 });
 
@@ -94,9 +93,7 @@ register({
       end = e;
     }
     pattern += `${quoteMeta(tpl.slice(end).join(''))}$`;
-    const re = regexFor(name, pattern);
-    re.lastIndex = 0;
-    return re.test(value);
+    return testRE2(regexFor(name, pattern), value);
   },
 });
 

@@ -47,6 +47,8 @@ export interface BuiltinContext {
   readonly random: () => number;
   /** Where `print` writes. */
   print(line: string): void;
+  /** `Date.now()` after which the evaluation is over budget (0 or absent: no deadline); long builtins check it. */
+  readonly deadline?: number;
 }
 
 export interface BuiltinDef {
@@ -90,6 +92,45 @@ export class BuiltinHalt extends BuiltinError {
   constructor(builtin: string, message: string) {
     super(builtin, message);
     this.name = 'BuiltinHalt';
+  }
+}
+
+/**
+ * Output bounds of every builtin (README "Bounded evaluation"): generous for policies, small enough that a hostile
+ * value cannot exhaust memory. A builtin that would exceed one halts the evaluation (fail closed, never undefined).
+ */
+export const BUILTIN_LIMITS = {
+  /** UTF-16 code units in one string a builtin returns (1 MiB of ASCII). */
+  maxStringLength: 1 << 20,
+  /** Elements of one array, set or object a builtin returns. */
+  maxElements: 1_000_000,
+} as const;
+
+/** A builtin hit an evaluation bound (output size or time): halts with `eval_cancel_error`, whatever the strictness. */
+export class BuiltinBudgetError extends BuiltinHalt {
+  override readonly code = 'eval_cancel_error';
+  constructor(builtin: string, message: string) {
+    super(builtin, message);
+    this.name = 'BuiltinBudgetError';
+  }
+}
+
+/** Throws BuiltinBudgetError once the evaluation's deadline has passed (call it inside long loops). */
+export function checkDeadline(builtin: string, ctx: Pick<BuiltinContext, 'deadline'> | undefined): void {
+  if (ctx?.deadline && Date.now() > ctx.deadline) throw new BuiltinBudgetError(builtin, 'evaluation exceeded its time budget');
+}
+
+/** Throws BuiltinBudgetError when a string of `length` code units would exceed the output bound. */
+export function checkStringLength(builtin: string, length: number): void {
+  if (length > BUILTIN_LIMITS.maxStringLength) {
+    throw new BuiltinBudgetError(builtin, `result longer than ${BUILTIN_LIMITS.maxStringLength} characters (output bound)`);
+  }
+}
+
+/** Throws BuiltinBudgetError when a collection of `count` elements would exceed the output bound. */
+export function checkElementCount(builtin: string, count: number | bigint): void {
+  if (count > BUILTIN_LIMITS.maxElements) {
+    throw new BuiltinBudgetError(builtin, `result has more than ${BUILTIN_LIMITS.maxElements} elements (output bound)`);
   }
 }
 

@@ -285,21 +285,33 @@ export function goSprintf(format: string, values: Value[]): string {
           break flags;
       }
     }
+    // Go's fmt refuses widths and precisions above 1e6 (tooLarge), which also bounds the output of `%0500000000d`
+    const tooLarge = (n: number): boolean => n > 1e6 || n < -1e6;
     const readNum = (): number | undefined => {
       if (format[i] === '*') {
         i++;
         const a = args[argi++];
-        return a && a.go === 'int' ? Number(a.n) : undefined;
+        return a && a.go === 'int' && !tooLarge(Number(a.n)) ? Number(a.n) : undefined;
       }
-      const m = /^\d+/.exec(format.slice(i));
-      if (!m) return undefined;
-      i += m[0].length;
-      return Number(m[0]);
+      let num = 0;
+      let digits = 0;
+      for (; i < format.length && format[i]! >= '0' && format[i]! <= '9'; i++, digits++) {
+        if (tooLarge(num)) {
+          i = format.length; // Go's parsenum: an overlong number consumes the rest of the format
+          return undefined;
+        }
+        num = num * 10 + Number(format[i]);
+      }
+      return digits > 0 ? num : undefined;
     };
     spec.width = readNum();
     if (format[i] === '.') {
       i++;
       spec.prec = readNum() ?? 0;
+    }
+    if (i >= format.length) {
+      out += '%!(NOVERB)';
+      break;
     }
     const verb = String.fromCodePoint(format.codePointAt(i) as number);
     i += verb.length;

@@ -4,7 +4,6 @@ import '../../../engine/rego/builtins/index.ts';
 import { lookupBuiltin } from '../../../engine/rego/builtins/registry.ts';
 import type { BuiltinContext } from '../../../engine/rego/builtins/registry.ts';
 import type { Value } from '../../../engine/rego/value.ts';
-import { translateRE2 } from '../../../engine/rego/builtins/regex-re2.ts';
 
 const ctx: BuiltinContext = { nowNs: 0n, strict: true, cache: new Map(), random: () => 0.5, print: () => {} };
 const call = (name: string, ...args: Value[]): Value | undefined => lookupBuiltin(name)!.fn(args, ctx);
@@ -28,10 +27,14 @@ describe('regex.match', () => {
     expect(call('regex.match', '^\\Q.*\\E$', '.*')).toBe(true);
     expect(call('regex.match', '^\\s$', '\u00a0')).toBe(false);
   });
-  it('refuses what RE2 refuses or JS cannot mean the same', () => {
+  it('refuses what RE2 refuses', () => {
     expect(() => call('regex.match', '(a)\\1', 'aa')).toThrow('invalid escape sequence');
     expect(() => call('regex.match', 'a(?=b)', 'ab')).toThrow('invalid or unsupported Perl syntax');
-    expect(() => call('regex.match', 'a(?i)b', 'aB')).toThrow('flag groups are supported only at the start');
+  });
+  it('accepts flag groups anywhere, as Go does', () => {
+    expect(call('regex.match', 'a(?i)b', 'aB')).toBe(true);
+    expect(call('regex.match', 'a(?i:b)c', 'aBC')).toBe(false);
+    expect(call('regex.match', '(?U)^a+', 'aaa')).toBe(true);
   });
   it('literal text always matches its own QuoteMeta-style escape', () => {
     fc.assert(
@@ -110,8 +113,4 @@ describe('regex.globs_match', () => {
       "input:pqrs], pos:5, set-close ']' with no preceding '[': the input provided is invalid",
     );
   });
-});
-
-describe('translateRE2', () => {
-  it('moves a leading flag group into JS flags', () => expect(translateRE2('(?is)a.').flags).toBe('ui'));
 });
