@@ -1084,6 +1084,10 @@ export class Evaluator {
     } catch (err) {
       if (err instanceof RegoError) throw err;
       if (err instanceof BuiltinHalt) throw new RegoError(err.code, err.message, t.loc);
+      // a value too large for the JS engine itself: a bound, never an undefined result
+      if (err instanceof RangeError && /Invalid (string|array|typed array) length|Array buffer allocation/.test(err.message)) {
+        throw new RegoError('eval_cancel_error', `${name}: ${err.message} (output bound)`, t.loc);
+      }
       if (err instanceof BuiltinError) {
         if (this.ctx.strict) throw new RegoError(err.code, err.message, t.loc);
         return undefined;

@@ -2,7 +2,7 @@
 // Integers stay exact (bigint past ±2^53, as OPA's big numbers); decimals are doubles.
 import { RSet, isInteger, normalizeNumber, typeName } from '../value.ts';
 import type { RNumber, Value } from '../value.ts';
-import { BuiltinError, OperandTypeError, T, expectNumber, register } from './registry.ts';
+import { BuiltinError, OperandTypeError, T, checkElementCount, expectNumber, register } from './registry.ts';
 
 /** OPA's wording for non-integer operands (an eval_type_error). */
 class IntegerOperandError extends BuiltinError {
@@ -126,7 +126,7 @@ function range(name: string, a: Value, b: Value, step: Value | undefined): Value
   const from = big(x);
   const to = big(y);
   const count = (from <= to ? to - from : from - to) / s + 1n;
-  if (count > 10_000_000n) throw new BuiltinError(name, 'range too large');
+  checkElementCount(name, count);
   const out: Value[] = [];
   if (from <= to) for (let i = from; i <= to; i += s) out.push(int(i));
   else for (let i = from; i >= to; i -= s) out.push(int(i));

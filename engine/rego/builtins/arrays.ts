@@ -1,11 +1,16 @@
 // Builtins: array.concat, array.slice, array.reverse, array.flatten (OPA's topdown/array.go)
 import { isInteger } from '../value.ts';
-import { BuiltinError, T, expectArray, expectNumber, register } from './registry.ts';
+import { BuiltinError, T, checkElementCount, expectArray, expectNumber, register } from './registry.ts';
 
 register({
   name: 'array.concat',
   sig: { args: [T.array(), T.array()], result: T.array() },
-  fn: ([a, b]) => [...expectArray('array.concat', 1, a!), ...expectArray('array.concat', 2, b!)],
+  fn: ([a, b]) => {
+    const x = expectArray('array.concat', 1, a!);
+    const y = expectArray('array.concat', 2, b!);
+    checkElementCount('array.concat', x.length + y.length);
+    return [...x, ...y];
+  },
 });
 
 register({

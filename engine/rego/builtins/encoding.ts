@@ -4,7 +4,7 @@ import { Buffer } from 'node:buffer';
 import { parseDocument, stringify as yamlStringify } from 'yaml';
 import type { Value } from '../value.ts';
 import { RObject, RSet, fromJSON, toJSON } from '../value.ts';
-import { BuiltinError, T, expectObject, expectString, register, registerValidity } from './registry.ts';
+import { BuiltinError, T, checkSerializedSize, expectObject, expectString, register, registerValidity } from './registry.ts';
 import { JSONSyntaxError, marshalJSON, marshalJSONIndent, parseJSONText } from './encoding-json.ts';
 import { OperandMessageError, elementError } from './strings-operands.ts';
 
@@ -140,7 +140,14 @@ stringFn(
 
 // ── JSON ─────────────────────────────────────────────────────────────────────────────────────
 
-register({ name: 'json.marshal', sig: { args: [T.any], result: S }, fn: ([x]) => marshalJSON(x as Value) });
+register({
+  name: 'json.marshal',
+  sig: { args: [T.any], result: S },
+  fn: ([x]) => {
+    checkSerializedSize('json.marshal', x as Value);
+    return marshalJSON(x as Value);
+  },
+});
 
 register({
   name: 'json.marshal_with_options',
@@ -148,6 +155,7 @@ register({
   fn: ([x, o]) => {
     const name = 'json.marshal_with_options';
     const opts = expectObject(name, 2, o as Value);
+    checkSerializedSize(name, x as Value);
     let pretty: boolean | undefined;
     let prefix = '';
     let indent = '\t';
@@ -205,7 +213,10 @@ function parseYAML(name: string, s: string): Value {
 register({
   name: 'yaml.marshal',
   sig: { args: [T.any], result: S },
-  fn: ([x]) => yamlStringify(toJSON(x as Value), { version: '1.1', indentSeq: false, lineWidth: 0 }),
+  fn: ([x]) => {
+    checkSerializedSize('yaml.marshal', x as Value);
+    return yamlStringify(toJSON(x as Value), { version: '1.1', indentSeq: false, lineWidth: 0 });
+  },
 });
 stringFn('yaml.unmarshal', (s) => parseYAML('yaml.unmarshal', s), T.any);
 registerValidity('yaml.is_valid', (s) => parseYAML('yaml.is_valid', s));

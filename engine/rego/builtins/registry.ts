@@ -207,3 +207,35 @@ export function expectCollection(builtin: string, pos: number, v: Value, kinds: 
   if (!(kinds as string[]).includes(t)) throw new OperandTypeError(builtin, pos, `one of {${kinds.join(', ')}}`, v);
   return v;
 }
+
+/**
+ * Throws BuiltinBudgetError when the JSON text of `v` would exceed the string bound. Values share structure
+ * (`[x, x]` nested 30 times is 2^30 leaves), so this counts with an early exit instead of serializing first: it
+ * visits at most about maxStringLength nodes.
+ */
+export function checkSerializedSize(builtin: string, v: Value): void {
+  const limit = BUILTIN_LIMITS.maxStringLength;
+  let size = 0;
+  const over = (): never => {
+    throw new BuiltinBudgetError(builtin, `result longer than ${limit} characters (output bound)`);
+  };
+  const walk = (x: Value): void => {
+    if (size > limit) over();
+    if (typeof x === 'string') size += x.length + 2;
+    else if (Array.isArray(x)) {
+      size += 2;
+      for (const e of x) walk(e);
+    } else if (x instanceof RSet) {
+      size += 2;
+      for (const e of x.unorderedValues()) walk(e);
+    } else if (x instanceof RObject) {
+      size += 2;
+      for (const [k, e] of x.sortedEntries()) {
+        walk(k);
+        walk(e);
+      }
+    } else size += 5;
+    if (size > limit) over();
+  };
+  walk(v);
+}

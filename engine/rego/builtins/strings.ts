@@ -2,7 +2,7 @@
 // Positions and lengths count Unicode code points (Go runes), as OPA does; Go's strings package semantics otherwise.
 import type { Value } from '../value.ts';
 import { toDouble } from '../value.ts';
-import { BuiltinError, T, expectArray, expectNumber, expectObject, expectString, register } from './registry.ts';
+import { BuiltinError, T, checkStringLength, expectArray, expectNumber, expectObject, expectString, register } from './registry.ts';
 import { goSprintf } from './strings-format.ts';
 import { OperandMessageError, expectInt, expectStringOrStrings, expectStringsOf } from './strings-operands.ts';
 
@@ -12,7 +12,12 @@ const stringsOf = T.union(T.array(T.string), T.set(T.string));
 register({
   name: 'concat',
   sig: { args: [S, stringsOf], result: S },
-  fn: ([d, c]) => expectStringsOf('concat', 2, c as Value).join(expectString('concat', 1, d as Value)),
+  fn: ([d, c]) => {
+    const parts = expectStringsOf('concat', 2, c as Value);
+    const delim = expectString('concat', 1, d as Value);
+    checkStringLength('concat', parts.reduce((n, p) => n + p.length, 0) + Math.max(0, parts.length - 1) * delim.length);
+    return parts.join(delim);
+  },
 });
 
 function stringPredicate(name: string, test: (a: string, b: string) => boolean): void {
@@ -74,11 +79,25 @@ stringMap('lower', (s) => s.toLowerCase());
 stringMap('upper', (s) => s.toUpperCase());
 stringMap('strings.reverse', (s) => [...s].reverse().join(''));
 
+/** Length of `text` with every `old` replaced by `repl`, computed before building it (an empty `old` matches between every character). */
+function replacedLength(text: string, old: string, repl: string): number {
+  if (repl.length <= old.length) return text.length;
+  let count = 0;
+  if (old === '') count = text.length + 1;
+  else for (let i = text.indexOf(old); i >= 0; i = text.indexOf(old, i + old.length)) count++;
+  return text.length + count * (repl.length - old.length);
+}
+
 register({
   name: 'replace',
   sig: { args: [S, S, S], result: S },
-  fn: ([s, o, n]) =>
-    expectString('replace', 1, s as Value).replaceAll(expectString('replace', 2, o as Value), expectString('replace', 3, n as Value)),
+  fn: ([s, o, n]) => {
+    const text = expectString('replace', 1, s as Value);
+    const old = expectString('replace', 2, o as Value);
+    const repl = expectString('replace', 3, n as Value);
+    checkStringLength('replace', replacedLength(text, old, repl));
+    return text.replaceAll(old, repl);
+  },
 });
 
 register({
