@@ -162,7 +162,7 @@ async function attemptOnce(repo: Repository, p: Prepared, options: ActOptions, a
   const context = assembled.context;
   // only a service the catalog lists has paths arbiter may edit (and a namespace the guardrails check)
   const service = assembled.known ? assembled.service : undefined;
-  let decision = core.decide({ diagnosis, context, bundle, ...(service ? { service } : {}) });
+  let decision = await core.decide({ diagnosis, context, bundle, ...(service ? { service } : {}) });
 
   const earlier = await findEarlierResult({
     store: repo.store,

@@ -24,7 +24,8 @@ export interface DecisionCore {
   parseCatalog(text: string, file: string): Catalog;
   parseCalendar(text: string, file: string): CalendarSpec;
   assembleContext: ContextAssembler;
-  decide(input: { diagnosis: Diagnosis; context: Context; bundle: BundleLike; service?: CatalogService }): Decision;
+  /** Synchronous in-process, or a promise when decisions run elsewhere (serve's worker pool, engine/pool.ts). */
+  decide(input: { diagnosis: Diagnosis; context: Context; bundle: BundleLike; service?: CatalogService }): Decision | Promise<Decision>;
   planAction(input: PlanInput): Promise<Plan>;
   getAction(kind: string): ActionDefinition;
 }

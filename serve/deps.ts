@@ -1,5 +1,7 @@
 // Builds what the server needs from its configuration: signer, bundle, forge, notifier, controller watcher, Prometheus.
 import { DEFAULT_BUNDLE } from '../app/bundle.ts';
+import type { DecisionBundle } from '../engine/decide.ts';
+import { DecisionPool } from '../engine/pool.ts';
 import { loadDecisionCore, type BundleLike, type DecisionCore } from '../app/core.ts';
 import { parseDuration } from '../app/verify.ts';
 import type { Forge } from '../gitops/forge/forge.ts';
@@ -16,6 +18,8 @@ export interface ServerDeps {
   signer: Signer | null;
   bundle: BundleLike;
   core?: DecisionCore;
+  /** Where decisions run (engine/pool.ts); without one they run on the server's own thread. Closed with the server. */
+  decisionPool?: DecisionPool;
   forge?: Forge;
   notifier?: Notifier;
   watcher?: ReconcileWatcher;
@@ -50,11 +54,15 @@ export function watcherFrom(config: ServeConfig): ReconcileWatcher | undefined {
 export async function serverDeps(config: ServeConfig, overrides: Partial<ServerDeps> & { core?: DecisionCore } = {}): Promise<ServerDeps> {
   const log = overrides.log ?? ((line: string) => process.stderr.write(`arbiter serve: ${line}\n`));
   const core = overrides.core ?? (await loadDecisionCore());
+  const bundleDir = config.bundle ?? DEFAULT_BUNDLE;
+  const bundle = overrides.bundle ?? (await core.loadBundle(bundleDir));
   return {
     core,
     log,
     signer: overrides.signer !== undefined ? overrides.signer : await signerFrom(config),
-    bundle: overrides.bundle ?? (await core.loadBundle(config.bundle ?? DEFAULT_BUNDLE)),
+    bundle,
+    // decisions run in worker threads that are terminated on overrun (a substituted bundle decides in process)
+    decisionPool: overrides.decisionPool ?? (overrides.bundle ? undefined : new DecisionPool({ bundleDir, bundle: bundle as unknown as DecisionBundle, log })),
     forge: overrides.forge ?? (config.forge ? createForge(config.forge.kind, { url: config.forge.url, repo: config.forge.repo, ...(config.forge.token ? { token: config.forge.token } : {}), log }, `${config.source}: forge.kind`) : undefined),
     notifier: overrides.notifier ?? notifierFrom(config, log),
     watcher: overrides.watcher ?? watcherFrom(config),

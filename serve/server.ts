@@ -11,7 +11,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Decision, Diagnosis } from '../engine/types.ts';
 import { act, type ActResult } from '../app/act.ts';
-import { loadDecisionCore } from '../app/core.ts';
+import { loadDecisionCore, type DecisionCore } from '../app/core.ts';
 import { readCommit, readPath } from '../gitops/commit.ts';
 import { LEDGER_BRANCH, readLedgerEntries } from '../gitops/ledger.ts';
 import { reconcile } from '../app/reconcile.ts';
@@ -118,7 +118,10 @@ function publicLocation(repo: string): string {
 }
 
 export async function startServer(config: ServeConfig, deps: ServerDeps): Promise<RunningServer> {
-  const core = deps.core ?? (await loadDecisionCore());
+  const inProcess = deps.core ?? (await loadDecisionCore());
+  // a runaway policy evaluation blocks a pool worker (terminated on overrun), never this event loop
+  const pool = deps.decisionPool;
+  const core: DecisionCore = pool ? { ...inProcess, decide: ({ diagnosis, context, service }) => pool.decide({ diagnosis, context, ...(service ? { service } : {}) }) } : inProcess;
   const log = deps.log ?? ((line: string) => process.stderr.write(`arbiter serve: ${line}\n`));
   const queue = new RepositoryQueue();
   const recent: RecentDecision[] = [];
@@ -370,6 +373,7 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
       await bounded(queue.drain());
       server.closeAllConnections();
       await stopped;
+      await pool?.close();
       log('stopped');
     },
   };
