@@ -1,7 +1,7 @@
 // Builtins: bits.and, bits.or, bits.xor, bits.negate, bits.lsh, bits.rsh (integers only, exact)
 import { isInteger, normalizeNumber } from '../value.ts';
 import type { RNumber, Value } from '../value.ts';
-import { BuiltinError, OperandTypeError, T, register } from './registry.ts';
+import { BuiltinError, OperandTypeError, T, checkNumberDigits, register } from './registry.ts';
 
 /** OPA's wording for non-integer and negative operands (still eval_type_error). */
 class IntegerOperandError extends BuiltinError {
@@ -29,6 +29,8 @@ binary('bits.or', (a, b) => a | b);
 binary('bits.xor', (a, b) => a ^ b);
 binary('bits.lsh', (a, b) => {
   if (b < 0n) throw new IntegerOperandError('bits.lsh', 'operand 2 must be an unsigned integer number but got a negative integer');
+  // each shifted bit adds log10(2) digits: bound the result before building it
+  if (a !== 0n) checkNumberDigits('bits.lsh', Math.ceil((a.toString(16).length * 4 + Number(b)) * Math.LOG10E * Math.LN2));
   return a << b;
 });
 binary('bits.rsh', (a, b) => {

@@ -104,7 +104,16 @@ export const BUILTIN_LIMITS = {
   maxStringLength: 1 << 20,
   /** Elements of one array, set or object a builtin returns. */
   maxElements: 1_000_000,
+  /** Decimal digits of one integer a builtin builds (`units.parse("1e1000000000")`, `bits.lsh(1, 1e9)`). */
+  maxNumberDigits: 100_000,
 } as const;
+
+/** Throws BuiltinBudgetError when an integer would have more than maxNumberDigits decimal digits. */
+export function checkNumberDigits(builtin: string, digits: number): void {
+  if (digits > BUILTIN_LIMITS.maxNumberDigits) {
+    throw new BuiltinBudgetError(builtin, `number with more than ${BUILTIN_LIMITS.maxNumberDigits} digits (output bound)`);
+  }
+}
 
 /** A builtin hit an evaluation bound (output size or time): halts with `eval_cancel_error`, whatever the strictness. */
 export class BuiltinBudgetError extends BuiltinHalt {

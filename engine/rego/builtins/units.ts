@@ -2,7 +2,7 @@
 // Amounts are computed exactly (decimal mantissa as bigint over a power of ten) so 10Ei stays 11529215046068469760.
 import type { RNumber, Value } from '../value.ts';
 import { normalizeNumber } from '../value.ts';
-import { BuiltinError, T, expectString, register } from './registry.ts';
+import { BuiltinError, T, checkNumberDigits, expectString, register } from './registry.ts';
 
 const K = 1000n;
 const KI = 1024n;
@@ -21,10 +21,12 @@ function splitAmount(s: string): { num: string; unit: string } {
   return { num, unit: s.slice(num.length) };
 }
 
-function parseDecimal(text: string): Decimal | undefined {
+function parseDecimal(name: string, text: string): Decimal | undefined {
   const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text);
   if (!m || (m[2] === '' && (m[3] ?? '') === '')) return undefined;
   const frac = m[3] ?? '';
+  // "1e1000000000" would be a billion-digit integer: a bound, not a minute of bigint arithmetic
+  checkNumberDigits(name, (m[2] ?? '').length + frac.length + Math.abs(Number(m[4] ?? 0)));
   let num = BigInt(`${m[2] || '0'}${frac}`);
   let scale = frac.length - Number(m[4] ?? 0);
   if (scale < 0) {
@@ -71,7 +73,7 @@ register({
       if (f === undefined) throw new BuiltinError(name, `unit ${unit} not recognized`);
       mul = f;
     }
-    const d = parseDecimal(num);
+    const d = parseDecimal(name, num);
     if (!d) throw new BuiltinError(name, 'could not parse amount to a number');
     return scaled(d, mul, div).exact;
   },
@@ -89,7 +91,7 @@ register({
     const u = unit.endsWith('b') ? unit.slice(0, -1) : unit;
     const mul = u === '' ? 1n : (SI[u] ?? IEC[u]);
     if (mul === undefined) throw new BuiltinError(name, `byte unit ${unit} not recognized`);
-    const d = parseDecimal(num);
+    const d = parseDecimal(name, num);
     if (!d) throw new BuiltinError(name, 'could not parse byte amount to a number');
     return normalizeNumber(scaled(d, mul, 1n).truncated);
   },
