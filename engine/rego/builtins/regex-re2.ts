@@ -107,6 +107,7 @@ export function splitRE2(builtin: string, re: RE2JS, pattern: string, s: string,
 
 /** Go's Regexp.Expand for a `$1` / `${name}` template (a name is the longest run of [A-Za-z0-9_]). */
 function expand(template: string, m: RE2Match): string {
+  if (!template.includes('$')) return template;
   let out = '';
   for (let i = 0; i < template.length; i++) {
     const ch = template[i] as string;
