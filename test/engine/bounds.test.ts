@@ -289,3 +289,12 @@ describe('the decision pool fails closed and replaces a runaway worker', () => {
     }
   }, 60_000);
 });
+
+describe('long-running builtins check the evaluation deadline', () => {
+  it('strings.replace_n with a hostile number of patterns stops at the time budget instead of running on', () => {
+    const patterns = `{${Array.from({ length: 20_000 }, (_, i) => `"p${i}q": "x"`).join(', ')}}`;
+    const r = rego(`strings.replace_n(${patterns}, "${'z'.repeat(200_000)}")`);
+    expect(r).toBeInstanceOf(RegoError);
+    expect((r as RegoError).message).toMatch(/eval_cancel_error: strings.replace_n: evaluation exceeded its time budget/);
+  }, 60_000);
+});

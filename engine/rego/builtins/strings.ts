@@ -2,7 +2,7 @@
 // Positions and lengths count Unicode code points (Go runes), as OPA does; Go's strings package semantics otherwise.
 import type { Value } from '../value.ts';
 import { toDouble } from '../value.ts';
-import { BuiltinError, T, checkStringLength, expectArray, expectNumber, expectObject, expectString, register } from './registry.ts';
+import { BuiltinError, T, checkDeadline, checkStringLength, expectArray, expectNumber, expectObject, expectString, register, type BuiltinContext } from './registry.ts';
 import { goSprintf } from './strings-format.ts';
 import { OperandMessageError, expectInt, expectStringOrStrings, expectStringsOf } from './strings-operands.ts';
 
@@ -161,7 +161,7 @@ stringMap('trim_space', (s) => s.replace(GO_SPACE, ''));
 register({
   name: 'strings.replace_n',
   sig: { args: [T.object(S, S), S], result: S },
-  fn: ([p, s]) => {
+  fn: ([p, s], ctx) => {
     const patterns = expectObject('strings.replace_n', 1, p as Value);
     const text = expectString('strings.replace_n', 2, s as Value);
     const pairs: Array<[string, string]> = [];
@@ -170,15 +170,19 @@ register({
       if (typeof v !== 'string') throw new OperandMessageError('strings.replace_n', 'operand 1 non-string value found in pattern object');
       pairs.push([k, v]);
     }
-    return replaceAllPairs(text, pairs);
+    return replaceAllPairs(text, pairs, ctx);
   },
 });
 
 /** Go's strings.NewReplacer: left to right, no overlaps, earlier pairs (sorted keys) win at the same position. */
-function replaceAllPairs(text: string, pairs: Array<[string, string]>): string {
+function replaceAllPairs(text: string, pairs: Array<[string, string]>, ctx?: BuiltinContext): string {
   let out = '';
   let i = 0;
   while (i <= text.length) {
+    if ((i & 0xff) === 0) {
+      checkDeadline('strings.replace_n', ctx);
+      checkStringLength('strings.replace_n', out.length);
+    }
     let matched = false;
     for (const [old, repl] of pairs) {
       if (old === '' ? true : text.startsWith(old, i)) {
