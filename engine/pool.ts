@@ -6,6 +6,7 @@
 // escalate verdict.
 import { Worker } from 'node:worker_threads';
 import { decide, type DecideArgs, type DecisionBundle } from './decide.ts';
+import { BundleError, InputError } from './errors.ts';
 import type { CatalogService, Context, Decision, Diagnosis, PolicyBackend } from './types.ts';
 
 /** A decision's whole budget in the pool: propose plus judge phases (250 ms each) with room for a busy machine. */
@@ -69,6 +70,13 @@ export function failClosedDecision(bundle: DecisionBundle, input: PoolDecideInpu
   const decision = decide(args);
   decision.rationale.push(`The decision fails closed: ${reason}; escalating to a human.`);
   return decision;
+}
+
+/** An error from a worker as the class the caller would have seen in process (errors cross threads as plain data). */
+function rebuiltError(name: string, message: string, code: string | undefined): Error {
+  if (name === 'BundleError') return new BundleError(message);
+  if (name === 'InputError') return new InputError(message);
+  return Object.assign(new Error(message), { name, ...(code ? { code } : {}) });
 }
 
 const BOOT = `const { workerData } = require('node:worker_threads');
@@ -145,7 +153,7 @@ export class DecisionPool {
     this.#finish(slot);
     if (m.type === 'decision') job.resolve(m.decision);
     else if (m.name === 'EvalBudgetError') job.resolve(failClosedDecision(this.#options.bundle, job.input, 'bound', m.message));
-    else job.reject(Object.assign(new Error(m.message), { name: m.name, code: m.code }));
+    else job.reject(rebuiltError(m.name, m.message, m.code));
     this.#dispatch();
   }
 
