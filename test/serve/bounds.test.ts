@@ -7,9 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LEDGER_BRANCH } from '../../gitops/ledger.ts';
-import { loadServeConfig } from '../../gitops/serve/config.ts';
-import { serverDeps } from '../../gitops/serve/deps.ts';
-import { startServer, type RunningServer } from '../../gitops/serve/server.ts';
+import { loadServeConfig } from '../../serve/config.ts';
+import { serverDeps } from '../../serve/deps.ts';
+import { startServer, type RunningServer } from '../../serve/server.ts';
 import { filesOf, git, seedBareRepository, tempDir } from '../support/git.ts';
 import { sshTestKey } from '../support/keys.ts';
 
