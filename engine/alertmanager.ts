@@ -19,7 +19,7 @@ import { InputError } from './errors.ts';
 import { validateDiagnosis } from './ingest.ts';
 import { ActionKind, Dns1123Label, Hypothesis, Rfc3339, type Diagnosis } from './types.ts';
 
-interface Alert {
+export interface Alert {
   status?: unknown;
   labels?: Record<string, unknown>;
   annotations?: Record<string, unknown>;
@@ -40,7 +40,21 @@ function digest(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 24);
 }
 
-export function diagnosisFromAlertmanager(payload: unknown, source = 'alertmanager'): Diagnosis | NothingFiring {
+/** The identity of one notification's alert group: what every diagnosis of it shares, whoever diagnoses it. */
+export interface AlertGroup {
+  id: string;
+  incident: string;
+  observedAt: string;
+  target: Diagnosis['target'];
+  /** The firing alerts with their index in the payload (for field paths). */
+  firing: Array<{ alert: Alert; index: number }>;
+}
+
+/**
+ * Checks the payload and maps the group's identity (id, incident, observedAt, target); causes, confidences and
+ * evidence are left to the caller (the heuristic mapping below, or the diagnosis tier in diagnose/).
+ */
+export function alertGroupOf(payload: unknown, source = 'alertmanager'): AlertGroup | NothingFiring {
   const fail = (field: string, message: string): InputError => new InputError(message, `${source}: ${field}`);
   if (!isRecord(payload)) throw fail('(document)', 'must be an Alertmanager webhook payload (a JSON object)');
   if (payload.version !== '4') throw fail('version', `must be "4" (Alertmanager webhook payload version 4), got ${JSON.stringify(payload.version)}`);
@@ -69,10 +83,30 @@ export function diagnosisFromAlertmanager(payload: unknown, source = 'alertmanag
     }
   }
 
-  const causes = new Map<string, { confidence: number; evidence: string[]; actions: Set<string> }>();
-  const signals: Record<string, number> = {};
   let observed = -Infinity;
   const stamps: string[] = [];
+  for (const { alert, index } of firing) {
+    if (typeof alert.startsAt !== 'string' || !Rfc3339.safeParse(alert.startsAt).success) throw fail(`alerts[${index}].startsAt`, 'must be an RFC 3339 timestamp');
+    observed = Math.max(observed, Date.parse(alert.startsAt));
+    stamps.push(`${String(alert.fingerprint ?? '')}@${alert.startsAt}`);
+  }
+  return {
+    id: `am-${digest(`${payload.groupKey}\n${stamps.sort().join('\n')}`)}`,
+    incident: `am-${digest(payload.groupKey)}`,
+    observedAt: new Date(observed).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    target: target as Diagnosis['target'],
+    firing,
+  };
+}
+
+export function diagnosisFromAlertmanager(payload: unknown, source = 'alertmanager'): Diagnosis | NothingFiring {
+  const fail = (field: string, message: string): InputError => new InputError(message, `${source}: ${field}`);
+  const group = alertGroupOf(payload, source);
+  if ('ignored' in group) return group;
+  const { firing, target } = group;
+
+  const causes = new Map<string, { confidence: number; evidence: string[]; actions: Set<string> }>();
+  const signals: Record<string, number> = {};
   for (const { alert, index } of firing) {
     const labels = isRecord(alert.labels) ? alert.labels : {};
     const annotations = isRecord(alert.annotations) ? alert.annotations : {};
@@ -83,9 +117,6 @@ export function diagnosisFromAlertmanager(payload: unknown, source = 'alertmanag
     const confidence = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : typeof raw === 'number' ? raw : NaN;
     if (raw === undefined) throw fail(`${at}.annotations.confidence`, 'is required: a number in [0,1] saying how sure the detector is');
     if (!(confidence >= 0 && confidence <= 1)) throw fail(`${at}.annotations.confidence`, `must be a number in [0,1] (got ${JSON.stringify(raw)})`);
-    if (typeof alert.startsAt !== 'string' || !Rfc3339.safeParse(alert.startsAt).success) throw fail(`${at}.startsAt`, 'must be an RFC 3339 timestamp');
-    observed = Math.max(observed, Date.parse(alert.startsAt));
-    stamps.push(`${String(alert.fingerprint ?? '')}@${alert.startsAt}`);
     const text = annotations.evidence ?? annotations.summary ?? annotations.description;
     if (text !== undefined && typeof text !== 'string') throw fail(`${at}.annotations.evidence`, 'must be a string (one item per line)');
     const entry = causes.get(cause) ?? { confidence: 0, evidence: [], actions: new Set<string>() };
@@ -108,9 +139,9 @@ export function diagnosisFromAlertmanager(payload: unknown, source = 'alertmanag
   const diagnosis = {
     apiVersion: 'arbiter.dev/v1',
     kind: 'Diagnosis',
-    id: `am-${digest(`${payload.groupKey}\n${stamps.sort().join('\n')}`)}`,
-    incident: `am-${digest(payload.groupKey)}`,
-    observedAt: new Date(observed).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    id: group.id,
+    incident: group.incident,
+    observedAt: group.observedAt,
     source: 'alertmanager',
     target,
     ...(Object.keys(signals).length ? { signals } : {}),

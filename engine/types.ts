@@ -73,6 +73,23 @@ export const Target = z
   })
   .strict();
 
+/**
+ * How a `source: llm` diagnosis was produced (diagnose/): the models and the read-only tools the investigation called.
+ * Written by arbiter's diagnosis tier, never by the model; bounded so a reviewer can read it in a PR body.
+ */
+export const Investigation = z
+  .object({
+    model: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}$/, 'must be a model name such as claude-opus-5-5'),
+    triageModel: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}$/, 'must be a model name such as claude-haiku-5-5').optional(),
+    turns: z.number().int().min(0).max(1000),
+    tools: z
+      .array(z.object({ name: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'must be a tool name'), calls: z.number().int().min(1).max(1000), failed: z.number().int().min(0).max(1000) }).strict())
+      .max(32),
+    usage: z.object({ inputTokens: z.number().int().min(0), outputTokens: z.number().int().min(0) }).strict(),
+  })
+  .strict();
+export type Investigation = z.infer<typeof Investigation>;
+
 export const Diagnosis = z
   .object({
     apiVersion: z.literal(API_VERSION),
@@ -84,6 +101,7 @@ export const Diagnosis = z
     target: Target,
     signals: z.record(z.string().max(128), z.number().finite()).optional(),
     hypotheses: z.array(Hypothesis).min(1).max(50),
+    investigation: Investigation.optional(),
   })
   .strict();
 export type Diagnosis = z.infer<typeof Diagnosis>;
