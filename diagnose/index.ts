@@ -14,7 +14,7 @@ import { ledgerHistoryTool } from './tools/ledger.ts';
 import { prometheusTools, type PrometheusBackend } from './tools/prometheus.ts';
 import { openSnapshot } from './tools/repository.ts';
 import { runbookTool } from './tools/runbooks.ts';
-import type { InvestigationTool } from './tools/tool.ts';
+import type { InvestigationTool, ToolLimits } from './tools/tool.ts';
 
 export { InvestigationBudgetError, ModelRequestError, ModelUnavailableError, SubmissionRefusedError } from './errors.ts';
 export { createModelClient, DEFAULT_MODEL, DEFAULT_TRIAGE_MODEL, type ModelClient, type ModelClientOptions } from './model.ts';
@@ -36,6 +36,8 @@ export interface DiagnoseOptions {
   /** Tools offered in addition (the evaluation set replays recorded ones). */
   tools?: InvestigationTool[];
   budget?: Partial<Budget>;
+  /** Overrides every tool's bounds (time, result size, calls). */
+  toolLimits?: Partial<ToolLimits>;
   /** The time the investigation looks back from (ledger, recent changes); default the wall clock. */
   now?: () => Date;
   log?: (line: string) => void;
@@ -63,7 +65,7 @@ export async function diagnose(seed: Seed, options: DiagnoseOptions = {}): Promi
       client,
       model: modelName(options),
       ...(options.triageModel ? { triageModel: options.triageModel } : {}),
-      tools,
+      tools: options.toolLimits ? tools.map((t) => ({ ...t, limits: { ...t.limits, ...options.toolLimits } })) : tools,
       ...(options.budget ? { budget: options.budget } : {}),
       ...(options.log ? { log: options.log } : {}),
     });

@@ -77,6 +77,9 @@ export interface PrometheusProcess {
   url: string;
   /** Polls an instant query until `accept` holds for its first value (default: any value), bounded. */
   waitFor(query: string, accept?: (value: number) => boolean, timeoutMs?: number): Promise<number>;
+  /** SIGSTOP / SIGCONT: a Prometheus that accepts connections and never answers (timeout tests). */
+  pause(): void;
+  resume(): void;
   close(): Promise<void>;
 }
 
@@ -99,6 +102,7 @@ export async function startPrometheus(options: { targets: string[]; timeoutMs?: 
   let exited = false;
   child.on('exit', () => (exited = true));
   const close = async (): Promise<void> => {
+    if (!exited) child.kill('SIGCONT');
     if (!exited) {
       const done = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
@@ -133,6 +137,8 @@ export async function startPrometheus(options: { targets: string[]; timeoutMs?: 
         await new Promise((r) => setTimeout(r, 200));
       }
     },
+    pause: () => child.kill('SIGSTOP'),
+    resume: () => child.kill('SIGCONT'),
     close,
   };
 }
