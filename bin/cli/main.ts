@@ -5,6 +5,7 @@ import { describeError, exitCodeOf } from './exit.ts';
 type CommandModule = { run(argv: string[]): Promise<number> };
 
 const COMMANDS: Record<string, { summary: string; load(): Promise<CommandModule> }> = {
+  diagnose: { summary: 'investigate an alert with the LLM diagnosis tier and print a Diagnosis', load: () => import('./diagnose.ts') },
   decide: { summary: 'evaluate a diagnosis against a bundle and print the decision', load: () => import('./decide.ts') },
   act: { summary: 'decide and carry out the decision on a GitOps repository', load: () => import('./act.ts') },
   audit: { summary: 'reconstruct and verify the decision log of a repository', load: () => import('./audit.ts') },
