@@ -11,6 +11,7 @@ import { FORGE_IDS, type ForgeId } from '../gitops/forge/registry.ts';
 const Duration = z.string().refine((s) => parseDuration(s) !== undefined, 'must be a duration such as 500ms, 15s, 10m or 1h30m');
 const Secret = z.union([z.object({ env: z.string().min(1) }).strict(), z.object({ file: z.string().min(1) }).strict()]);
 const HttpUrl = z.string().regex(/^https?:\/\/[^\s]+$/, 'must be an http(s) URL');
+const ModelName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}$/, 'must be a model name such as claude-opus-5-5');
 
 const MetricRule = z.union([
   z.string().min(1),
@@ -78,6 +79,24 @@ export const ServeConfigSchema = z
     /** How often due follow-ups (scheduled reverts, promotions) are carried out; `0s` turns it off. */
     reconcile: z.object({ interval: Duration.default('60s') }).strict().default({ interval: '60s' }),
     timeouts: z.object({ shutdown: Duration.default('30s') }).strict().default({ shutdown: '30s' }),
+    /** Alertmanager alerts through the LLM diagnosis tier (diagnose/) before deciding; `heuristic` maps them directly. */
+    diagnosis: z
+      .object({
+        tier: z.enum(['heuristic', 'llm']).default('heuristic'),
+        model: ModelName.optional(),
+        triageModel: ModelName.optional(),
+        /** Default: the ANTHROPIC_API_KEY environment variable. */
+        apiKey: Secret.optional(),
+        /** Default: ANTHROPIC_BASE_URL, else the SDK's. */
+        baseUrl: HttpUrl.optional(),
+        maxTurns: z.number().int().min(1).max(50).optional(),
+        /** The whole investigation; the alert is mapped heuristically when it runs out. */
+        timeout: Duration.default('3m'),
+        maxRetries: z.number().int().min(0).max(5).default(2),
+        runbooks: z.string().min(1).optional(),
+      })
+      .strict()
+      .default({ tier: 'heuristic', timeout: '3m', maxRetries: 2 }),
   })
   .strict()
   .refine((c) => !(c.argocd && c.flux), { message: 'configure argocd or flux, not both', path: ['flux'] });
@@ -85,7 +104,7 @@ export type ServeConfigInput = z.input<typeof ServeConfigSchema>;
 export type ServeConfigRaw = z.infer<typeof ServeConfigSchema>;
 
 /** The validated configuration with paths resolved against the config file and secrets read. */
-export interface ServeConfig extends Omit<ServeConfigRaw, 'forge' | 'intake' | 'argocd' | 'prometheus'> {
+export interface ServeConfig extends Omit<ServeConfigRaw, 'forge' | 'intake' | 'argocd' | 'prometheus' | 'diagnosis'> {
   source: string;
   host: string;
   port: number;
@@ -93,6 +112,7 @@ export interface ServeConfig extends Omit<ServeConfigRaw, 'forge' | 'intake' | '
   intake: { token?: string; maxBodyBytes: number };
   argocd?: { url: string; token?: string; applications: Record<string, string> };
   prometheus?: { url: string; token?: string };
+  diagnosis: Omit<ServeConfigRaw['diagnosis'], 'apiKey'> & { apiKey?: string };
 }
 
 function readSecret(secret: z.infer<typeof Secret> | undefined, field: string, source: string, base: string, env: NodeJS.ProcessEnv): string | undefined {
@@ -109,6 +129,13 @@ function readSecret(secret: z.infer<typeof Secret> | undefined, field: string, s
   } catch (err) {
     throw new InputError(`cannot read the secret file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, `${source}: ${field}.file`);
   }
+}
+
+function diagnosisTier(d: ServeConfigRaw['diagnosis'], source: string, base: string, env: NodeJS.ProcessEnv): ServeConfig['diagnosis'] {
+  const { apiKey: secret, ...rest } = d;
+  const apiKey = readSecret(secret, 'diagnosis.apiKey', source, base, env) ?? (env.ANTHROPIC_API_KEY || undefined);
+  if (d.tier === 'llm' && !apiKey) throw new InputError('is required for tier llm: a secret ({ env: NAME } or { file: PATH }), or set ANTHROPIC_API_KEY', `${source}: diagnosis.apiKey`);
+  return { ...rest, ...(apiKey ? { apiKey } : {}) };
 }
 
 /** Validates a parsed config document; `source` names the file in errors, relative paths resolve against `base`. */
@@ -133,6 +160,7 @@ export function validateServeConfig(value: unknown, source: string, base: string
     intake: { maxBodyBytes: c.intake.maxBodyBytes, token: readSecret(c.intake.token, 'intake.token', source, base, env) },
     argocd: c.argocd ? { url: c.argocd.url, applications: c.argocd.applications, token: readSecret(c.argocd.token, 'argocd.token', source, base, env) } : undefined,
     prometheus: c.prometheus ? { url: c.prometheus.url, token: readSecret(c.prometheus.token, 'prometheus.token', source, base, env) } : undefined,
+    diagnosis: diagnosisTier(c.diagnosis, source, base, env),
   };
 }
 

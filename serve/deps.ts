@@ -12,6 +12,7 @@ import type { Signer } from '../gitops/sign/signer.ts';
 import { PrometheusClient, type MetricRule } from '../gitops/verify/metrics.ts';
 import { ArgoCdWatcher, FluxCommandWatcher, type ReconcileWatcher } from '../gitops/verify/reconciliation.ts';
 import type { ServeConfig } from './config.ts';
+import type { AlertDiagnosis } from './diagnosis.ts';
 
 /** What the server runs with; `serverDeps` builds it from the configuration, tests substitute parts. */
 export interface ServerDeps {
@@ -24,6 +25,8 @@ export interface ServerDeps {
   notifier?: Notifier;
   watcher?: ReconcileWatcher;
   prometheus?: PrometheusClient;
+  /** The LLM diagnosis tier for /v1/alertmanager (serve.yaml `diagnosis.tier: llm`); absent: the heuristic mapping. */
+  alertDiagnosis?: AlertDiagnosis;
   log?: (line: string) => void;
 }
 
@@ -67,5 +70,7 @@ export async function serverDeps(config: ServeConfig, overrides: Partial<ServerD
     notifier: overrides.notifier ?? notifierFrom(config, log),
     watcher: overrides.watcher ?? watcherFrom(config),
     prometheus: overrides.prometheus ?? (config.prometheus ? new PrometheusClient({ url: config.prometheus.url, token: config.prometheus.token }) : undefined),
+    // the Anthropic SDK is loaded only when the LLM tier is configured
+    alertDiagnosis: overrides.alertDiagnosis ?? (config.diagnosis.tier === 'llm' ? (await import('./diagnosis.ts')).alertDiagnosisFrom(config, log) : undefined),
   };
 }

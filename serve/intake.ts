@@ -61,12 +61,17 @@ export function diagnosisFromCloudEvent(text: string, headers: IncomingHttpHeade
   return validateDiagnosis(parseDocument(text, BODY), BODY, 'data');
 }
 
-/** `POST /v1/alertmanager`: an Alertmanager webhook (payload version 4), mapped by engine/alertmanager.ts. */
-export function diagnosisFromAlertmanagerBody(text: string, headers: IncomingHttpHeaders): Diagnosis | NothingFiring {
+/** The parsed body of `POST /v1/alertmanager` (JSON only), before any mapping. */
+export function alertmanagerPayload(text: string, headers: IncomingHttpHeaders): unknown {
   const type = mediaType(headers);
   if (type && !JSON_TYPES.has(type)) throw new UnsupportedMediaTypeError(`unsupported media type ${JSON.stringify(type)}: Alertmanager sends application/json`, 'content-type');
   ensureJson(text, BODY);
-  return diagnosisFromAlertmanager(parseDocument(text, BODY), BODY);
+  return parseDocument(text, BODY);
+}
+
+/** `POST /v1/alertmanager`: an Alertmanager webhook (payload version 4), mapped by engine/alertmanager.ts. */
+export function diagnosisFromAlertmanagerBody(text: string, headers: IncomingHttpHeaders): Diagnosis | NothingFiring {
+  return diagnosisFromAlertmanager(alertmanagerPayload(text, headers), BODY);
 }
 
 /** The field an intake error is about, for `{error, field}`: the part of `where` after the source name. */

@@ -263,7 +263,7 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
     if (req.method !== 'POST') throw new HttpError(405, 'use POST', undefined, { allow: 'POST' });
     if (closing) throw new HttpError(503, 'shutting down', undefined, { 'retry-after': '5' });
     const text = await readBody(req, config.intake.maxBodyBytes);
-    const parsed = intake[path]!(text, req.headers);
+    const parsed = path === '/v1/alertmanager' && deps.alertDiagnosis ? await deps.alertDiagnosis(text, req.headers) : intake[path]!(text, req.headers);
     if ('ignored' in parsed) return send(res, 200, { decision: null, actuation: null, ignored: parsed.ignored });
     await handleIntake(parsed, res);
   }
