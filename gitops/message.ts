@@ -84,6 +84,11 @@ export function actuationBody(decision: Decision, diagnosis: Diagnosis | undefin
     );
     const evidence = top.flatMap((h) => h.evidence ?? []).slice(0, 8);
     if (evidence.length) body.push(`Evidence:\n${evidence.map((e) => wrap(`- ${oneLine(e)}`)).join('\n')}`);
+    const inv = diagnosis.investigation;
+    if (inv) {
+      const tools = inv.tools.map((t) => `${t.name} ×${t.calls}${t.failed ? ` (${t.failed} failed)` : ''}`).join(', ') || 'none';
+      body.push(wrap(`Investigated by ${inv.model}${inv.triageModel ? ` (triage ${inv.triageModel})` : ''} in ${inv.turns} turns; read-only tools: ${tools}; tokens in ${inv.usage.inputTokens}, out ${inv.usage.outputTokens}.`));
+    }
   }
   const why = [...decision.rationale, ...notes];
   if (why.length) body.push(`Why this action:\n${why.map((r) => wrap(`- ${oneLine(r)}`)).join('\n')}`);
