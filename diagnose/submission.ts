@@ -18,7 +18,8 @@ export function submitToolDefinition(): { name: string; description: string; inp
   const schema = jsonSchemaOf('diagnosis');
   const properties = { ...(schema.properties as Record<string, unknown>) };
   delete properties.investigation;
-  const { $schema: _ignored, ...rest } = schema;
+  // $schema and $id identify the document; a tool's input_schema is the schema itself
+  const { $schema: _schema, $id: _id, ...rest } = schema;
   return {
     name: SUBMIT_TOOL,
     description:

@@ -219,6 +219,15 @@ describe('an overloaded API', () => {
     expect(api.requests).toHaveLength(3);
   });
 
+  it('a retry-after of an hour does not outlive the investigation\'s time budget', async () => {
+    const { api, result } = await run([overloaded({ retryAfter: 3600 }), overloaded()], { budget: { timeMs: 500 } });
+    const err = await result.catch((e: unknown) => e);
+    await api.close();
+    expect(err).toBeInstanceOf(InvestigationBudgetError);
+    expect((err as Error).message).toBe('the investigation ran out of its time budget (500 ms); nothing was decided');
+    expect(api.requests).toHaveLength(1);
+  });
+
   it('429 with retry-after is retried and then succeeds', async () => {
     const { api, result } = await run([rateLimited({ retryAfter: 0 }), submitWith()]);
     const { diagnosis } = await result;
