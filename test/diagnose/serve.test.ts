@@ -4,9 +4,9 @@
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LEDGER_BRANCH } from '../../gitops/ledger.ts';
-import { loadServeConfig } from '../../gitops/serve/config.ts';
-import { serverDeps } from '../../gitops/serve/deps.ts';
-import { startServer, type RunningServer } from '../../gitops/serve/server.ts';
+import { loadServeConfig } from '../../serve/config.ts';
+import { serverDeps } from '../../serve/deps.ts';
+import { startServer, type RunningServer } from '../../serve/server.ts';
 import { overloaded, reply, startAnthropicStandin, toolUse, type AnthropicStandin } from '../support/anthropic-standin.ts';
 import { git, tempDir } from '../support/git.ts';
 import { sshTestKey } from '../support/keys.ts';
