@@ -7,7 +7,7 @@ import { MAX_DOCUMENT_BYTES, parseDocument } from '../../engine/ingest.ts';
 import type { Diagnosis } from '../../engine/types.ts';
 import { DEFAULT_MODEL, diagnose, modelName, seedFromAlert, seedFromPartialDiagnosis } from '../../diagnose/index.ts';
 import { parseCommandLine } from './args.ts';
-import { readInputFile } from './decide.ts';
+import { readInputFile } from '../../app/context.ts';
 
 const USAGE = `usage: arbiter diagnose (--alert FILE | --diagnosis FILE) [--prometheus URL] [--repo PATH|URL] [--branch NAME]
                         [--runbooks DIR] [--model M] [--triage-model M] [--max-turns N] [--json]
