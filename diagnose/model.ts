@@ -53,7 +53,7 @@ export function modelError(err: unknown, retries: number): Error {
     if (status === 429) return new ModelUnavailableError(`the Anthropic API rate limit is reached (${what}) after ${retries} retries; try again later`);
     if (status === 408 || status >= 500) return new ModelUnavailableError(`the Anthropic API failed (${what}) after ${retries} retries; try again later`);
     if (status === 401 || status === 403) return new ModelRequestError(`the API key was refused (${what})`, 'ANTHROPIC_API_KEY');
-    if (status === 404) return new ModelRequestError(`not found (${what}); check the model name`, '--model');
+    if (status === 404) return new ModelRequestError(`not found (${what}); check the model name`, 'model');
     return new ModelRequestError(`the Anthropic API refused the request (${what})`);
   }
   return err instanceof Error ? err : new Error(String(err));

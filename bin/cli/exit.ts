@@ -19,6 +19,7 @@ export const FLAG_FOR_FIELD: Readonly<Record<string, string>> = {
   cacheDir: '--cache-dir',
   allowedSigners: '--allowed-signers',
   config: '--config',
+  model: '--model',
 };
 
 export function exitCodeOf(err: unknown): number {

@@ -104,6 +104,12 @@ describe('arbiter diagnose failures: one line, the right exit code, no stack', (
     expect(r.stderr).toBe('arbiter diagnose: the model did not submit a valid diagnosis within 2 turns; nothing was decided\n');
   }, 60_000);
 
+  it('an unknown model exits 2 naming --model', async () => {
+    const r = await diagnoseWith([{ kind: 'error', status: 404, type: 'not_found_error', message: 'model: claude-nope' }], ['--alert', alertFile, '--model', 'claude-nope']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('arbiter diagnose: --model: not found (HTTP 404 not_found_error: model: claude-nope); check the model name\n');
+  }, 60_000);
+
   it('without ANTHROPIC_API_KEY exits 2 naming it', async () => {
     const r = await arbiter(['diagnose', '--alert', alertFile], { ANTHROPIC_API_KEY: '' });
     expect(r.status).toBe(2);
