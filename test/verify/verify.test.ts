@@ -2,7 +2,7 @@
 // metric query → recovered closes it, not recovered reverts with a signed commit, opens the circuit and notifies.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { act } from '../../app/act.ts';
 import { audit } from '../../gitops/audit.ts';
 import { LEDGER_BRANCH, ledgerHistory } from '../../gitops/ledger.ts';
@@ -15,6 +15,8 @@ import { verifyActuation, type VerifyOptions } from '../../app/verify.ts';
 import { startArgoCdStandIn, type ArgoCdStandIn } from '../support/argocd-standin.ts';
 import { git, gitStatus, seedBareRepository, tempDir } from '../support/git.ts';
 import { sshTestKey } from '../support/keys.ts';
+import { describeNeeding } from '../support/needs.ts';
+import { missingTool } from '../support/prereqs.ts';
 import { startExporter, startPrometheus, type Exporter, type PrometheusProcess } from '../support/prometheus.ts';
 import { SHOP_FILES, diagnosis, stubBundle, stubCore } from '../gitops/stub-core.ts';
 
@@ -30,6 +32,7 @@ const received: NotificationEvent[] = [];
 let n = 0;
 
 beforeAll(async () => {
+  if (missingTool('prometheus')) return; // every suite here skips, with the reason printed
   exporter = await startExporter();
   for (const service of ['checkout', 'payments', 'other']) exporter.set('arbiter_test_error_rate', { service }, 0.3);
   [prom, argo] = await Promise.all([startPrometheus({ targets: [exporter.hostPort] }), startArgoCdStandIn({ token: 'argo-token' })]);
@@ -96,7 +99,7 @@ async function circuitAt(bare: string, service: string, now: string): Promise<bo
   }
 }
 
-describe('verification: the metric recovers', () => {
+describeNeeding(['prometheus'], 'verification: the metric recovers', () => {
   it('waits for Argo CD to report our commit Synced and Healthy, queries Prometheus and closes with ledger entries', async () => {
     const r = await actuated('checkout');
     exporter.set('arbiter_test_error_rate', { service: 'checkout' }, 0.004);
@@ -128,7 +131,7 @@ describe('verification: the metric recovers', () => {
   }, 20_000);
 });
 
-describe('verification: the metric does not recover', () => {
+describeNeeding(['prometheus'], 'verification: the metric does not recover', () => {
   it('reverts with a signed compensating commit, records it, opens the circuit within the cooldown and notifies', async () => {
     const r = await actuated('payments');
     exporter.set('arbiter_test_error_rate', { service: 'payments' }, 0.3);
@@ -203,7 +206,7 @@ describe('verification: the metric does not recover', () => {
   }, 20_000);
 });
 
-describe('Prometheus client against the real HTTP API', () => {
+describeNeeding(['prometheus'], 'Prometheus client against the real HTTP API', () => {
   it('instant vectors, empty vectors, scalars; errors and range vectors are refused with the reason', async () => {
     const client = new PrometheusClient({ url: prom.url });
     expect((await client.query('arbiter_test_error_rate{service="other"}')).values).toEqual([0.3]);
