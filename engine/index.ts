@@ -7,4 +7,5 @@ export { loadBundle, assembleBundle, type Bundle, type BundleFile, type LoadBund
 export { assembleContext, buildContext, parseCatalog, parseCalendar, evaluateCalendar, resolveCatalogService, catalogAndCalendar, CalendarSpec, UNKNOWN_SERVICE_CRITICALITY, type BuildContextArgs } from './context.ts';
 export { decide, combineVerdicts, selectAction, gateMode, gateThresholds, applyGuardrails, pSuccess, support, expectedCost, escalationCost, type DecideArgs, type DecisionBundle } from './decide.ts';
 export { BundleSettings, DEFAULT_SETTINGS, CostModel } from './settings.ts';
-export { defaultCelEngine, createMarcbachmannEngine, createBufbuildEngine, type CelEngine, type CelProgram } from './cel/index.ts';
+export { defaultCelEngine, createMarcbachmannEngine, type CelEngine, type CelProgram } from './cel/index.ts';
+export { createBufbuildEngine } from './cel/bufbuild.ts';

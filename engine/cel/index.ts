@@ -4,7 +4,8 @@ import { createMarcbachmannEngine } from './marcbachmann.ts';
 
 export * from './engine.ts';
 export { createMarcbachmannEngine } from './marcbachmann.ts';
-export { createBufbuildEngine } from './bufbuild.ts';
+// the alternate engine (@bufbuild/cel, with protobuf) is imported from './bufbuild.ts' directly: re-exporting it
+// here would load it for every bundle
 
 let defaultEngine: CelEngine | undefined;
 export function defaultCelEngine(): CelEngine {

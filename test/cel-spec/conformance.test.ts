@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createBufbuildEngine, defaultCelEngine } from '../../engine/cel/index.ts';
+import { createBufbuildEngine } from '../../engine/cel/bufbuild.ts';
+import { defaultCelEngine } from '../../engine/cel/index.ts';
 import { runConformance } from './conformance.ts';
 
 describe('cel-spec conformance through the CEL adapter', () => {
