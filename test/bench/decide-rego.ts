@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { loadBundle, type Bundle } from '../../engine/bundle.ts';
 import type { DecideArgs } from '../../engine/decide.ts';
 import { createInterpreterBackend } from '../../engine/rego/backend.ts';
-import { decisionMix } from './decide.ts';
+import { decisionMix, diagnosisTexts, pipeline } from './decide.ts';
 import { measureDecisions } from './measure.ts';
 
 const REGO_BUNDLE = fileURLToPath(new URL('../../policies/remediation-rego', import.meta.url));
@@ -20,7 +20,7 @@ export async function bench(): Promise<Record<string, unknown>> {
   const loaded = await loadBundle(REGO_BUNDLE);
   // the interpreter even when the bundle ships a policy.wasm (loadBundle would pick opa-wasm then)
   const rego: Bundle = { ...loaded, backends: [createInterpreterBackend(loaded)] };
-  const out: Record<string, unknown> = { rego: measureDecisions(withBundle(mix, rego), 5_000, 20_000) };
+  const out: Record<string, unknown> = { rego: { ...measureDecisions(withBundle(mix, rego), 5_000, 20_000), ...(await pipeline(rego, diagnosisTexts(mix), 3_000, 15_000)) } };
   // a compiled bundle (`arbiter build --bundle policies/remediation-rego`) adds the wasm numbers
   if (existsSync(`${REGO_BUNDLE}/policy.wasm`)) out.wasm = measureDecisions(withBundle(mix, loaded), 2_000, 10_000);
   return { decide: out };

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const SECTIONS: Array<{ key: string; file: string }> = [
+  { key: 'cli', file: './cli.ts' },
   { key: 'decide', file: './decide.ts' },
   { key: 'decide', file: './decide-rego.ts' },
   { key: 'actuate', file: './actuate.ts' },
