@@ -66,9 +66,16 @@ export function resolveCatalogService(catalog: Catalog | undefined, service: str
 
 const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 const formatters = new Map<string, Intl.DateTimeFormat>();
+// formatToParts is the costliest step of building a context; its answer depends only on the zone and the second
+// (UTC offsets are whole seconds, even the historic ones such as -0:44:30), so it is kept per zone and second
+const localMinutes = new Map<string, { day: (typeof WEEKDAYS)[number]; minutes: number }>();
+const LOCAL_MINUTES_KEPT = 4096;
 
 /** Weekday and minutes since midnight of an instant in an IANA time zone. */
 export function localTime(instant: Date, timeZone: string): { day: (typeof WEEKDAYS)[number]; minutes: number } {
+  const key = `${Math.floor(instant.getTime() / 1000)} ${timeZone}`;
+  const known = localMinutes.get(key);
+  if (known) return { ...known };
   let f = formatters.get(timeZone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
@@ -76,7 +83,10 @@ export function localTime(instant: Date, timeZone: string): { day: (typeof WEEKD
   }
   const parts = Object.fromEntries(f.formatToParts(instant).map((p) => [p.type, p.value]));
   const day = WEEKDAYS.find((d) => d === String(parts.weekday).slice(0, 3).toLowerCase()) ?? 'sun';
-  return { day, minutes: Number(parts.hour) * 60 + Number(parts.minute) };
+  const local = { day, minutes: Number(parts.hour) * 60 + Number(parts.minute) };
+  if (localMinutes.size >= LOCAL_MINUTES_KEPT) localMinutes.delete(localMinutes.keys().next().value!);
+  localMinutes.set(key, local);
+  return { ...local };
 }
 
 const toMinutes = (hhmm: string): number => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
