@@ -21,7 +21,8 @@ ${FORGE_USAGE}
   --json                   print {decision, actuation} as one JSON document
 
 Credentials: ARBITER_GIT_TOKEN (or ARBITER_GIT_USERNAME + ARBITER_GIT_PASSWORD) for Git over HTTP(S);
-ARBITER_GITHUB_TOKEN (else ARBITER_GIT_TOKEN) for the GitHub API.
+ARBITER_GITHUB_TOKEN (else ARBITER_GIT_TOKEN) for the GitHub API. ARBITER_KUBECTL: the kubectl for the render check
+(default: kubectl on PATH, else /usr/bin/kubectl); empty skips the check, and the actuation notes say so.
 `;
 
 function summary(result: ActResult): string {
@@ -74,6 +75,8 @@ export async function run(argv: string[]): Promise<number> {
     ...(forge ? { forge } : {}),
     ...(values.now ? { now: values.now } : {}),
     ...(values['cache-dir'] ? { cacheDir: values['cache-dir'] } : {}),
+    // ARBITER_KUBECTL: the kubectl the render check runs; empty skips the check (the actuation notes say so)
+    ...(process.env.ARBITER_KUBECTL !== undefined ? { kubectl: process.env.ARBITER_KUBECTL } : {}),
     log: (line) => process.stderr.write(`arbiter act: ${line}\n`),
   });
   if (values.json) {

@@ -2,7 +2,6 @@
 // OpenPGP private key, the format given or detected from the key text.
 import { readFileSync, statSync } from 'node:fs';
 import { InputError } from '../../engine/errors.ts';
-import { openpgpSigner } from './openpgp.ts';
 import type { Signer } from './signer.ts';
 import { sshSigner } from './sshsig.ts';
 
@@ -20,7 +19,8 @@ export async function loadSigner(file: string, options: { format?: string; field
     throw new InputError(`cannot read the signing key (${(err as NodeJS.ErrnoException).code ?? String(err)})`, field);
   }
   const format = options.format ?? (text.includes('BEGIN PGP PRIVATE KEY BLOCK') ? 'openpgp' : 'ssh');
-  if (format === 'openpgp') return openpgpSigner(text, file);
+  // OpenPGP (a large library) loads only for OpenPGP keys: most deployments sign with SSH
+  if (format === 'openpgp') return (await import('./openpgp.ts')).openpgpSigner(text, file);
   if (format === 'ssh') return sshSigner(text, file);
   throw new InputError(`must be one of ${SIGNING_FORMATS.join(', ')}`, 'signingFormat');
 }

@@ -2,11 +2,12 @@
 // pipeline at the Git edge (context from Git, idempotency lookup, plan scope read, signed commit, signed ledger
 // entry, both refs updated) against stock `git` writing one file and `git commit -S` with an SSH key, same run.
 // The decision core is a fixed stand-in here: its own throughput is the `decide` section.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { checkRender } from '../../actions/render.ts';
 import { act, type BundleLike, type DecisionCore } from '../../app/act.ts';
 import { sshSigner } from '../../gitops/sign/sshsig.ts';
@@ -122,14 +123,51 @@ export async function bench(): Promise<Record<string, unknown>> {
       sh(work, 'git', ['commit', '-q', '-S', '-m', `restart ${service}`]);
       gitCliMs.push(performance.now() - t1);
     }
+    const cold = coldRuns(dir, bare, keyFile, work);
     const a = median(arbiterMs);
     const g = median(gitCliMs);
     const renderCheckMs = await timeRenderCheck();
     if (process.env.ARBITER_BENCH_VERBOSE) process.stderr.write(`actuate runs: arbiter ${arbiterMs.map((x) => x.toFixed(0)).join(" ")} / git ${gitCliMs.map((x) => x.toFixed(0)).join(" ")}\n`);
-    return { actuate: { files, runs: RUNS, arbiterMs: Number(a.toFixed(1)), gitCliMs: Number(g.toFixed(1)), ratio: Number((a / g).toFixed(3)), renderCheckMs: Number(renderCheckMs.toFixed(1)) } };
+    return { actuate: { files, runs: RUNS, arbiterMs: Number(a.toFixed(1)), gitCliMs: Number(g.toFixed(1)), ratio: Number((a / g).toFixed(3)), ...cold, renderCheckMs: Number(renderCheckMs.toFixed(1)) } };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * Cold: a fresh `arbiter act` process (the compiled bundle, the shipped bundle's real decision core, catalog read
+ * from the repository) against fresh `git add` + `git commit -S` processes, interleaved, RUNS pairs, medians. The
+ * render check is skipped on the arbiter side (ARBITER_KUBECTL=''), as in the warm figure: git renders nothing.
+ */
+function coldRuns(dir: string, bare: string, keyFile: string, work: string): { coldArbiterMs: number; coldGitCliMs: number; coldRatio: number } {
+  const build = spawnSync(process.execPath, ['build.mjs'], { cwd: ROOT, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`npm run build failed: ${build.stderr}`);
+  const arbiterMs: number[] = [];
+  const gitCliMs: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    const service = `svc-${String(250 + run * 23).padStart(3, '0')}`;
+    const file = join(dir, `cold-${run}.json`);
+    writeFileSync(file, JSON.stringify({ apiVersion: 'arbiter.dev/v1', kind: 'Diagnosis', id: `cold-${run}`, incident: `INC-COLD-${run}`, observedAt: `2026-11-21T02:1${run}:00Z`, target: { service }, hypotheses: [{ cause: 'memory-leak', confidence: 0.9, subject: { kind: 'Deployment', name: service } }] }));
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin/arbiter'), 'act', '--diagnosis', file, '--repo', bare, '--signing-key', keyFile, '--json'], { cwd: dir, env: { ...ENV, ARBITER_KUBECTL: '', ARBITER_DEBUG: '' }, encoding: 'utf8' });
+    arbiterMs.push(performance.now() - t0);
+    if (r.status !== 0) throw new Error(`bench: arbiter act exited ${r.status}: ${r.stderr}`);
+    const out = JSON.parse(r.stdout) as { decision: Decision; actuation: { commit?: string; ledgerCommit?: string } };
+    if (out.decision.mode !== 'auto' || !out.actuation.commit || !out.actuation.ledgerCommit) throw new Error(`bench: cold arbiter act did not commit: ${r.stdout}`);
+
+    const manifest = join(work, 'apps', service, 'base', 'deployment.yaml');
+    const t1 = performance.now();
+    writeFileSync(manifest, `${readFileSync(manifest, 'utf8')}# restarted cold ${run}\n`);
+    sh(work, 'git', ['add', '--', manifest]);
+    sh(work, 'git', ['commit', '-q', '-S', '-m', `restart ${service}`]);
+    gitCliMs.push(performance.now() - t1);
+  }
+  if (process.env.ARBITER_BENCH_VERBOSE) process.stderr.write(`actuate cold runs: arbiter ${arbiterMs.map((x) => x.toFixed(0)).join(' ')} / git ${gitCliMs.map((x) => x.toFixed(0)).join(' ')}\n`);
+  const a = median(arbiterMs);
+  const g = median(gitCliMs);
+  return { coldArbiterMs: Number(a.toFixed(1)), coldGitCliMs: Number(g.toFixed(1)), coldRatio: Number((a / g).toFixed(3)) };
 }
 
 /** What `act` adds on Kustomize trees: `kubectl kustomize` on the edited service (one small base, median of 3). */
