@@ -9,6 +9,7 @@ const SECTIONS: Array<{ key: string; file: string }> = [
   { key: 'decide', file: './decide-rego.ts' },
   { key: 'actuate', file: './actuate.ts' },
   { key: 'audit', file: './audit.ts' },
+  { key: 'e2e', file: './e2e.ts' },
 ];
 
 function flatten(prefix: string, value: unknown, out: Array<[string, string]>): void {
