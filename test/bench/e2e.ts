@@ -15,7 +15,7 @@ import { git, seedBareRepository } from '../support/git.ts';
 import { startGitHttpServer } from '../support/git-http.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const REQUESTS = 200;
+const REQUESTS = Number(process.env.ARBITER_BENCH_E2E_REQUESTS ?? 200);
 const SERVICES = 8;
 const WEEKEND_START = Date.parse('2026-11-21T00:00:00Z');
 const SPACING_MS = 14 * 60_000;
@@ -58,7 +58,7 @@ export async function bench(): Promise<Record<string, unknown>> {
   if (build.status !== 0) throw new Error(`npm run build failed: ${build.stderr}`);
   const remote = await startGitHttpServer({ root: remotes });
   writeFileSync(join(dir, 'serve.yaml'), `listen: 127.0.0.1:0\nrepo: ${remote.repoUrl('gitops.git')}\nsigning: { key: ${keyFile} }\ncacheDir: ${join(dir, 'cache')}\nnotifier: { kind: none }\nreconcile: { interval: 0s }\n`);
-  const server = spawn(process.execPath, [join(ROOT, 'bin/arbiter'), 'serve', '--config', join(dir, 'serve.yaml')], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ARBITER_DEBUG: '' } });
+  const server = spawn(process.execPath, [...(process.env.ARBITER_BENCH_SERVE_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.ARBITER_BENCH_SERVE_PROFILE}`] : []), join(ROOT, 'bin/arbiter'), 'serve', '--config', join(dir, 'serve.yaml')], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ARBITER_DEBUG: '' } });
   let stderr = '';
   server.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
   try {
@@ -90,6 +90,7 @@ export async function bench(): Promise<Record<string, unknown>> {
     const main = Number(git(bare, ['rev-list', '--count', 'main']).trim());
     if (main < REQUESTS + 1 || ledger < REQUESTS + 1) throw new Error(`bench: the remote has ${main} commits on main and ${ledger} ledger entries for ${REQUESTS + 1} requests`);
     samples.sort((a, b) => a - b);
+    if (process.env.ARBITER_BENCH_VERBOSE) process.stderr.write(`e2e remote requests: ${remote.requests.length} for ${REQUESTS + 1} diagnoses; last ones: ${remote.requests.slice(-12).map((r) => `${r.method} ${r.path}`).join(', ')}\n`);
     const round1 = (x: number) => Number(x.toFixed(1));
     return { e2e: { requests: REQUESTS, services: SERVICES, p50Ms: round1(pct(samples, 0.5)), p99Ms: round1(pct(samples, 0.99)), perSec: round1(REQUESTS / totalSec) } };
   } finally {
