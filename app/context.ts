@@ -2,6 +2,8 @@
 // (`.arbiter/catalog.yaml`, `.arbiter/calendar.yaml`, the `.arbiter/pause` kill switch) read from a Git tree or a
 // working directory, and assembled with the engine's `assembleContext` into the Context and the service's entry.
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { isDeepStrictEqual } from 'node:util';
 import { join } from 'node:path';
 import type { CalendarSpec } from '../engine/context.ts';
 import { InputError } from '../engine/errors.ts';
@@ -25,6 +27,15 @@ export interface RepositorySources {
 export interface SourceParsers {
   parseCatalog(text: string, file: string): Catalog;
   parseCalendar(text: string, file: string): CalendarSpec;
+  /**
+   * The same parsers in two steps (text → document → validated). When given, a file's document is kept on disk by
+   * blob id (see `cachedDocument`), so a fresh process skips YAML parsing of a large catalog; it is still validated.
+   */
+  documents?: {
+    parseDocument(text: string, file: string): unknown;
+    validateCatalog(value: unknown, file: string): Catalog;
+    validateCalendar(value: unknown, file: string): CalendarSpec;
+  };
 }
 
 /** Assembles the Context and the target service's catalog entry (engine/context.ts `assembleContext`). */
@@ -42,23 +53,53 @@ export type ContextAssembler = (input: {
 /** Parsed `.arbiter/*.yaml` by blob oid: content-addressed, so a long-running process parses each version once. */
 const parsedBlobs = new Map<string, Catalog | CalendarSpec>();
 
-async function readParsed<T extends Catalog | CalendarSpec>(store: ObjectStore, tree: string, path: string, parse: (text: string, file: string) => T): Promise<T | undefined> {
+async function readParsed<T extends Catalog | CalendarSpec>(store: ObjectStore, tree: string, path: string, parse: (text: string, file: string) => T, inSteps?: { parseDocument(text: string, file: string): unknown; validate(value: unknown, file: string): T }): Promise<T | undefined> {
   const found = await readPath(store, tree, path);
   if (!found || found.mode === '40000') return undefined;
   const key = `${path}@${found.oid}`;
   const cached = parsedBlobs.get(key);
   if (cached !== undefined) return cached as T;
-  const value = parse((await store.readBlob(found.oid)).toString('utf8'), path);
+  const text = async () => (await store.readBlob(found.oid)).toString('utf8');
+  const value = inSteps ? inSteps.validate(await cachedDocument(store.gitdir, found.oid, path, text, inSteps.parseDocument), path) : parse(await text(), path);
   if (parsedBlobs.size >= 32) parsedBlobs.delete(parsedBlobs.keys().next().value!);
   parsedBlobs.set(key, value);
+  return value;
+}
+
+/**
+ * The parsed document of blob `oid`, kept as JSON under `<gitdir>/arbiter-cache/documents/` (content-addressed: a
+ * blob id names one text forever). Kept only when JSON holds it exactly (no -0, Infinity, NaN); a missing or
+ * unreadable entry is parsed again. The caller validates the value either way.
+ */
+async function cachedDocument(gitdir: string, oid: string, path: string, text: () => Promise<string>, parseDocument: (text: string, file: string) => unknown): Promise<unknown> {
+  const dir = join(gitdir, 'arbiter-cache', 'documents');
+  const file = join(dir, `${oid}.json`);
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as unknown;
+  } catch {
+    // not kept yet, or unreadable: parse the text
+  }
+  const value = parseDocument(await text(), path);
+  const json = JSON.stringify(value);
+  if (json !== undefined && isDeepStrictEqual(JSON.parse(json), value)) {
+    try {
+      await mkdir(dir, { recursive: true });
+      const tmp = `${file}.${process.pid}.tmp`;
+      await writeFile(tmp, json);
+      await rename(tmp, file);
+    } catch {
+      // a read-only repository: parse again next time
+    }
+  }
   return value;
 }
 
 /** The sources in a commit's tree (act, reconcile: the target branch's tip). */
 export async function sourcesFromTree(store: ObjectStore, tree: string, parsers: SourceParsers): Promise<RepositorySources> {
   const out: RepositorySources = { killSwitch: (await readPath(store, tree, KILL_SWITCH_FILE)) !== undefined };
-  const catalog = await readParsed(store, tree, CATALOG_FILE, parsers.parseCatalog);
-  const calendar = await readParsed(store, tree, CALENDAR_FILE, parsers.parseCalendar);
+  const docs = parsers.documents;
+  const catalog = await readParsed(store, tree, CATALOG_FILE, parsers.parseCatalog, docs && { parseDocument: docs.parseDocument, validate: docs.validateCatalog });
+  const calendar = await readParsed(store, tree, CALENDAR_FILE, parsers.parseCalendar, docs && { parseDocument: docs.parseDocument, validate: docs.validateCalendar });
   if (catalog) out.catalog = catalog;
   if (calendar) out.calendar = calendar;
   return out;

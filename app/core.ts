@@ -6,7 +6,7 @@ import type { DecisionBundle } from '../engine/decide.ts';
 import { InternalError } from '../engine/errors.ts';
 import type { ContextOverride } from '../engine/ingest.ts';
 import type { Catalog, CatalogService, Context, Decision, Diagnosis } from '../engine/types.ts';
-import type { ContextAssembler } from './context.ts';
+import type { ContextAssembler, SourceParsers } from './context.ts';
 
 /** What a loaded bundle must offer the use cases (engine/bundle.ts `Bundle` has all of it). */
 export interface BundleLike {
@@ -23,6 +23,8 @@ export interface DecisionCore {
   loadBundle(dir: string): Promise<BundleLike>;
   parseCatalog(text: string, file: string): Catalog;
   parseCalendar(text: string, file: string): CalendarSpec;
+  /** parseCatalog/parseCalendar in two steps, so app/context.ts can keep parsed documents on disk by blob id. */
+  documents?: SourceParsers['documents'];
   assembleContext: ContextAssembler;
   /** Synchronous in-process, or a promise when decisions run elsewhere (serve's worker pool, engine/pool.ts). */
   decide(input: { diagnosis: Diagnosis; context: Context; bundle: BundleLike; service?: CatalogService }): Decision | Promise<Decision>;
@@ -50,6 +52,7 @@ export async function loadDecisionCore(): Promise<DecisionCore> {
     loadBundle: bundle.loadBundle,
     parseCatalog: context.parseCatalog,
     parseCalendar: context.parseCalendar,
+    documents: { parseDocument: ingest.parseDocument, validateCatalog: context.validateCatalog, validateCalendar: context.validateCalendar },
     assembleContext: context.assembleContext,
     decide: ({ bundle: b, ...rest }) => {
       if (!isDecisionBundle(b)) throw new InternalError(`bundle ${b.revision} was not loaded by the engine: it has no policy backends`);
