@@ -6,6 +6,7 @@ import { LEDGER_BRANCH } from '../../gitops/ledger.ts';
 import { startGitHttpServer, type GitHttpServer } from '../support/git-http.ts';
 import { filesOf, git, gitStatus, seedBareRepository, tempDir } from '../support/git.ts';
 import { sshTestKey } from '../support/keys.ts';
+import { skipWithout } from '../support/needs.ts';
 
 const tmp = tempDir();
 const key = sshTestKey(tmp.path);
@@ -70,6 +71,19 @@ describe('arbiter act (CLI, shipped bundle)', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout).actuation).toMatchObject({ repeated: true, commit: out.actuation.commit });
     expect(git(bare, ['for-each-ref'])).toBe(refs);
+  });
+
+  it('ARBITER_KUBECTL="" skips the render check and the actuation notes say so', async () => {
+    const skipped = await arbiter(actArgs(shop()), { ARBITER_KUBECTL: '' });
+    expect(skipped.code, skipped.stderr).toBe(0);
+    expect(JSON.parse(skipped.stdout).actuation.notes).toContain('render check skipped: kubectl not found');
+  });
+
+  it('without ARBITER_KUBECTL the render check runs', async (ctx) => {
+    skipWithout(ctx, 'kubectl');
+    const checked = await arbiter(actArgs(shop()));
+    expect(checked.code, checked.stderr).toBe(0);
+    expect(JSON.parse(checked.stdout).actuation.notes).not.toContain('render check skipped: kubectl not found');
   });
 
   it('exits 2 on bad input and changes no ref and writes no object', async () => {
