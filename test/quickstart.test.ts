@@ -51,7 +51,7 @@ describe('quick start on a fresh clone without prometheus', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).not.toContain('tsx');
     // the stack names the TypeScript source, not the bundle chunk
-    expect(r.stderr).toMatch(/at readInputFile \(.*bin\/cli\/decide\.ts:\d+:\d+\)/);
+    expect(r.stderr).toMatch(/at readInputFile \([^)]*\.ts:\d+:\d+\)/);
     const demo = run(['run', 'demo']);
     expect(demo.status, demo.stderr).toBe(0);
     expect(demo.stdout).toMatch(/audit passed/);
