@@ -1,5 +1,6 @@
 // Commit messages as DESIGN §6 fixes them: `arbiter(<service>): <what>`, a body a reviewer can read, the trailers.
 import type { Decision, Diagnosis } from '../engine/types.ts';
+import { trailerRecord } from './trailers.ts';
 
 export const SUBJECT_MAX = 72;
 
@@ -96,16 +97,7 @@ export function actuationBody(decision: Decision, diagnosis: Diagnosis | undefin
   return body;
 }
 
-/** Parses the trailer block (the last paragraph of `Key: value` lines), as `git interpret-trailers --parse` does. */
+/** The trailers of `message` exactly as `git interpret-trailers --parse` reads them, keyed by canonical spelling. */
 export function parseTrailers(message: string): Record<string, string> {
-  const paragraphs = message.trimEnd().split(/\n\s*\n/);
-  if (paragraphs.length < 2) return {};
-  const last = paragraphs[paragraphs.length - 1]!.split('\n');
-  const out: Record<string, string> = {};
-  for (const line of last) {
-    const m = /^([A-Za-z0-9-]+):\s*(.*)$/.exec(line);
-    if (m) out[m[1]!] = m[2]!;
-    else if (!/^\s/.test(line)) return {};
-  }
-  return out;
+  return trailerRecord(message).trailers;
 }
