@@ -76,6 +76,10 @@ export const setConfig: ActionDefinition<typeof params> = {
     const site = configSite(m, p.configMap, p.key, action.target.namespace, environment);
     const notes: string[] = [];
     let value = String(p.value);
+    // a config value arbiter sets is one line of text: a control character (newline, NUL, escape) is never a fix
+    if (/[\u0000-\u001f\u007f-\u009f]/.test(value)) {
+      throw new PlanRefusedError(`set-config value for ${p.key} contains a control character (${JSON.stringify(value.slice(0, 40))}): refused`);
+    }
     if (typeof p.value === 'number' || NUMERIC.test(value)) {
       const clamped = clampToBound(service, p.key, Number(value), p.key);
       if (clamped.note) notes.push(clamped.note);
