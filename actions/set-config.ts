@@ -24,6 +24,9 @@ const params = z
 
 const NUMERIC = /^-?\d+(\.\d+)?$/;
 
+/** The longest `revertAfter` arbiter schedules: 30 days. */
+const REVERT_AFTER_MAX_MS = 30 * 86_400_000;
+
 /** Where the key lives and how to write a new value there. */
 interface ConfigSite {
   path: string;
@@ -91,7 +94,12 @@ export const setConfig: ActionDefinition<typeof params> = {
     const applied = { ...action, params: { configMap: p.configMap, key: p.key, value, ...(p.revertAfter ? { revertAfter: p.revertAfter } : {}) } };
     const plan: Plan = { edits: edits.edits(), notes, applied };
     if (p.revertAfter && plan.edits.length > 0) {
-      const due = addDuration(context.now, durationMs(p.revertAfter)!);
+      const ms = durationMs(p.revertAfter)!;
+      // a temporary change lasts at least a minute (else it is no change) and at most REVERT_AFTER_MAX
+      if (!(ms >= 60_000 && ms <= REVERT_AFTER_MAX_MS)) {
+        throw new PlanRefusedError(`revertAfter ${p.revertAfter} is outside 1m..30d: a temporary change arbiter makes lasts between a minute and 30 days`);
+      }
+      const due = addDuration(context.now, ms);
       plan.followUp = {
         kind: 'revert',
         due,
