@@ -71,6 +71,8 @@ export interface AuditOptions {
   allowedSigners: string;
   branch?: string;
   cacheDir?: string;
+  /** A ledger head recorded by an earlier audit (a checkpoint the operator keeps): the ledger must still hold it. */
+  expectLedger?: string;
 }
 
 export class TrustStore {
@@ -174,7 +176,7 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
   const branch = options.branch ?? 'main';
   const repo = await Repository.open(options.repo, { cacheDir: options.cacheDir });
   try {
-    return await repo.withCacheLock(() => auditRepository(repo, trust, branch));
+    return await repo.withCacheLock(() => auditRepository(repo, trust, branch, options.expectLedger));
   } finally {
     repo.store.close();
   }
@@ -199,7 +201,7 @@ async function judgeMerge(store: ObjectStore, commit: ParsedCommit, proposal: Pr
   return { severity: 'info', kind: 'reviewed-merge', commit: commit.oid, detail: `a reviewer merged arbiter's pull request for ${proposal.decision} (${proposal.branch}); the change is exactly the proposal` };
 }
 
-export async function auditRepository(repo: Repository, trust: TrustStore, branch: string): Promise<AuditReport> {
+export async function auditRepository(repo: Repository, trust: TrustStore, branch: string, expectLedger?: string): Promise<AuditReport> {
   await repo.sync([branch, LEDGER_BRANCH]);
   const store = repo.store;
   const findings: AuditFinding[] = [];
@@ -229,6 +231,10 @@ export async function auditRepository(repo: Repository, trust: TrustStore, branc
     }
     chain.push({ commit, trailers, signer });
     oid = commit.parents[0];
+  }
+
+  if (expectLedger && !chain.some((c) => c.commit.oid === expectLedger)) {
+    findings.push({ severity: 'error', kind: 'rewritten-history', commit: expectLedger, detail: `the ledger no longer holds ${expectLedger}, the head an earlier audit recorded: it was cut back or rewritten since` });
   }
 
   // 2. entries: every ledger commit's entry is still in the tip tree, and every entry came from a ledger commit
@@ -367,6 +373,7 @@ export function formatAuditReport(report: AuditReport): string {
   if (report.findings.length) lines.push('', 'findings:');
   for (const f of report.findings) lines.push(`  ${f.severity === 'error' ? 'ERROR' : f.severity === 'warning' ? 'warn ' : 'info '} ${f.kind}${f.commit ? ` ${f.commit.slice(0, 10)}` : ''}${f.entry ? ` ${f.entry}` : ''}: ${f.detail}`);
   const errors = report.findings.filter((f) => f.severity === 'error').length;
+  if (report.ledger.tip) lines.push('', `ledger head ${report.ledger.tip} (${report.ledger.commits} commits): keep it, and pass it as --expect-ledger to the next audit`);
   lines.push(
     '',
     `${report.decisions.length} ledger entries, ${report.ledger.commits} ledger commits, ${report.arbiterCommitsOnBranch} arbiter commits on ${report.branch}: ` +

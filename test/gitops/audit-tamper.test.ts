@@ -95,6 +95,26 @@ describe('the ledger cannot be cut or removed', () => {
     expect(errors(await check(bare))).toEqual(expect.arrayContaining(['unsigned', 'unrecorded-actuation']));
   });
 
+  it('cutting entries that wrote no commit (escalations) is caught by the checkpoint an earlier audit printed', async () => {
+    const bare = await decided(1);
+    await act({ diagnosis: diagnosis({ id: 'esc', incident: 'INC-E', kind: null }), bundle: stubBundle, repo: bare, signer, core: stubCore(), now: '2026-11-21T03:00:00Z' });
+    const first = await check(bare);
+    expect(first.ok).toBe(true);
+    const head = first.ledger.tip!;
+    expect(formatAuditReport(first)).toContain(`ledger head ${head}`);
+    git(bare, ['update-ref', `refs/heads/${LEDGER_BRANCH}`, `${LEDGER_BRANCH}~1`]);
+    // without the checkpoint the cut is invisible: nothing on main refers to an escalation
+    expect((await check(bare)).ok).toBe(true);
+    const withCheckpoint = await audit({ repo: bare, allowedSigners: key.allowedSignersFile, expectLedger: head });
+    expect(errors(withCheckpoint)).toEqual(['rewritten-history']);
+    const run = spawnSync(process.execPath, ['bin/arbiter', 'audit', '--repo', bare, '--allowed-signers', key.allowedSignersFile, '--expect-ledger', head], { encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: `${tmp.path}/xdg` } });
+    expect(run.stdout).toMatch(/no longer holds/);
+    expect(run.status).toBe(1);
+    const bad = spawnSync(process.execPath, ['bin/arbiter', 'audit', '--repo', bare, '--allowed-signers', key.allowedSignersFile, '--expect-ledger', 'HEAD'], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--expect-ledger/);
+  });
+
   it('deleting the ledger fails', async () => {
     const bare = await decided(1);
     git(bare, ['update-ref', '-d', `refs/heads/${LEDGER_BRANCH}`]);
