@@ -4,7 +4,7 @@ import { isMap, isScalar, isSeq } from 'yaml';
 import type { Document } from 'yaml';
 import type { FileEdit, TreeView } from './types.ts';
 import { PlanRefusedError } from './types.ts';
-import { applySplices, parseDocuments, stringAt } from './yaml-edit.ts';
+import { applySplices, parseDocuments, stringAt, verifyYamlEdit } from './yaml-edit.ts';
 import type { Splice } from './yaml-edit.ts';
 
 export const DEFAULT_ENVIRONMENT = 'production';
@@ -185,7 +185,10 @@ export class EditSet {
     const out: FileEdit[] = [];
     for (const [path, { source, splices }] of [...this.files].sort(([a], [b]) => a.localeCompare(b))) {
       const after = applySplices(source, splices);
-      if (after !== source) out.push({ path, before: source, after });
+      if (after === source) continue;
+      // every YAML edit is re-parsed and compared with what it meant to change (actions/yaml-edit.ts)
+      verifyYamlEdit(path, source, after, splices);
+      out.push({ path, before: source, after });
     }
     return out;
   }

@@ -91,7 +91,7 @@ function planImage(m: ServiceManifests, action: Action, environment: string, rep
     const fields: Array<[string, string]> = [['name', repository], ['newTag', tag]];
     if (isSeq(images) && images.items.length > 0 && !images.flow) edits.add(overlay.path, overlay.source, appendToSeq(overlay.source, images, fields));
     else if (!images && isMap(root)) {
-      edits.add(overlay.path, overlay.source, insertIntoMap(overlay.source, root, ['images'], [`- name: ${renderScalar(repository)}`, `  newTag: ${renderScalar(tag)}`]));
+      edits.add(overlay.path, overlay.source, insertIntoMap(overlay.source, root, ['images'], [`- name: ${renderScalar(repository)}`, `  newTag: ${renderScalar(tag)}`], [{ name: repository, newTag: tag }]));
     } else throw new PlanRefusedError(`${overlay.path}: cannot add an images entry to its images field`);
     notes.push(`${overlay.path}: new images entry ${repository} newTag ${tag}`);
     return { edits, notes };

@@ -121,6 +121,10 @@ export const scale: ActionDefinition<typeof params> = {
       requested = Math.ceil((site.current * (100 + p.percent!)) / 100);
       notes.push(`${p.percent}% of ${site.current} current replicas → ${requested}`);
     }
+    // without catalog bounds arbiter never picks a replica count: 10 000 replicas or 0 are both outages
+    const bound = service.bounds?.replicas;
+    if (bound?.max === undefined) throw new PlanRefusedError(`the catalog gives ${action.target.service} no bounds.replicas.max: arbiter does not scale a service without a ceiling`);
+    if (bound.min === undefined && requested < 1) throw new PlanRefusedError(`scaling ${action.target.service} to ${requested} replicas would stop it, and the catalog gives no bounds.replicas.min`);
     const clamped = clampToBound(service, 'replicas', requested, 'replicas');
     if (clamped.note) notes.push(clamped.note);
     const edits = new EditSet();

@@ -24,6 +24,9 @@ const params = z
 
 const NUMERIC = /^-?\d+(\.\d+)?$/;
 
+/** The longest `revertAfter` arbiter schedules: 30 days. */
+const REVERT_AFTER_MAX_MS = 30 * 86_400_000;
+
 /** Where the key lives and how to write a new value there. */
 interface ConfigSite {
   path: string;
@@ -76,6 +79,10 @@ export const setConfig: ActionDefinition<typeof params> = {
     const site = configSite(m, p.configMap, p.key, action.target.namespace, environment);
     const notes: string[] = [];
     let value = String(p.value);
+    // a config value arbiter sets is one line of text: a control character (newline, NUL, escape) is never a fix
+    if (/[\u0000-\u001f\u007f-\u009f]/.test(value)) {
+      throw new PlanRefusedError(`set-config value for ${p.key} contains a control character (${JSON.stringify(value.slice(0, 40))}): refused`);
+    }
     if (typeof p.value === 'number' || NUMERIC.test(value)) {
       const clamped = clampToBound(service, p.key, Number(value), p.key);
       if (clamped.note) notes.push(clamped.note);
@@ -87,7 +94,12 @@ export const setConfig: ActionDefinition<typeof params> = {
     const applied = { ...action, params: { configMap: p.configMap, key: p.key, value, ...(p.revertAfter ? { revertAfter: p.revertAfter } : {}) } };
     const plan: Plan = { edits: edits.edits(), notes, applied };
     if (p.revertAfter && plan.edits.length > 0) {
-      const due = addDuration(context.now, durationMs(p.revertAfter)!);
+      const ms = durationMs(p.revertAfter)!;
+      // a temporary change lasts at least a minute (else it is no change) and at most REVERT_AFTER_MAX
+      if (!(ms >= 60_000 && ms <= REVERT_AFTER_MAX_MS)) {
+        throw new PlanRefusedError(`revertAfter ${p.revertAfter} is outside 1m..30d: a temporary change arbiter makes lasts between a minute and 30 days`);
+      }
+      const due = addDuration(context.now, ms);
       plan.followUp = {
         kind: 'revert',
         due,

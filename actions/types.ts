@@ -18,12 +18,19 @@ export interface HistoryCommit {
   message: string;
   /** Files this commit changed relative to its first parent. */
   changed: string[];
+  /** The commit's `Arbiter-Action` trailer (as git reads trailers) when arbiter wrote it, else null. */
+  arbiterAction: string | null;
 }
 
 /** What `rollback` needs from Git history; implemented by `gitops/`. */
 export interface HistoryView {
-  /** Commits of the branch that changed any of `paths` (prefix match), newest first. */
-  commitsTouching(paths: string[], limit?: number): Promise<HistoryCommit[]>;
+  /**
+   * Commits of the branch's first-parent history that changed any of `paths` (prefix match), newest first, looking
+   * at most `depth` commits back from the tip.
+   */
+  commitsTouching(paths: string[], limit?: number, depth?: number): Promise<HistoryCommit[]>;
+  /** True when `oid` is the tip or one of its first-parent ancestors within `depth` commits (the branch really had it). */
+  onFirstParentHistory(oid: string, depth: number): Promise<boolean>;
   /** The tree as it was at `oid`. */
   treeAt(oid: string): Promise<TreeView>;
 }

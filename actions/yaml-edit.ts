@@ -11,6 +11,14 @@ export interface Splice {
   start: number;
   end: number;
   text: string;
+  /** What the splice means: the value at `at` (a node of the file as parsed) followed by `keys` becomes `value`. */
+  intent?: SpliceIntent;
+}
+
+export interface SpliceIntent {
+  at: Node;
+  keys: Array<string | number>;
+  value: unknown;
 }
 
 export function applySplices(source: string, splices: Splice[]): string {
@@ -41,6 +49,8 @@ export function readsBackAs(plain: string, value: ScalarValue): boolean {
   if (plain === '' || /[\r\n]/.test(plain) || plain !== plain.trim()) return false;
   // tags, anchors, aliases and reserved indicators change meaning even when the value reads back
   if (/^[!&*%@`]/.test(plain)) return false;
+  // flow indicators end or open a value inside a flow collection (`{a: 1,EVIL}`); quoting them is harmless elsewhere
+  if (/[,[\]{}]/.test(plain)) return false;
   for (const version of ['1.2', '1.1'] as const) {
     // as a mapping value, where every edit puts it; errors and warnings both mean "not as written"
     const doc = parseDocument(`k: ${plain}`, { version, prettyErrors: false, logLevel: 'silent' });
@@ -66,7 +76,7 @@ export function replaceScalar(source: string, node: Scalar, value: ScalarValue):
   const original = source.slice(start, end);
   // block scalars own their trailing line break; keep it
   const trailing = /\s*$/.exec(original)?.[0] ?? '';
-  return { start, end, text: renderScalar(value, node.type) + (node.type?.startsWith('BLOCK') ? trailing : '') };
+  return { start, end, text: renderScalar(value, node.type) + (node.type?.startsWith('BLOCK') ? trailing : ''), intent: { at: node, keys: [], value } };
 }
 
 export function rangeOf(node: Node): [number, number] {
@@ -159,20 +169,21 @@ function nestedFlow(keys: string[], leaf: string): string {
 }
 
 /** Insert `keys[0]: …: leaf` as the last entry of `map` (block or flow), matching its indentation. */
-export function insertIntoMap(source: string, map: YAMLMap, keys: string[], leaf: string | string[]): Splice {
+export function insertIntoMap(source: string, map: YAMLMap, keys: string[], leaf: string | string[], value: unknown): Splice {
+  const intent: SpliceIntent = { at: map, keys, value };
   if (map.flow) {
     if (Array.isArray(leaf)) throw new PlanRefusedError('cannot insert a block value into a flow mapping');
     const item = `${renderKey(keys[0]!)}: ${nestedFlow(keys, leaf)}`;
     const [start, end] = rangeOf(map);
-    if (map.items.length === 0) return { start, end, text: `{${item}}` };
+    if (map.items.length === 0) return { start, end, text: `{${item}}`, intent };
     const at = contentEnd(map.items[map.items.length - 1]);
-    return { start: at, end: at, text: `, ${item}` };
+    return { start: at, end: at, text: `, ${item}`, intent };
   }
   if (map.items.length === 0) throw new PlanRefusedError('cannot insert into an empty block mapping');
   const first = map.items[0]!.key as Node;
   const indent = columnOf(source, rangeOf(first)[0]);
   const { at, prefix } = lineEndAfter(source, contentEnd(map));
-  return { start: at, end: at, text: prefix + nestedBlock(keys, leaf, indent, indentStepOf(source)) };
+  return { start: at, end: at, text: prefix + nestedBlock(keys, leaf, indent, indentStepOf(source)), intent };
 }
 
 /** Append a mapping item (`- k: v` lines) to a block sequence of mappings. */
@@ -189,7 +200,7 @@ export function appendToSeq(source: string, seq: YAMLSeq, fields: Array<[string,
       : `${' '.repeat(keyCol)}${renderKey(k)}: ${renderScalar(v)}\n`,
   );
   const { at, prefix } = lineEndAfter(source, contentEnd(seq));
-  return { start: at, end: at, text: prefix + lines.join('') };
+  return { start: at, end: at, text: prefix + lines.join(''), intent: { at: seq, keys: [seq.items.length], value: Object.fromEntries(fields) } };
 }
 
 /**
@@ -201,7 +212,7 @@ export function setScalarAt(source: string, root: unknown, keys: string[], value
   for (let i = 0; i < keys.length; i++) {
     if (!isMap(node)) throw new PlanRefusedError(`expected a mapping at ${keys.slice(0, i).join('.') || 'the document root'}`);
     const pair = pairOf(node, keys[i]!);
-    if (!pair) return insertIntoMap(source, node, keys.slice(i), renderScalar(value, 'QUOTE_DOUBLE'));
+    if (!pair) return insertIntoMap(source, node, keys.slice(i), renderScalar(value, 'QUOTE_DOUBLE'), value);
     if (i === keys.length - 1) {
       if (!isScalar(pair.value)) throw new PlanRefusedError(`${keys.join('.')} is not a scalar`);
       return replaceScalar(source, pair.value, value);
@@ -212,4 +223,81 @@ export function setScalarAt(source: string, root: unknown, keys: string[], value
     node = pair.value;
   }
   return null;
+}
+
+/** The value nodes of a document with their paths (document root, mapping values, sequence items). */
+function* valueNodes(node: unknown, path: Array<string | number>): Generator<[Node, Array<string | number>]> {
+  if (!node || typeof node !== 'object' || !('range' in (node as object))) return;
+  yield [node as Node, path];
+  if (isMap(node)) {
+    for (const pair of node.items) if (isScalar(pair.key)) yield* valueNodes(pair.value, [...path, String(pair.key.value)]);
+  } else if (isSeq(node)) for (const [i, item] of node.items.entries()) yield* valueNodes(item, [...path, i]);
+}
+
+/** Where an intent's node sits in `docs` (matched by its source range and kind): document index and key path. */
+function locate(docs: Document.Parsed[], at: Node): { doc: number; path: Array<string | number> } | undefined {
+  const [start, end] = rangeOf(at);
+  const kind = isMap(at) ? 'map' : isSeq(at) ? 'seq' : 'scalar';
+  for (const [d, doc] of docs.entries()) {
+    for (const [node, path] of valueNodes(doc.contents, [])) {
+      const k = isMap(node) ? 'map' : isSeq(node) ? 'seq' : 'scalar';
+      if (k === kind && node.range && node.range[0] === start && node.range[1] === end) return { doc: d, path };
+    }
+  }
+  return undefined;
+}
+
+function setIn(root: unknown, path: Array<string | number>, value: unknown): unknown {
+  if (path.length === 0) return value;
+  const [head, ...rest] = path;
+  const container = (root && typeof root === 'object' ? root : typeof head === 'number' ? [] : {}) as Record<string | number, unknown>;
+  container[head!] = setIn(container[head!], rest, value);
+  return container;
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a === 'number' && typeof b === 'number') return Number.isNaN(a) && Number.isNaN(b);
+  if (!a || !b || typeof a !== 'object' || typeof b !== 'object' || Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+function readAll(source: string, version: '1.1' | '1.2'): unknown[] | undefined {
+  try {
+    const docs = parseAllDocuments(source, { version, prettyErrors: false, logLevel: 'silent' });
+    if (!Array.isArray(docs) || docs.some((d) => d.errors.length > 0 || d.warnings.length > 0)) return undefined;
+    return docs.map((d) => d.toJS({ maxAliasCount: 100 }) as unknown);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Checks an edited YAML file by re-parsing it (as YAML 1.2 and as YAML 1.1, kubectl's reading): it must parse, and
+ * equal the original with exactly the splices' intended changes applied — no other key, document or value changed.
+ * Throws PlanRefusedError naming the file otherwise.
+ */
+export function verifyYamlEdit(path: string, before: string, after: string, splices: Splice[]): void {
+  const parsed = parseDocuments(before);
+  if (!parsed) throw new PlanRefusedError(`${path} did not parse before the edit; arbiter does not edit it`);
+  const intents = splices.map((s) => {
+    if (!s.intent) throw new PlanRefusedError(`${path}: an edit without a declared intent cannot be verified`);
+    const where = locate(parsed, s.intent.at);
+    if (!where) throw new PlanRefusedError(`${path}: cannot locate the edited node to verify the edit`);
+    return { doc: where.doc, path: [...where.path, ...s.intent.keys], value: s.intent.value };
+  });
+  for (const version of ['1.2', '1.1'] as const) {
+    const was = readAll(before, version);
+    const now = readAll(after, version);
+    if (!was && version === '1.2') throw new PlanRefusedError(`${path} cannot be read back as plain data (aliases?); arbiter does not edit it`);
+    if (!was) continue; // the file is not valid YAML 1.1 to begin with: only the 1.2 reading is checked
+    if (!now) throw new PlanRefusedError(`the edit would leave ${path} unparseable as YAML ${version}: refused`);
+    const expected = [...was];
+    for (const i of intents) expected[i.doc] = setIn(structuredClone(expected[i.doc]), i.path, i.value);
+    if (now.length !== expected.length || !now.every((doc, d) => sameJson(doc, expected[d]))) {
+      throw new PlanRefusedError(`the edit of ${path} would change more than ${intents.map((i) => i.path.join('.')).join(', ')} (re-parsed as YAML ${version}): refused`);
+    }
+  }
 }

@@ -12,6 +12,7 @@ import type { CatalogService, Context, Decision, Diagnosis, GuardrailReport } fr
 import { readCommit } from '../gitops/commit.ts';
 import { bodyCarriesKey, pullRequestBranch, type Forge } from '../gitops/forge/forge.ts';
 import { pullRequestBody } from '../gitops/forge/body.ts';
+import { proposalOf } from '../gitops/proposal.ts';
 import { historyViewAt, treeViewAt } from '../gitops/history.ts';
 import { findEarlierResult, type EarlierResult } from '../gitops/idempotency.ts';
 import { LEDGER_BRANCH, ledgerHistory, type Actuation, type DecisionEntry } from '../gitops/ledger.ts';
@@ -214,7 +215,7 @@ async function attemptOnce(repo: Repository, p: Prepared, options: ActOptions, a
         const prBranch = pullRequestBranch(decision.incident, decision.action.kind, decision.idempotencyKey);
         await repo.sync([prBranch]);
         moves.push({ branch: prBranch, oid: commit, expected: await repo.tip(prBranch), force: true });
-        actuation = { commit, branch: prBranch, pullRequest: null };
+        actuation = { commit, branch: prBranch, pullRequest: null, proposal: proposalOf(plan.edits) };
         const forge = options.forge;
         const approved = decision;
         const edits = plan.edits;

@@ -35,6 +35,11 @@ export const BundleSettings = z
       .strict()
       .prefault({}),
     mode: z.enum(['live', 'shadow']).default('live'),
+    /** How many first-parent commits of the target branch rollback searches (for `toRevision` and the culprit). */
+    rollback: z
+      .object({ historyDepth: z.number().int().min(1).max(100_000).default(1000) })
+      .strict()
+      .prefault({}),
   })
   .strict();
 export type BundleSettings = z.infer<typeof BundleSettings>;

@@ -6,6 +6,8 @@ import { InputError } from '../engine/errors.ts';
 import { readCommit, type ParsedCommit } from './commit.ts';
 import { LEDGER_BRANCH, type LedgerEntry } from './ledger.ts';
 import { parseTrailers } from './message.ts';
+import { changeSetDifference, treeChanges, type ChangeSet } from './proposal.ts';
+import { isArbiterKey, parseTrailerList, trailerRecord } from './trailers.ts';
 import type { ObjectStore } from './objects.ts';
 import { Repository } from './repo.ts';
 import { readOpenPgpPublicKeys, verifyOpenPgp } from './sign/openpgp.ts';
@@ -20,7 +22,13 @@ export type FindingKind =
   | 'foreign-ledger-commit'
   | 'unrecorded-actuation'
   | 'unverifiable-actuation'
-  | 'reviewed-merge';
+  | 'reviewed-merge'
+  | 'unreviewed-change'
+  | 'unverifiable-merge'
+  | 'replayed-merge'
+  | 'ambiguous-trailers'
+  | 'missing-ledger'
+  | 'nothing-to-audit';
 
 /** Errors fail the audit (exit 1); warnings and infos are reported only. */
 export interface AuditFinding {
@@ -48,6 +56,8 @@ export interface AuditedDecision {
 
 export interface AuditReport {
   ok: boolean;
+  /** False when there was nothing to audit: no ledger and no arbiter commit on the branch (the audit then fails). */
+  audited: boolean;
   branch: string;
   ledger: { tip: string | null; commits: number; entries: number };
   arbiterCommitsOnBranch: number;
@@ -61,6 +71,8 @@ export interface AuditOptions {
   allowedSigners: string;
   branch?: string;
   cacheDir?: string;
+  /** A ledger head recorded by an earlier audit (a checkpoint the operator keeps): the ledger must still hold it. */
+  expectLedger?: string;
 }
 
 export class TrustStore {
@@ -101,15 +113,28 @@ export class TrustStore {
   }
 }
 
-/** A commit that carries the trailers of an approval decision whose pull request the ledger recorded. */
-function isReviewedMerge(trailers: Record<string, string>, pullRequestKeys: Map<string, Set<string>>): boolean {
-  const key = trailers['Arbiter-Idempotency-Key'];
-  const decision = trailers['Arbiter-Decision'];
-  return trailers['Arbiter-Mode'] === 'approval' && key !== undefined && decision !== undefined && (pullRequestKeys.get(key)?.has(decision) ?? false);
+/** True when git reads at least one `Arbiter-` trailer (any case, any spacing) in the message. */
+function hasArbiterTrailers(message: string): boolean {
+  return parseTrailerList(message).some((t) => isArbiterKey(t.token));
 }
 
-function hasArbiterTrailers(trailers: Record<string, string>): boolean {
-  return Object.keys(trailers).some((k) => k.startsWith('Arbiter-'));
+/** An approval decision whose change went to a pull request branch: what a reviewer's merge must equal. */
+interface Proposal {
+  decision: string;
+  key: string;
+  commit: string;
+  branch: string;
+  changes?: ChangeSet;
+  merged?: string;
+}
+
+/** The change arbiter proposed: recorded in the ledger entry, else read from the pull request's commit if it is here. */
+async function proposedChanges(store: ObjectStore, proposal: Proposal): Promise<ChangeSet | undefined> {
+  if (proposal.changes) return proposal.changes;
+  if (!(await store.has(proposal.commit))) return undefined;
+  const commit = await readCommit(store, proposal.commit);
+  const parent = commit.parents[0] ? (await readCommit(store, commit.parents[0])).tree : null;
+  return treeChanges(store, parent, commit.tree);
 }
 
 /** Every file under `decisions/` in `tree`: path → blob oid. */
@@ -151,13 +176,32 @@ export async function audit(options: AuditOptions): Promise<AuditReport> {
   const branch = options.branch ?? 'main';
   const repo = await Repository.open(options.repo, { cacheDir: options.cacheDir });
   try {
-    return await repo.withCacheLock(() => auditRepository(repo, trust, branch));
+    return await repo.withCacheLock(() => auditRepository(repo, trust, branch, options.expectLedger));
   } finally {
     repo.store.close();
   }
 }
 
-export async function auditRepository(repo: Repository, trust: TrustStore, branch: string): Promise<AuditReport> {
+/** A reviewer's merge of an approval: accepted when its change (against its first parent) is exactly the proposal, once. */
+async function judgeMerge(store: ObjectStore, commit: ParsedCommit, proposal: Proposal): Promise<AuditFinding> {
+  const proposed = await proposedChanges(store, proposal);
+  if (!proposed) {
+    return { severity: 'error', kind: 'unverifiable-merge', commit: commit.oid, detail: `carries the trailers of decision ${proposal.decision}, but neither the ledger nor the repository holds the change its pull request proposed` };
+  }
+  const parent = commit.parents[0] ? (await readCommit(store, commit.parents[0])).tree : null;
+  const differs = changeSetDifference(proposed, await treeChanges(store, parent, commit.tree));
+  if (differs.length > 0) {
+    const shown = differs.slice(0, 5).join(', ') + (differs.length > 5 ? `, … (${differs.length} paths)` : '');
+    return { severity: 'error', kind: 'unreviewed-change', commit: commit.oid, detail: `carries the trailers of decision ${proposal.decision} but changes what its pull request did not propose: ${shown}` };
+  }
+  if (proposal.merged && proposal.merged !== commit.oid) {
+    return { severity: 'error', kind: 'replayed-merge', commit: commit.oid, detail: `decision ${proposal.decision} was already merged in ${proposal.merged.slice(0, 12)}; an approval is merged once` };
+  }
+  proposal.merged = commit.oid;
+  return { severity: 'info', kind: 'reviewed-merge', commit: commit.oid, detail: `a reviewer merged arbiter's pull request for ${proposal.decision} (${proposal.branch}); the change is exactly the proposal` };
+}
+
+export async function auditRepository(repo: Repository, trust: TrustStore, branch: string, expectLedger?: string): Promise<AuditReport> {
   await repo.sync([branch, LEDGER_BRANCH]);
   const store = repo.store;
   const findings: AuditFinding[] = [];
@@ -175,7 +219,7 @@ export async function auditRepository(repo: Repository, trust: TrustStore, branc
     const verdict = await trust.verify(commit);
     const signer = 'signer' in verdict ? verdict.signer : null;
     if (!('signer' in verdict)) findings.push({ severity: 'error', kind: verdict.kind, commit: oid, detail: `ledger commit: ${verdict.detail}` });
-    if (!hasArbiterTrailers(trailers)) findings.push({ severity: 'error', kind: 'foreign-ledger-commit', commit: oid, detail: 'ledger commit without Arbiter- trailers' });
+    if (!hasArbiterTrailers(commit.message)) findings.push({ severity: 'error', kind: 'foreign-ledger-commit', commit: oid, detail: 'ledger commit without Arbiter- trailers' });
     if (commit.parents.length > 1) findings.push({ severity: 'error', kind: 'rewritten-history', commit: oid, detail: 'the ledger must be linear; this is a merge' });
     const seq = Number(trailers['Arbiter-Ledger-Seq']);
     if (expectedSeq !== undefined && seq !== expectedSeq) {
@@ -189,13 +233,17 @@ export async function auditRepository(repo: Repository, trust: TrustStore, branc
     oid = commit.parents[0];
   }
 
+  if (expectLedger && !chain.some((c) => c.commit.oid === expectLedger)) {
+    findings.push({ severity: 'error', kind: 'rewritten-history', commit: expectLedger, detail: `the ledger no longer holds ${expectLedger}, the head an earlier audit recorded: it was cut back or rewritten since` });
+  }
+
   // 2. entries: every ledger commit's entry is still in the tip tree, and every entry came from a ledger commit
   const files = ledgerTip ? await decisionFiles(store, (await readCommit(store, ledgerTip)).tree) : new Map<string, string>();
   const recorded = new Set<string>();
   const target = await reachable(store, targetTip);
   const actuations = new Set<string>();
-  // idempotency key → decision id, for approval decisions that opened a pull request (a reviewer may squash-merge it)
-  const pullRequestKeys = new Map<string, Set<string>>();
+  // decision id → the change its pull request proposed (a reviewer may squash-, rebase- or merge it)
+  const proposals = new Map<string, Proposal>();
   for (const { commit, trailers, signer } of chain.reverse()) {
     const path = trailers['Arbiter-Ledger-Entry'];
     if (!path) continue;
@@ -205,16 +253,22 @@ export async function auditRepository(repo: Repository, trust: TrustStore, branc
       findings.push({ severity: 'error', kind: 'rewritten-history', commit: commit.oid, entry: path, detail: 'the entry this ledger commit added is gone from the ledger' });
       continue;
     }
-    const entry = JSON.parse((await store.readBlob(blob)).toString('utf8')) as LedgerEntry;
+    let parsed: LedgerEntry;
+    try {
+      parsed = JSON.parse((await store.readBlob(blob)).toString('utf8')) as LedgerEntry;
+    } catch (err) {
+      findings.push({ severity: 'error', kind: 'rewritten-history', commit: commit.oid, entry: path, detail: `unreadable ledger entry (${err instanceof Error ? err.message : String(err)})` });
+      continue;
+    }
+    const entry = parsed;
     const isDecision = entry.kind === 'Decision';
     const expectedId = isDecision ? entry.id : entry.decision;
     if (trailers['Arbiter-Decision'] !== expectedId) {
       findings.push({ severity: 'error', kind: 'rewritten-history', commit: commit.oid, entry: path, detail: `entry says ${expectedId}, the commit says ${trailers['Arbiter-Decision']}` });
     }
     const act = entry.actuation;
-    if (isDecision && entry.mode === 'approval' && act?.pullRequest) {
-      const ids = pullRequestKeys.get(entry.idempotencyKey) ?? new Set<string>();
-      pullRequestKeys.set(entry.idempotencyKey, ids.add(entry.id));
+    if (isDecision && entry.mode === 'approval' && act?.commit && act.branch && act.branch !== branch) {
+      proposals.set(entry.id, { decision: entry.id, key: entry.idempotencyKey, commit: act.commit, branch: act.branch, ...(act.proposal ? { changes: act.proposal } : {}) });
     }
     if (act?.commit) {
       actuations.add(act.commit);
@@ -230,6 +284,10 @@ export async function auditRepository(repo: Repository, trust: TrustStore, branc
         });
       } else if (onTarget && !target.has(act.commit)) {
         findings.push({ severity: 'error', kind: 'rewritten-history', entry: path, commit: act.commit, detail: `actuation commit ${act.commit} is no longer in the history of ${branch}` });
+      } else if (onTarget && !hasArbiterTrailers(target.get(act.commit)!.message)) {
+        // a commit without trailers is not checked below: check its signature here
+        const verdict = await trust.verify(target.get(act.commit)!);
+        if (!('signer' in verdict)) findings.push({ severity: 'error', kind: verdict.kind, commit: act.commit, detail: `actuation commit on ${branch}: ${verdict.detail}` });
       } else if (!onTarget) {
         const verdict = await trust.verify(await readCommit(store, act.commit));
         if (!('signer' in verdict)) findings.push({ severity: 'error', kind: verdict.kind, commit: act.commit, detail: `actuation commit on ${act.branch}: ${verdict.detail}` });
@@ -254,27 +312,49 @@ export async function auditRepository(repo: Repository, trust: TrustStore, branc
     if (!recorded.has(path)) findings.push({ severity: 'error', kind: 'rewritten-history', entry: path, detail: 'entry present in the ledger without the ledger commit that records it' });
   }
 
-  // 3. the target branch: every commit carrying Arbiter- trailers is signed by an allowed signer and in the ledger
+  // 3. the target branch: every commit git reads as carrying an Arbiter- trailer is signed by an allowed signer and
+  // recorded in the ledger, or is a reviewer's merge of exactly the change arbiter proposed in a pull request
   let arbiterCommits = 0;
   for (const commit of target.values()) {
-    const trailers = parseTrailers(commit.message);
-    if (!hasArbiterTrailers(trailers)) continue;
+    if (!hasArbiterTrailers(commit.message)) continue;
     arbiterCommits++;
-    if (!actuations.has(commit.oid) && isReviewedMerge(trailers, pullRequestKeys)) {
-      // a squash or rebase merge repeats the pull request's trailers; the reviewer (or the forge) signs it, not arbiter
-      findings.push({ severity: 'info', kind: 'reviewed-merge', commit: commit.oid, detail: `a reviewer merged arbiter's pull request for ${trailers['Arbiter-Decision']}` });
+    const { trailers, conflicting } = trailerRecord(commit.message);
+    const decisionId = trailers['Arbiter-Decision'];
+    const proposal = decisionId !== undefined ? proposals.get(decisionId) : undefined;
+    if (!actuations.has(commit.oid) && proposal && trailers['Arbiter-Mode'] === 'approval' && trailers['Arbiter-Idempotency-Key'] === proposal.key) {
+      if (conflicting.length > 0) {
+        findings.push({ severity: 'error', kind: 'ambiguous-trailers', commit: commit.oid, detail: `${conflicting.join(', ')} given twice with different values` });
+        continue;
+      }
+      findings.push(await judgeMerge(store, commit, proposal));
       continue;
     }
     const verdict = await trust.verify(commit);
-    if (!('signer' in verdict)) findings.push({ severity: 'error', kind: verdict.kind, commit: commit.oid, detail: `commit on ${branch} with Arbiter- trailers: ${verdict.detail}` });
-    if (!actuations.has(commit.oid) && trailers['Arbiter-Decision']) {
-      findings.push({ severity: 'warning', kind: 'unrecorded-actuation', commit: commit.oid, detail: `no ledger entry records this commit (the next act for key ${trailers['Arbiter-Idempotency-Key'] ?? '?'} records it)` });
+    if (!('signer' in verdict)) {
+      findings.push({ severity: 'error', kind: verdict.kind, commit: commit.oid, detail: `commit on ${branch} with Arbiter- trailers: ${verdict.detail}` });
+      continue;
     }
+    if (!actuations.has(commit.oid)) {
+      findings.push({
+        severity: 'error',
+        kind: 'unrecorded-actuation',
+        commit: commit.oid,
+        detail: `no ledger entry records this commit: the ledger was cut or deleted, or a run died before recording it (the next act for key ${trailers['Arbiter-Idempotency-Key'] ?? '?'} records it)`,
+      });
+    }
+  }
+  if (!ledgerTip && arbiterCommits > 0) {
+    findings.push({ severity: 'error', kind: 'missing-ledger', detail: `${branch} has ${arbiterCommits} arbiter commit(s) but there is no ${LEDGER_BRANCH} branch: the ledger was deleted` });
+  }
+  const audited = ledgerTip !== null || arbiterCommits > 0;
+  if (!audited) {
+    findings.push({ severity: 'error', kind: 'nothing-to-audit', detail: `no ${LEDGER_BRANCH} branch and no arbiter commit on ${branch}: there is nothing to audit (arbiter never decided here, or every trace was removed)` });
   }
 
   decisions.sort((a, b) => a.at.localeCompare(b.at) || a.ledgerCommit.localeCompare(b.ledgerCommit));
   return {
     ok: !findings.some((f) => f.severity === 'error'),
+    audited,
     branch,
     ledger: { tip: ledgerTip, commits: chain.length, entries: files.size },
     arbiterCommitsOnBranch: arbiterCommits,
@@ -293,10 +373,11 @@ export function formatAuditReport(report: AuditReport): string {
   if (report.findings.length) lines.push('', 'findings:');
   for (const f of report.findings) lines.push(`  ${f.severity === 'error' ? 'ERROR' : f.severity === 'warning' ? 'warn ' : 'info '} ${f.kind}${f.commit ? ` ${f.commit.slice(0, 10)}` : ''}${f.entry ? ` ${f.entry}` : ''}: ${f.detail}`);
   const errors = report.findings.filter((f) => f.severity === 'error').length;
+  if (report.ledger.tip) lines.push('', `ledger head ${report.ledger.tip} (${report.ledger.commits} commits): keep it, and pass it as --expect-ledger to the next audit`);
   lines.push(
     '',
     `${report.decisions.length} ledger entries, ${report.ledger.commits} ledger commits, ${report.arbiterCommitsOnBranch} arbiter commits on ${report.branch}: ` +
-      (report.ok ? 'audit passed' : `audit FAILED (${errors} error${errors === 1 ? '' : 's'})`),
+      (!report.audited ? 'nothing to audit (audit FAILED)' : report.ok ? 'audit passed' : `audit FAILED (${errors} error${errors === 1 ? '' : 's'})`),
   );
   return `${lines.join('\n')}\n`;
 }

@@ -3,7 +3,11 @@
 // those directories hold, never the size of the whole repository.
 import type { HistoryCommit, HistoryView, TreeView } from '../actions/types.ts';
 import { readCommit, readPath } from './commit.ts';
+import { parseTrailers } from './message.ts';
 import type { ObjectStore } from './objects.ts';
+
+/** How far back the first-parent history is searched by default (rollback: `settings.rollback.historyDepth`). */
+export const DEFAULT_HISTORY_DEPTH = 1000;
 
 /** A prefix ending in '/' names a directory; otherwise it names a file or a directory. */
 function normalisePrefix(prefix: string): string {
@@ -78,19 +82,28 @@ async function fingerprint(store: ObjectStore, root: string, prefixes: string[])
  * History of the branch whose tip is `tip`, following first parents. `scope` limits the TreeViews `treeAt` returns
  * (the service's paths and `.arbiter/`).
  */
-export function historyViewAt(store: ObjectStore, tip: string, scope: string[], maxDepth = 1000): HistoryView {
+export function historyViewAt(store: ObjectStore, tip: string, scope: string[], maxDepth = DEFAULT_HISTORY_DEPTH): HistoryView {
   return {
-    async commitsTouching(paths, limit = 50) {
+    async onFirstParentHistory(target, depth) {
+      let oid: string | undefined = tip;
+      for (let d = 0; oid && d < depth; d++) {
+        if (oid === target) return true;
+        oid = (await readCommit(store, oid)).parents[0];
+      }
+      return false;
+    },
+    async commitsTouching(paths, limit = 50, depth = maxDepth) {
       const out: HistoryCommit[] = [];
       let oid: string | undefined = tip;
-      for (let depth = 0; oid && depth < maxDepth && out.length < limit; depth++) {
+      for (let d = 0; oid && d < depth && out.length < limit; d++) {
         const commit = await readCommit(store, oid);
         const parent = commit.parents[0];
         const parentTree = parent ? (await readCommit(store, parent)).tree : null;
         const here = await fingerprint(store, commit.tree, paths);
         const there = parentTree ? await fingerprint(store, parentTree, paths) : paths.map(() => '-').join(',');
         if (here !== there) {
-          out.push({ oid, parents: commit.parents, message: commit.message, changed: await changedUnder(store, parentTree, commit.tree, paths) });
+          const action = parseTrailers(commit.message)['Arbiter-Action'];
+          out.push({ oid, parents: commit.parents, message: commit.message, changed: await changedUnder(store, parentTree, commit.tree, paths), arbiterAction: action ?? null });
         }
         oid = parent;
       }

@@ -12,6 +12,7 @@ import { ActionKind, Modes, Rfc3339, type ActionTarget, type Context, type Decis
 import { readCommit, readPath, writeCommit, writeTreeChanges, type TreeChange } from './commit.ts';
 import { commitSubject, decisionTrailers, formatMessage, parseTrailers, wrap } from './message.ts';
 import type { ObjectStore } from './objects.ts';
+import type { ChangeSet } from './proposal.ts';
 import type { Signer } from './sign/signer.ts';
 
 export const LEDGER_BRANCH = 'arbiter/ledger';
@@ -28,6 +29,8 @@ export interface Actuation {
   commit: string | null;
   branch: string | null;
   pullRequest: PullRequestRef | null;
+  /** Approval mode: the change the pull request proposes (path → blob id, null = deleted); audit compares merges with it. */
+  proposal?: ChangeSet;
 }
 
 export type FollowUp = NonNullable<Plan['followUp']>;
@@ -88,6 +91,7 @@ const ActuationSchema = z
     commit: Oid.nullable(),
     branch: z.string().nullable(),
     pullRequest: z.object({ number: z.number().int().nonnegative(), url: z.string() }).strict().nullable(),
+    proposal: z.record(z.string(), z.string().regex(/^(?:[0-7]{6}:)?[0-9a-f]{40}$/).nullable()).optional(),
   })
   .strict();
 const ActionSchema = z.object({ kind: ActionKind, target: Target, params: z.record(z.string(), z.unknown()) }).loose();

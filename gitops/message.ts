@@ -1,5 +1,7 @@
 // Commit messages as DESIGN §6 fixes them: `arbiter(<service>): <what>`, a body a reviewer can read, the trailers.
 import type { Decision, Diagnosis } from '../engine/types.ts';
+import { oneLineVisible, quotedForCommit } from './inert.ts';
+import { parseTrailerList, trailerRecord } from './trailers.ts';
 
 export const SUBJECT_MAX = 72;
 
@@ -30,12 +32,12 @@ export function decisionTrailers(decision: Decision): ArbiterTrailers {
 }
 
 function oneLine(value: string): string {
-  return value.replace(/\s+/g, ' ').trim();
+  return oneLineVisible(value);
 }
 
-/** `arbiter(<service>): <what>`, cut to 72 characters with an ellipsis when `what` is long. */
+/** `arbiter(<service>): <what>`, cut to 72 characters with an ellipsis when `what` is long; hidden characters spelled out. */
 export function commitSubject(service: string, what: string): string {
-  const subject = `arbiter(${service}): ${oneLine(what)}`;
+  const subject = `arbiter(${service}): ${oneLineVisible(what)}`;
   return subject.length <= SUBJECT_MAX ? subject : `${subject.slice(0, SUBJECT_MAX - 1)}…`;
 }
 
@@ -45,10 +47,19 @@ export function formatTrailers(trailers: object): string {
     .join('\n');
 }
 
-/** Subject, blank line, body paragraphs (wrapped at 72), blank line, trailers. */
+/**
+ * Subject, blank line, body paragraphs (wrapped at 72), blank line, trailers. The message is checked the way git reads
+ * it: exactly these trailers, nothing more, else it is not written (a body line must never add, hide or change one).
+ */
 export function formatMessage(subject: string, body: string[], trailers: object): string {
   const paragraphs = body.map((p) => p.trimEnd()).filter(Boolean);
-  return `${subject}\n\n${paragraphs.length ? `${paragraphs.join('\n\n')}\n\n` : ''}${formatTrailers(trailers)}\n`;
+  const message = `${subject}\n\n${paragraphs.length ? `${paragraphs.join('\n\n')}\n\n` : ''}${formatTrailers(trailers)}\n`;
+  const read = parseTrailerList(message).map((t) => `${t.token}: ${t.value}`);
+  const meant = formatTrailers(trailers).split('\n');
+  if (read.length !== meant.length || read.some((line, i) => line !== meant[i])) {
+    throw new Error(`commit message would not carry exactly its trailers as git reads them (read ${JSON.stringify(read)})`);
+  }
+  return message;
 }
 
 /** Wraps prose at `width` columns; lines starting with `-` or spaces are kept as they are. */
@@ -72,40 +83,35 @@ export function wrap(text: string, width = 72): string {
     .join('\n');
 }
 
-/** The body of an actuation commit: diagnosis, evidence, why this action, what happens next. */
+/**
+ * The body of an actuation commit: diagnosis, evidence, why this action, what happens next. Text the diagnosis could
+ * have shaped (its fields, and reasons or notes that may quote them) is indented under a line that says it was reported
+ * by the diagnosis, so git reads none of it as a trailer, a patch divider or a scissors line (gitops/inert.ts).
+ */
 export function actuationBody(decision: Decision, diagnosis: Diagnosis | undefined, notes: string[], next: string): string[] {
   const body: string[] = [];
   if (diagnosis) {
     const top = [...diagnosis.hypotheses].sort((a, b) => b.confidence - a.confidence);
-    body.push(
-      wrap(`Diagnosis ${diagnosis.id} for incident ${diagnosis.incident} (observed ${diagnosis.observedAt}${diagnosis.source ? `, source ${diagnosis.source}` : ''}):`) +
-        '\n' +
-        top.map((h) => wrap(`- ${h.cause} (confidence ${h.confidence.toFixed(2)})`)).join('\n'),
-    );
+    const reported = [
+      `diagnosis ${diagnosis.id} for incident ${diagnosis.incident}, observed ${diagnosis.observedAt}${diagnosis.source ? `, source ${diagnosis.source}` : ''}`,
+      ...top.map((h) => `- ${h.cause} (confidence ${h.confidence.toFixed(2)})`),
+    ];
     const evidence = top.flatMap((h) => h.evidence ?? []).slice(0, 8);
-    if (evidence.length) body.push(`Evidence:\n${evidence.map((e) => wrap(`- ${oneLine(e)}`)).join('\n')}`);
+    if (evidence.length) reported.push('evidence:', ...evidence.map((e) => `- ${e}`));
     const inv = diagnosis.investigation;
     if (inv) {
       const tools = inv.tools.map((t) => `${t.name} ×${t.calls}${t.failed ? ` (${t.failed} failed)` : ''}`).join(', ') || 'none';
-      body.push(wrap(`Investigated by ${inv.model}${inv.triageModel ? ` (triage ${inv.triageModel})` : ''} in ${inv.turns} turns; read-only tools: ${tools}; tokens in ${inv.usage.inputTokens}, out ${inv.usage.outputTokens}.`));
+      reported.push(`Investigated by ${inv.model}${inv.triageModel ? ` (triage ${inv.triageModel})` : ''} in ${inv.turns} turns; read-only tools: ${tools}; tokens in ${inv.usage.inputTokens}, out ${inv.usage.outputTokens}.`);
     }
+    body.push(`Reported by the diagnosis (untrusted, quoted as text):\n${quotedForCommit(reported)}`);
   }
   const why = [...decision.rationale, ...notes];
-  if (why.length) body.push(`Why this action:\n${why.map((r) => wrap(`- ${oneLine(r)}`)).join('\n')}`);
+  if (why.length) body.push(`Why this action (reasons may quote the diagnosis):\n${quotedForCommit(why.map((r) => `- ${r}`))}`);
   body.push(wrap(`What happens next: ${next}`));
   return body;
 }
 
-/** Parses the trailer block (the last paragraph of `Key: value` lines), as `git interpret-trailers --parse` does. */
+/** The trailers of `message` exactly as `git interpret-trailers --parse` reads them, keyed by canonical spelling. */
 export function parseTrailers(message: string): Record<string, string> {
-  const paragraphs = message.trimEnd().split(/\n\s*\n/);
-  if (paragraphs.length < 2) return {};
-  const last = paragraphs[paragraphs.length - 1]!.split('\n');
-  const out: Record<string, string> = {};
-  for (const line of last) {
-    const m = /^([A-Za-z0-9-]+):\s*(.*)$/.exec(line);
-    if (m) out[m[1]!] = m[2]!;
-    else if (!/^\s/.test(line)) return {};
-  }
-  return out;
+  return trailerRecord(message).trailers;
 }

@@ -3,12 +3,14 @@ import { InputError } from '../../engine/errors.ts';
 import { audit, formatAuditReport } from '../../gitops/audit.ts';
 import { parseCommandLine } from './args.ts';
 
-const USAGE = `usage: arbiter audit --repo PATH|URL --allowed-signers FILE [--branch main] [--json]
+const USAGE = `usage: arbiter audit --repo PATH|URL --allowed-signers FILE [--branch main] [--expect-ledger OID] [--json]
 
   --repo PATH|URL          GitOps repository (local path or http(s) URL)
   --allowed-signers FILE   ssh-keygen allowed-signers lines and/or armored OpenPGP public keys
   --branch NAME            target branch (default main)
   --cache-dir DIR          where remotes are cached (default $XDG_CACHE_HOME/arbiter)
+  --expect-ledger OID      a ledger head an earlier audit printed: fail unless the ledger still holds it
+                           (detects a ledger cut back or reset since then)
   --json                   print the report as one JSON document
 `;
 
@@ -18,12 +20,21 @@ export async function run(argv: string[]): Promise<number> {
     'allowed-signers': { type: 'string' },
     branch: { type: 'string', default: 'main' },
     'cache-dir': { type: 'string' },
+    'expect-ledger': { type: 'string' },
     json: { type: 'boolean', default: false },
   });
   if (!args) return 0;
   const { values } = args;
   if (!values.repo || !values['allowed-signers']) throw new InputError(`--repo and --allowed-signers are required\n${USAGE}`);
-  const report = await audit({ repo: values.repo, allowedSigners: values['allowed-signers'], branch: values.branch, ...(values['cache-dir'] ? { cacheDir: values['cache-dir'] } : {}) });
+  const expectLedger = values['expect-ledger'];
+  if (expectLedger !== undefined && !/^[0-9a-f]{40}$/.test(expectLedger)) throw new InputError('must be a full commit id (40 hex) printed by an earlier audit', '--expect-ledger');
+  const report = await audit({
+    repo: values.repo,
+    allowedSigners: values['allowed-signers'],
+    branch: values.branch,
+    ...(values['cache-dir'] ? { cacheDir: values['cache-dir'] } : {}),
+    ...(expectLedger ? { expectLedger } : {}),
+  });
   process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : formatAuditReport(report));
   return report.ok ? 0 : 1;
 }

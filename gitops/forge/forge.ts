@@ -48,10 +48,26 @@ export interface Forge {
   getPullRequest?(number: number): Promise<PullRequestStatus | undefined>;
 }
 
-/** `arbiter/<incident>/<kind>-<first 8 hex of the idempotency key>` (DESIGN §6). */
+/**
+ * An incident id as one valid ref-name component (`git check-ref-format`): the schema admits ids git refuses in a ref
+ * (`INC:1`, `.hidden`, `x.`, `x.lock`). Characters other than `[A-Za-z0-9._-]` become `-`, as do a leading or trailing
+ * dot, a run of dots, and the `.lock` suffix's dot. Not injective, and need not be: the branch name also carries the
+ * idempotency key, and the exact incident is in the commit's trailers.
+ */
+export function refComponent(incident: string): string {
+  const safe = incident
+    .replace(/[^A-Za-z0-9._-]/g, '-')
+    .replace(/\.{2,}/g, '-')
+    .replace(/^\./, '-')
+    .replace(/\.$/, '-')
+    .replace(/\.lock$/i, '-lock');
+  return safe || '-';
+}
+
+/** `arbiter/<incident as a ref component>/<kind>-<first 8 hex of the idempotency key>` (DESIGN §6). */
 export function pullRequestBranch(incident: string, kind: string, idempotencyKey: string): string {
   const hex = idempotencyKey.replace(/^sha256:/, '').slice(0, 8);
-  return `arbiter/${incident}/${kind}-${hex}`;
+  return `arbiter/${refComponent(incident)}/${kind}-${hex}`;
 }
 
 export function bodyCarriesKey(body: string | null | undefined, key: string): boolean {

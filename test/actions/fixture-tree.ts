@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FileEdit, HistoryCommit, HistoryView, TreeView } from '../../actions/types.ts';
+import { parseTrailers } from '../../gitops/message.ts';
 
 export const SHOP = fileURLToPath(new URL('../fixtures/repos/shop/', import.meta.url));
 
@@ -49,21 +50,29 @@ export const shopTree = (): MemoryTree => MemoryTree.fromDir(SHOP);
 export const ROOT_OID = 'e'.repeat(40);
 
 /** A linear history: commits oldest first, each replacing files of the previous tree. */
-export function linearHistory(base: MemoryTree, commits: Array<{ oid: string; message: string; files: Record<string, string | null> }>) {
-  const trees = new Map<string, MemoryTree>([[ROOT_OID, base]]);
+export function linearHistory(
+  base: MemoryTree,
+  commits: Array<{ oid: string; message: string; files: Record<string, string | null> }>,
+  /** Commits that exist in the object store but are not on the branch (another branch, the ledger). */
+  elsewhere: Record<string, MemoryTree> = {},
+) {
+  const trees = new Map<string, MemoryTree>([[ROOT_OID, base], ...Object.entries(elsewhere)]);
   const log: HistoryCommit[] = [];
   let tree = base;
   let parent = ROOT_OID;
   for (const c of commits) {
     for (const [p, s] of Object.entries(c.files)) tree = tree.withFile(p, s);
     trees.set(c.oid, tree);
-    log.unshift({ oid: c.oid, parents: [parent], message: c.message, changed: Object.keys(c.files) });
+    log.unshift({ oid: c.oid, parents: [parent], message: c.message, changed: Object.keys(c.files), arbiterAction: parseTrailers(c.message)['Arbiter-Action'] ?? null });
     parent = c.oid;
   }
-  log.push({ oid: ROOT_OID, parents: [], message: 'initial', changed: base.list() });
+  log.push({ oid: ROOT_OID, parents: [], message: 'initial', changed: base.list(), arbiterAction: null });
   const history: HistoryView = {
-    async commitsTouching(paths, limit = Infinity) {
-      return log.filter((c) => c.changed.some((f) => paths.some((p) => f.startsWith(p)))).slice(0, limit);
+    async commitsTouching(paths, limit = Infinity, depth = Infinity) {
+      return log.slice(0, depth).filter((c) => c.changed.some((f) => paths.some((p) => f.startsWith(p)))).slice(0, limit);
+    },
+    async onFirstParentHistory(oid, depth) {
+      return log.slice(0, depth).some((c) => c.oid === oid);
     },
     async treeAt(oid) {
       const t = trees.get(oid);

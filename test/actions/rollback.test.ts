@@ -2,7 +2,8 @@
 // that changed the service's paths, skipping arbiter's own commits.
 import { describe, expect, it } from 'vitest';
 import { checkRender, getAction } from '../../actions/index.ts';
-import { diffs, linearHistory, ROOT_OID, shopTree } from './fixture-tree.ts';
+import { PlanRefusedError } from '../../actions/index.ts';
+import { diffs, linearHistory, MemoryTree, ROOT_OID, shopTree } from './fixture-tree.ts';
 import { catalogOf, plan } from './setup.ts';
 
 const PROD = 'apps/checkout/overlays/production/kustomization.yaml';
@@ -61,8 +62,85 @@ describe('rollback', () => {
 
   it('refuses an unknown revision and a history without changes to the service', async () => {
     const { tree, history } = incidentHistory();
-    await expect(plan('checkout', 'rollback', { toRevision: oid('f') }, { tree, history })).rejects.toThrow(/is not in the history/);
+    await expect(plan('checkout', 'rollback', { toRevision: oid('f') }, { tree, history })).rejects.toThrow(/not on the first-parent history of the target branch/);
     const lonely = linearHistory(base, []);
     await expect(plan('checkout', 'rollback', {}, { tree: lonely.tree, history: lonely.history })).rejects.toThrow(/there is no earlier state/);
+  });
+});
+
+describe('rollback restores only states the branch really had (hostile toRevision)', () => {
+  const evil = base.withFile(PROD, bump('1.4.1').replace('newTag: "1.4.1"', 'newTag: "latest"\n    newName: evil.example/miner'));
+  const ledgerTree = new MemoryTree(new Map([['decisions/2026/11/21/d1.json', '{}\n']]));
+  const elsewhere = { [oid('9')]: evil, [oid('8')]: ledgerTree };
+  const withOthers = () =>
+    linearHistory(base, [{ oid: oid('1'), message: 'deploy checkout 1.4.2', files: { [PROD]: bump('1.4.2') } }], elsewhere);
+
+  it.each([
+    ['an unmerged branch commit with an attacker image', oid('9'), /not on the first-parent history/],
+    ['the ledger commit (no manifests at all)', oid('8'), /not on the first-parent history/],
+    ['a blob id', 'b'.repeat(40), /not on the first-parent history/],
+    ['a tag', 'v1.4.1', /not a full commit id/],
+    ['an abbreviated id', oid('1').slice(0, 12), /not a full commit id/],
+    ['a revision expression', 'HEAD~1', /not a full commit id/],
+    ['a reflog expression', 'main@{1}', /not a full commit id/],
+  ])('refuses %s', async (_name, toRevision, reason) => {
+    const { tree, history } = withOthers();
+    const err = await plan('checkout', 'rollback', { toRevision }, { tree, history }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PlanRefusedError);
+    expect((err as Error).message).toMatch(reason);
+  });
+
+  it('refuses a revision older than settings.rollback.historyDepth commits', async () => {
+    const { tree, history } = incidentHistory();
+    await expect(plan('checkout', 'rollback', { toRevision: ROOT_OID }, { tree, history, settings: { rollback: { historyDepth: 2 } } })).rejects.toThrow(/searched 2 commits/);
+    expect((await plan('checkout', 'rollback', { toRevision: ROOT_OID }, { tree, history, settings: { rollback: { historyDepth: 3 } } })).edits.length).toBe(1);
+  });
+
+  it('refuses a revision of the branch before the service existed (it would delete the manifests)', async () => {
+    const empty = new MemoryTree(new Map([...base.files].filter(([p]) => !p.startsWith('apps/checkout/'))));
+    const { tree, history } = linearHistory(empty, [{ oid: oid('1'), message: 'add checkout', files: Object.fromEntries(base.list('apps/checkout/').map((p) => [p, base.read(p)!])) }]);
+    await expect(plan('checkout', 'rollback', { toRevision: ROOT_OID }, { tree, history })).rejects.toThrow(/would delete the service's manifests/);
+  });
+});
+
+describe('a second rollback does not undo arbiter\'s own change', () => {
+  // deploy 1.4.2 → arbiter rolls back → arbiter restarts → another bad-deployment incident
+  async function afterRollbackAndRestart() {
+    const first = incidentHistory();
+    const rolledBack = first.tree.with((await plan('checkout', 'rollback', {}, first)).edits);
+    const restarted = rolledBack.with((await plan('checkout', 'restart', {}, { tree: rolledBack })).edits);
+    const commits = [
+      { oid: oid('1'), message: 'deploy checkout 1.4.2', files: { [PROD]: bump('1.4.2') } },
+      { oid: oid('3'), message: 'arbiter(checkout): roll back to 1.4.1\n\nArbiter-Action: rollback\nArbiter-Mode: auto', files: { [PROD]: rolledBack.read(PROD)! } },
+      {
+        oid: oid('4'),
+        message: 'arbiter(checkout): restart deployment checkout\n\nSigned-off-by: x\narbiter-action : restart',
+        files: Object.fromEntries(restarted.list('apps/checkout/').filter((p) => restarted.read(p) !== rolledBack.read(p)).map((p) => [p, restarted.read(p)!])),
+      },
+    ];
+    expect(commits[2]!.files).not.toEqual({});
+    return { commits, ...linearHistory(base, commits) };
+  }
+
+  it('without toRevision: a no-op that says which rollback stands', async () => {
+    const { tree, history } = await afterRollbackAndRestart();
+    const p = await plan('checkout', 'rollback', {}, { tree, history });
+    expect(p.edits).toEqual([]);
+    expect(p.notes.join(' ')).toMatch(new RegExp(`already rolled back by arbiter in ${oid('3').slice(0, 12)}`));
+  });
+
+  it('with toRevision naming the state the rollback restored: a no-op, the restart annotation stays', async () => {
+    const { tree, history } = await afterRollbackAndRestart();
+    const p = await plan('checkout', 'rollback', { toRevision: ROOT_OID }, { tree, history });
+    expect(p.edits).toEqual([]);
+    expect(tree.list('apps/checkout/').some((f) => tree.read(f)!.includes('arbiter.dev/restartedAt'))).toBe(true);
+  });
+
+  it('a human deployment after arbiter\'s rollback is rolled back again', async () => {
+    const { commits } = await afterRollbackAndRestart();
+    const { tree, history } = linearHistory(base, [...commits, { oid: oid('5'), message: 'deploy checkout 1.4.3', files: { [PROD]: bump('1.4.3') } }]);
+    const p = await plan('checkout', 'rollback', {}, { tree, history });
+    expect(diffs(p.edits)[PROD]).toEqual(['-    newTag: "1.4.3"', '+    newTag: "1.4.1"']);
+    expect(p.applied.params).toMatchObject({ toRevision: oid('4') });
   });
 });

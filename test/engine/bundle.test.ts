@@ -36,6 +36,7 @@ describe('§4 bundle: settings defaults', () => {
       gates: { auto: 0.85, notify: 0.65, perAction: {} },
       guardrails: { maxActionsPerIncident: 8, serviceActionsPerHour: 3, circuitCooldownMinutes: 30, killSwitch: false },
       mode: 'live',
+      rollback: { historyDepth: 1000 },
     });
     expect(b.revision).toMatch(/^sha256:[0-9a-f]{12}$/);
   });

@@ -72,12 +72,13 @@ describe('audit', () => {
     expect(report.findings.some((f) => f.detail.includes('without the ledger commit'))).toBe(true);
   });
 
-  it('warns about an arbiter commit on the branch that no ledger entry records', async () => {
+  // issue 10: deleting the ledger used to pass with a warning; every arbiter commit must have its ledger entry
+  it('fails when the ledger branch is deleted: the arbiter commit on the branch has no ledger entry', async () => {
     const bare = await repoWithDecisions(1);
     git(bare, ['update-ref', '-d', `refs/heads/${LEDGER_BRANCH}`]);
     const report = await audit({ repo: bare, allowedSigners: key.allowedSignersFile });
-    expect(report.ok).toBe(true);
-    expect(report.findings.map((f) => `${f.severity} ${f.kind}`)).toEqual(['warning unrecorded-actuation']);
+    expect(report.ok).toBe(false);
+    expect(report.findings.map((f) => `${f.severity} ${f.kind}`)).toEqual(['error unrecorded-actuation', 'error missing-ledger']);
   });
 });
 

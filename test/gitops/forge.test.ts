@@ -72,7 +72,9 @@ describe('approval mode opens a pull request through the forge', () => {
     expect(pr!.body).toContain('OOMKilled 3 times in 1h');
     expect(parseTrailerBlock(pr!.body)).toMatchObject({ 'Arbiter-Idempotency-Key': decision.idempotencyKey, 'Arbiter-Mode': 'approval', 'Arbiter-Action': 'restart' });
     const entry = JSON.parse(git(bare, ['show', `${LEDGER_BRANCH}:decisions/2026/11/21/${decision.id}.json`]));
-    expect(entry.actuation).toEqual({ commit: actuation.commit, branch, pullRequest: actuation.pullRequest });
+    // the proposal (path → blob id on the pull request branch) is what audit compares a reviewer's merge with
+    const proposal = { 'apps/checkout/deployment.yaml': git(bare, ['rev-parse', `${branch}:apps/checkout/deployment.yaml`]).trim() };
+    expect(entry.actuation).toEqual({ commit: actuation.commit, branch, pullRequest: actuation.pullRequest, proposal });
   });
 
   it('a repeat opens no second pull request and moves no ref', async () => {
