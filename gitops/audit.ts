@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import type * as openpgp from 'openpgp';
 import { InputError } from '../engine/errors.ts';
 import { readCommit, type ParsedCommit } from './commit.ts';
-import { LEDGER_BRANCH, type LedgerEntry } from './ledger.ts';
+import { LEDGER_BRANCH, parseLedgerEntry, type LedgerEntry } from './ledger.ts';
 import { parseTrailers } from './message.ts';
 import type { ObjectStore } from './objects.ts';
 import { Repository } from './repo.ts';
@@ -205,7 +205,14 @@ export async function auditRepository(repo: Repository, trust: TrustStore, branc
       findings.push({ severity: 'error', kind: 'rewritten-history', commit: commit.oid, entry: path, detail: 'the entry this ledger commit added is gone from the ledger' });
       continue;
     }
-    const entry = JSON.parse((await store.readBlob(blob)).toString('utf8')) as LedgerEntry;
+    let parsed: LedgerEntry;
+    try {
+      parsed = parseLedgerEntry((await store.readBlob(blob)).toString('utf8'), path);
+    } catch (err) {
+      findings.push({ severity: 'error', kind: 'rewritten-history', commit: commit.oid, entry: path, detail: err instanceof Error ? err.message : String(err) });
+      continue;
+    }
+    const entry = parsed;
     const isDecision = entry.kind === 'Decision';
     const expectedId = isDecision ? entry.id : entry.decision;
     if (trailers['Arbiter-Decision'] !== expectedId) {
