@@ -4,6 +4,8 @@
 // engine/errors.ts, actions/types.ts: the Diagnosis/Decision/Action types and the error hierarchy) is importable
 // from anywhere. No cycles; product code never imports test/.
 const EDGES = '^(bin|serve|scenarios/runner)/';
+/** Use cases: app/ and the diagnosis tier (diagnose/). */
+const APP = '^(app|diagnose)/';
 const VOCABULARY = '^(engine/types\\.ts|engine/errors\\.ts|actions/types\\.ts)$';
 // engine/rego/backend.ts, wasm.ts and tester.ts are the policy backends and the test runner built on the language:
 // core, not language
@@ -31,14 +33,14 @@ module.exports = {
       name: 'no-test-imports',
       severity: 'error',
       comment: 'Product code never imports test/ (the scenario runner ships; its helpers live in scenarios/runner/).',
-      from: { path: '^(app|bin|serve|engine|actions|gitops|scenarios|policies)/' },
+      from: { path: '^(app|diagnose|bin|serve|engine|actions|gitops|scenarios|policies)/' },
       to: { path: '^test/' },
     },
     {
       name: 'app-not-to-edges',
       severity: 'error',
       comment: 'The application layer (use cases) is called by the edges, never the other way round.',
-      from: { path: '^app/' },
+      from: { path: APP },
       to: { path: EDGES },
     },
     {
@@ -46,7 +48,7 @@ module.exports = {
       severity: 'error',
       comment: 'engine/ and actions/ are the pure core: they know nothing of use cases, the CLI or the server.',
       from: { path: CORE },
-      to: { path: `^app/|${EDGES}` },
+      to: { path: `${APP}|${EDGES}` },
     },
     {
       name: 'core-not-to-git',
@@ -60,7 +62,7 @@ module.exports = {
       severity: 'error',
       comment: 'Git plumbing and the Rego language sit at the bottom: they import only each other and the vocabulary.',
       from: { path: LIBRARIES },
-      to: { path: `^app/|${EDGES}|${CORE}`, pathNot: VOCABULARY },
+      to: { path: `${APP}|${EDGES}|${CORE}`, pathNot: VOCABULARY },
     },
     {
       name: 'rego-only-rego',
@@ -68,7 +70,7 @@ module.exports = {
       comment:
         'The Rego language (lexer, parser, compiler, eval, builtins) imports nothing from the rest of arbiter but the vocabulary.',
       from: { path: '^engine/rego/', pathNot: `^${REGO_CORE}` },
-      to: { path: '^(?!engine/rego/)(app|bin|serve|scenarios|gitops|actions|engine)/', pathNot: VOCABULARY },
+      to: { path: '^(?!engine/rego/)(app|diagnose|bin|serve|scenarios|gitops|actions|engine)/', pathNot: VOCABULARY },
     },
   ],
   options: {
