@@ -22,6 +22,7 @@ import { Repository } from '../gitops/repo.ts';
 import type { Signer } from '../gitops/sign/signer.ts';
 import { contextFromRepository, sourcesFromTree } from './context.ts';
 import { loadDecisionCore, type BundleLike, type DecisionCore } from './core.ts';
+import { repairLedger } from './repair.ts';
 import { land, retrying, writeChange, type BranchMove } from './transaction.ts';
 
 export type { BundleLike, DecisionCore } from './core.ts';
@@ -71,6 +72,8 @@ export interface ActResult {
 }
 
 const ACTING = new Set(['auto', 'notify', 'approval']);
+
+const isoNow = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 async function readInput(value: string | { text: string; source: string }, what: string): Promise<{ text: string; source: string }> {
   if (typeof value !== 'string') return value;
@@ -128,9 +131,15 @@ export async function act(options: ActOptions): Promise<ActResult> {
   const repo = await Repository.open(options.repo, { cacheDir: options.cacheDir });
   const log = options.log ?? (() => undefined);
   try {
-    return await repo.withCacheLock(() =>
-      retrying((attempt) => attemptOnce(repo, prepared, options, attempt), { log, what: 'attempt', ...(options.retryWindowMs !== undefined ? { windowMs: options.retryWindowMs } : {}) }),
-    );
+    return await repo.withCacheLock(async () => {
+      const result = await retrying((attempt) => attemptOnce(repo, prepared, options, attempt), { log, what: 'attempt', ...(options.retryWindowMs !== undefined ? { windowMs: options.retryWindowMs } : {}) });
+      // after its own decision is recorded (a repeat of a crashed run records itself as a Decision entry), any other
+      // arbiter commit a crash left without its entry gets a Repair entry; a failure here never fails the decision
+      await repairLedger(repo, { branch: prepared.branch, signer: prepared.signer, now: () => options.now ?? isoNow(), log }).catch((err: unknown) =>
+        log(`ledger repair did not finish: ${err instanceof Error ? err.message : String(err)}`),
+      );
+      return result;
+    });
   } finally {
     repo.store.close();
   }

@@ -23,6 +23,7 @@ import type { ObjectStore } from '../gitops/objects.ts';
 import { Repository } from '../gitops/repo.ts';
 import type { Signer } from '../gitops/sign/signer.ts';
 import { KILL_SWITCH_FILE, sourcesFromTree } from './context.ts';
+import { repairLedger } from './repair.ts';
 import { land, retrying, writeChange } from './transaction.ts';
 
 export const FOLLOW_UP_TRAILER = 'Arbiter-Follow-Up';
@@ -203,6 +204,8 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
   return repo.withCacheLock(async () => {
     await repo.sync([branch, LEDGER_BRANCH]);
     if (!(await repo.tip(branch))) throw new InputError(`branch ${branch} does not exist in ${options.repo}`, 'branch');
+    // an arbiter commit a crash left without its ledger entry is recorded first, so the follow-ups below see it
+    await repairLedger(repo, { branch, signer: options.signer ?? undefined, now: () => now, log });
     const targetTip = (await repo.tip(branch))!;
     const { recorded, awaitingMerge, decisions } = recordedFollowUps(await readLedgerEntries(repo.store, await repo.tip(LEDGER_BRANCH)), branch);
     // approval mode: a follow-up's clock starts when its pull request's change reaches the branch

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import type * as openpgp from 'openpgp';
 import { InputError } from '../engine/errors.ts';
 import { readCommit, type ParsedCommit } from './commit.ts';
-import { LEDGER_BRANCH, type LedgerEntry } from './ledger.ts';
+import { LEDGER_BRANCH, parseLedgerEntry, type LedgerEntry } from './ledger.ts';
 import { parseTrailers } from './message.ts';
 import { changeSetDifference, treeChanges, type ChangeSet } from './proposal.ts';
 import { isArbiterKey, parseTrailerList, trailerRecord } from './trailers.ts';
@@ -255,9 +255,9 @@ export async function auditRepository(repo: Repository, trust: TrustStore, branc
     }
     let parsed: LedgerEntry;
     try {
-      parsed = JSON.parse((await store.readBlob(blob)).toString('utf8')) as LedgerEntry;
+      parsed = parseLedgerEntry((await store.readBlob(blob)).toString('utf8'), path);
     } catch (err) {
-      findings.push({ severity: 'error', kind: 'rewritten-history', commit: commit.oid, entry: path, detail: `unreadable ledger entry (${err instanceof Error ? err.message : String(err)})` });
+      findings.push({ severity: 'error', kind: 'rewritten-history', commit: commit.oid, entry: path, detail: err instanceof Error ? err.message : String(err) });
       continue;
     }
     const entry = parsed;

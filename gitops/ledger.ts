@@ -256,6 +256,13 @@ async function indexRecords(store: ObjectStore, root: string, dir: string): Prom
   return out;
 }
 
+/** True when the ledger at `ledgerTip` has an entry of `incident` whose actuation is `commit`. */
+export async function commitRecorded(store: ObjectStore, ledgerTip: string | null, incident: string, commit: string): Promise<boolean> {
+  if (!ledgerTip) return false;
+  const root = (await readCommit(store, ledgerTip)).tree;
+  return (await indexRecords(store, root, incidentIndexDir(incident))).some((r) => r.commit === commit);
+}
+
 async function readEntryAt(store: ObjectStore, root: string, path: string): Promise<LedgerEntry | undefined> {
   const found = await readPath(store, root, path);
   if (!found || found.mode === '40000') return undefined;
@@ -312,7 +319,7 @@ async function entriesBetween(store: ObjectStore, root: string, from: Date, to: 
 
 /** An entry acted when it wrote a commit (auto, notify, approval). */
 function acted(entry: LedgerEntry): boolean {
-  return isDecision(entry) && entry.actuation.commit !== null;
+  return (isDecision(entry) || entry.kind === 'Repair') && entry.actuation.commit !== null;
 }
 
 /**

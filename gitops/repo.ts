@@ -2,12 +2,13 @@
 // remote (fetched into a private bare cache, pushed back). Ref updates are compare-and-swap on the old oid.
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, rename, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
 import { InputError, TransientError } from '../engine/errors.ts';
+import { breakIfStale, currentOwner, ownerIsDead, readLock, tryTakeLock } from './lock.ts';
 import { ObjectStore } from './objects.ts';
 
 export const ZERO_OID = '0000000000000000000000000000000000000000';
@@ -83,17 +84,47 @@ function checkBranchName(branch: string): void {
   }
 }
 
+/**
+ * Where arbiter records who holds `<ref>.lock` (git's lock file must hold only the new oid, and git ignores this
+ * directory): taken before the ref lock and removed after it, so a crash leaves a record that names a dead owner.
+ */
+function refOwnerFile(gitdir: string, ref: string): string {
+  return join(gitdir, 'arbiter-locks', `${ref.replace(/\//g, '%')}.json`);
+}
+
+/** Breaks a dead arbiter owner's ref lock (and its record); a ref lock without an arbiter record is git's and stays. */
+function breakStaleRefLock(gitdir: string, ref: string, log?: (line: string) => void): boolean {
+  const ownerFile = refOwnerFile(gitdir, ref);
+  const seen = readLock(ownerFile);
+  if (!seen || !('owner' in seen) || !ownerIsDead(seen.owner)) return seen === undefined;
+  const lock = `${join(gitdir, ref)}.lock`;
+  // only a ref lock created after the dead owner took its record can be its own
+  const lockTime = fs.existsSync(lock) ? fs.statSync(lock).mtimeMs : undefined;
+  if (lockTime !== undefined && lockTime >= Date.parse(seen.owner.takenAt) - 1000) {
+    fs.rmSync(lock, { force: true });
+    log?.(`removed ${ref}.lock left by arbiter pid ${seen.owner.pid}, which is gone`);
+  }
+  return breakIfStale(ownerFile, log);
+}
+
 /** Atomic compare-and-swap of a loose ref: take `<ref>.lock` exclusively, check the old value, rename into place. */
 export async function compareAndSwapRef(gitdir: string, ref: string, oid: string, expected: string | null): Promise<void> {
   const path = join(gitdir, ref);
   const lock = `${path}.lock`;
   const branch = ref.replace(/^refs\/heads\//, '');
+  const ownerFile = refOwnerFile(gitdir, ref);
   fs.mkdirSync(path.slice(0, path.lastIndexOf('/')), { recursive: true });
+  fs.mkdirSync(join(gitdir, 'arbiter-locks'), { recursive: true });
+  const owner = currentOwner();
+  if (!tryTakeLock(ownerFile, owner)) {
+    if (!breakStaleRefLock(gitdir, ref) || !tryTakeLock(ownerFile, owner)) throw new ConcurrentUpdateError(branch, `another arbiter process holds ${ref}.lock`);
+  }
   let fd: number | undefined;
   try {
     fd = fs.openSync(lock, 'wx');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new ConcurrentUpdateError(branch, `${ref}.lock exists`);
+    fs.rmSync(ownerFile, { force: true });
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new ConcurrentUpdateError(branch, `${ref}.lock exists (held by git, or left by a crashed git process: remove it if no git runs)`);
     throw err;
   }
   try {
@@ -108,6 +139,8 @@ export async function compareAndSwapRef(gitdir: string, ref: string, oid: string
     if (fd !== undefined) fs.closeSync(fd);
     fs.rmSync(lock, { force: true });
     throw err;
+  } finally {
+    fs.rmSync(ownerFile, { force: true });
   }
 }
 
@@ -223,26 +256,27 @@ export class Repository {
   }
 
   /** Serialises arbiter processes sharing one cache directory (a remote's cache is not safe for two writers). */
-  async withCacheLock<T>(fn: () => Promise<T>): Promise<T> {
+  async withCacheLock<T>(fn: () => Promise<T>, options: { waitMs?: number; log?: (line: string) => void } = {}): Promise<T> {
     if (!this.url) return fn();
     const lock = join(this.gitdir, 'arbiter.lock');
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      try {
-        await (await open(lock, 'wx')).close();
-        break;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        const age = Date.now() - (await stat(lock).then((s) => s.mtimeMs).catch(() => Date.now()));
-        if (age > 600_000) await unlink(lock).catch(() => undefined);
-        if (Date.now() > deadline) throw new LockBusyError(`cache ${this.gitdir} is locked by another arbiter process (${lock})`);
-        await new Promise((r) => setTimeout(r, 50 + Math.random() * 100));
+    const deadline = Date.now() + (options.waitMs ?? 120_000);
+    const owner = currentOwner();
+    for (let attempt = 1; !tryTakeLock(lock, owner); attempt++) {
+      // a dead holder's lock is broken at once; a live one is waited for, never a dead one
+      if (breakIfStale(lock, options.log)) continue;
+      const holder = readLock(lock);
+      if (Date.now() > deadline) {
+        const who = holder && 'owner' in holder ? ` (pid ${holder.owner.pid} on ${holder.owner.host} since ${holder.owner.takenAt})` : '';
+        throw new LockBusyError(`cache ${this.gitdir} is locked by another arbiter process${who}`, { hint: `it is alive; wait for it, or use another --cache-dir` });
       }
+      await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** Math.min(attempt, 6)) * (0.5 + Math.random())));
     }
     try {
       return await fn();
     } finally {
-      await unlink(lock).catch(() => undefined);
+      // only our own lock is removed (a breaker may have judged us dead and another process may hold it now)
+      const held = readLock(lock);
+      if (held && 'owner' in held && held.owner.token === owner.token) await unlink(lock).catch(() => undefined);
     }
   }
 }

@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import type { Decision, Diagnosis } from '../engine/types.ts';
 import { act, type ActResult } from '../app/act.ts';
 import { loadDecisionCore, type DecisionCore } from '../app/core.ts';
+import { repairRepository } from '../app/repair.ts';
 import { readCommit, readPath } from '../gitops/commit.ts';
 import { LEDGER_BRANCH, readLedgerEntries } from '../gitops/ledger.ts';
 import { reconcile } from '../app/reconcile.ts';
@@ -342,6 +343,10 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
       scheduleVerification(decision, actuation.commit!, undefined, entry);
     }
   }
+  // an arbiter commit a crash left without its ledger entry is recorded before the first request
+  await queue
+    .run(() => repairRepository(config.repo, { branch: config.branch, signer: deps.signer ?? undefined, now: () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), log, ...(config.cacheDir ? { cacheDir: config.cacheDir } : {}) }))
+    .catch((err: unknown) => log(`cannot repair the ledger: ${err instanceof Error ? err.message : String(err)}`));
   if (config.verification.enabled && deps.prometheus) {
     await resumeVerifications().catch((err: unknown) => log(`cannot resume pending verifications: ${err instanceof Error ? err.message : String(err)}`));
   }

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import type { Decision } from '../../engine/types.ts';
 import { act, type BundleLike } from '../../app/act.ts';
 import type { Forge } from '../../gitops/forge/forge.ts';
-import { GitHubForge } from '../../gitops/forge/github.ts';
+import { createForge } from '../../gitops/forge/registry.ts';
 import { sshSigner } from '../../gitops/sign/sshsig.ts';
 import { startGitHttpServer } from './git-http.ts';
 import { startGitHubStandin } from './github-standin.ts';
@@ -95,7 +95,7 @@ export async function startLoopback(root: string): Promise<Loopback> {
       const token = 'scenario-token';
       const github = await startGitHubStandin({ repos: { [repository]: gitDir }, token });
       return {
-        forge: new GitHubForge({ baseUrl: github.url, repository, token, rateLimitRetries: 0 }),
+        forge: createForge('github', { url: github.url, repo: repository, token, rateLimitRetries: 0 }),
         pullRequests: async () => github.pulls(repository).map((p) => ({ ...p, reviewers: [...p.reviewers, ...p.teamReviewers] })),
         close: () => github.close(),
       };

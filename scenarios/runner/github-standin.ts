@@ -2,7 +2,7 @@
 // format, with pull request heads checked against a real bare repository (the loopback git server's).
 //
 //   const github = await startGitHubStandin({ repos: { 'acme/shop': '/tmp/srv/shop.git' }, token: 't0ken' });
-//   new GitHubForge({ baseUrl: github.url, repository: 'acme/shop', token: 't0ken' })
+//   createForge('github', { url: github.url, repo: 'acme/shop', token: 't0ken' })
 //   github.pulls('acme/shop')      // what was opened: number, title, body, head, base, labels, reviewers, state
 //   github.requests                // every request: method, path, body
 //   github.mergePull('acme/shop', 1, { method: 'squash', at })   // merges for real in the bare repository

@@ -44,7 +44,7 @@ async function actuate(bare: string, id: string, kind: ActionKind, params: Actio
     action: plan.applied, support: 0.9, target: { service: 'checkout', namespace: 'shop' }, candidates: [], guardrails: [], rationale: [],
     resolution: { combine: 'priority', select: 'cost', winner: kind, overruled: [] }, bundle: { revision: 'r1', digest: 'sha256:x' },
   } as unknown as Decision;
-  await appendToLedger(repo, { ...decision, actuation: { commit, branch: 'main', pullRequest: null }, followUp: plan.followUp } as unknown as LedgerEntry);
+  await appendToLedger(repo, { ...decision, actuation: { commit, branch: 'main', pullRequest: null }, followUp: plan.followUp });
   return plan;
 }
 
