@@ -3,7 +3,7 @@
 import { RegoError, bodyVars, exprVars, refParts, varsOf } from './ast.ts';
 import type { Body, Expr, Location, Module, Rule, Term, VarScope } from './ast.ts';
 import { lookupBuiltin } from './builtins/index.ts';
-import { checkQueryTypes, checkTypes } from './typecheck.ts';
+import { RegoTypeError, checkQueryTypes, checkTypes } from './typecheck.ts';
 import { fromJSON } from './value.ts';
 import type { Value } from './value.ts';
 
@@ -43,85 +43,158 @@ export interface CompiledQuery {
 
 const ROOTS = new Set(['data', 'input']);
 
-/** Node ids number the nodes of one tree densely (the evaluator's per-query cache is an array by id). */
-let nextNodeId = 0;
-
-export function newNode(path: string[]): RuleNode {
-  return { id: nextNodeId++, path, children: new Map(), rules: [], hasRules: false, isFunction: false };
+/** One named compiler stage (OPA's `stages` table in ast/compile.go). */
+interface Stage {
+  readonly name: string;
+  readonly f: () => void;
 }
 
-/** Builds the rule tree from parsed modules. */
-export function compileModules(modules: Module[]): RuleNode {
-  nextNodeId = 0;
-  const root = newNode([]);
-  userArity = new Map();
-  for (const m of modules) {
-    for (const r of m.rules) {
-      if (r.args) userArity.set(['data', ...m.pkg, ...r.ref.map((t) => String((t as { value?: unknown }).value))].join('.'), r.args.length);
+/**
+ * One compilation of a set of modules (OPA's ast.Compiler): the stages run in order from one table, each reports its
+ * errors on the compiler, and compilation stops after the first stage that found any. All state lives on the object,
+ * so compilations never share anything (several bundles in one server, or interleaved compilations, are safe).
+ */
+export class Compiler {
+  readonly errors: RegoError[] = [];
+  readonly root: RuleNode;
+  /** User function arities by dotted path (`data.pkg.f` → 1): the safety pass needs them to spot output arguments. */
+  readonly arities = new Map<string, number>();
+  /** Names of the first head segment of every rule, by package (what a bare name in a package resolves to). */
+  private readonly pkgNames = new Map<string, Set<string>>();
+  private annotations: AnnotationIndex = { packages: new Map(), subpackages: new Map(), documents: new Map() };
+  /** Node ids number the nodes of one tree densely (the evaluator's per-query cache is an array by id). */
+  private nextNodeId = 0;
+  readonly stages: readonly Stage[] = [
+    { name: 'SetRuleArities', f: () => this.setRuleArities() },
+    { name: 'SetPackageNames', f: () => this.setPackageNames() },
+    { name: 'SetAnnotationSet', f: () => (this.annotations = annotationIndex(this.modules)) },
+    { name: 'ResolveRefsAndCheckSafety', f: () => this.setRuleTree() },
+    { name: 'CheckRuleKinds', f: () => this.checkRuleKinds(this.root) },
+    { name: 'CheckTypes', f: () => this.checkTypes() },
+  ];
+
+  constructor(private readonly modules: readonly Module[]) {
+    this.root = this.newNode([]);
+    this.root.arities = this.arities;
+  }
+
+  /** Run every stage; throws the errors of the first failing stage as one RegoError (the first, with `all`). */
+  compile(): RuleNode {
+    for (const stage of this.stages) {
+      stage.f();
+      if (this.errors.length) throw combineErrors(this.errors);
+    }
+    return this.root;
+  }
+
+  /** Record the errors a step threw (a RegoError with its `all`); anything else is a bug and propagates. */
+  private collect(step: () => void): void {
+    try {
+      step();
+    } catch (err) {
+      if (!(err instanceof RegoError)) throw err;
+      this.errors.push(...err.all);
     }
   }
-  root.arities = userArity;
-  const pkgNames = new Map<string, Set<string>>();
-  for (const m of modules) {
-    const key = m.pkg.join('.');
-    const names = pkgNames.get(key) ?? new Set<string>();
-    for (const r of m.rules) {
-      const first = r.ref[0];
-      if (first?.type === 'scalar' && typeof first.value === 'string') names.add(first.value);
-    }
-    pkgNames.set(key, names);
+
+  newNode(path: string[]): RuleNode {
+    return { id: this.nextNodeId++, path, children: new Map(), rules: [], hasRules: false, isFunction: false };
   }
-  const annotations = annotationIndex(modules);
-  for (const m of modules) {
-    const names = pkgNames.get(m.pkg.join('.')) as Set<string>;
-    const imports = new Map<string, Term>();
-    for (const imp of m.imports) {
-      const path = refParts(imp.path);
-      if (!path || (path[0] !== 'data' && path[0] !== 'input')) continue; // rego.v1, future.keywords: no-ops
-      const alias = imp.alias ?? path[path.length - 1];
-      if (alias) imports.set(alias, imp.path);
+
+  private child(node: RuleNode, seg: string): RuleNode {
+    node.hasRules = true;
+    let c = node.children.get(seg);
+    if (!c) {
+      c = this.newNode([...node.path, seg]);
+      node.children.set(seg, c);
     }
-    const ctx: ResolveCtx = { pkg: m.pkg, names, imports, fresh: { n: 0 } };
-    let pn = root;
-    for (const seg of m.pkg) {
+    return c;
+  }
+
+  private setRuleArities(): void {
+    for (const m of this.modules) {
+      for (const r of m.rules) {
+        if (r.args) this.arities.set(['data', ...m.pkg, ...r.ref.map((t) => String((t as { value?: unknown }).value))].join('.'), r.args.length);
+      }
+    }
+  }
+
+  private setPackageNames(): void {
+    for (const m of this.modules) {
+      const key = m.pkg.join('.');
+      const names = this.pkgNames.get(key) ?? new Set<string>();
+      for (const r of m.rules) {
+        const first = r.ref[0];
+        if (first?.type === 'scalar' && typeof first.value === 'string') names.add(first.value);
+      }
+      this.pkgNames.set(key, names);
+    }
+  }
+
+  /** Resolve names, rename locals and order every rule body for safety; hang each rule at its ground ref prefix. */
+  private setRuleTree(): void {
+    for (const m of this.modules) {
+      const names = this.pkgNames.get(m.pkg.join('.')) as Set<string>;
+      const imports = new Map<string, Term>();
+      for (const imp of m.imports) {
+        const path = refParts(imp.path);
+        if (!path || (path[0] !== 'data' && path[0] !== 'input')) continue; // rego.v1, future.keywords: no-ops
+        const alias = imp.alias ?? path[path.length - 1];
+        if (alias) imports.set(alias, imp.path);
+      }
+      const ctx: ResolveCtx = { pkg: m.pkg, names, imports, fresh: { n: 0 }, arities: this.arities };
+      let pn = this.root;
+      for (const seg of m.pkg) pn = this.child(pn, seg);
       pn.hasRules = true;
-      let child = pn.children.get(seg);
-      if (!child) {
-        child = newNode([...pn.path, seg]);
-        pn.children.set(seg, child);
+      for (const r of m.rules) {
+        this.collect(() => {
+          ctx.meta = metadataOf(r, m.pkg, this.annotations);
+          const cr = compileRule(r, ctx);
+          let node = this.root;
+          const staticPath = [...m.pkg];
+          let i = 0;
+          for (; i < r.ref.length; i++) {
+            const t = r.ref[i] as Term;
+            if (t.type === 'scalar' && typeof t.value === 'string') staticPath.push(t.value);
+            else break;
+          }
+          cr.suffix = cr.suffix.slice(i);
+          for (const seg of staticPath) node = this.child(node, seg);
+          node.hasRules = true;
+          node.rules.push(cr);
+          if (cr.args) node.isFunction = true;
+        });
       }
-      pn = child;
-    }
-    pn.hasRules = true;
-    for (const r of m.rules) {
-      ctx.meta = metadataOf(r, m.pkg, annotations);
-      const cr = compileRule(r, ctx);
-      let node = root;
-      const staticPath = [...m.pkg];
-      let i = 0;
-      for (; i < r.ref.length; i++) {
-        const t = r.ref[i] as Term;
-        if (t.type === 'scalar' && typeof t.value === 'string' && !(r.multi && i === r.ref.length - 1 && false)) staticPath.push(t.value);
-        else break;
-      }
-      cr.suffix = cr.suffix.slice(i);
-      for (const seg of staticPath) {
-        node.hasRules = true;
-        let child = node.children.get(seg);
-        if (!child) {
-          child = newNode([...node.path, seg]);
-          node.children.set(seg, child);
-        }
-        node = child;
-      }
-      node.hasRules = true;
-      node.rules.push(cr);
-      if (cr.args) node.isFunction = true;
     }
   }
-  checkRuleKinds(root);
-  checkTypes(root);
-  return root;
+
+  private checkRuleKinds(node: RuleNode): void {
+    const fns = node.rules.filter((r) => r.args).length;
+    const arities = new Set(node.rules.filter((r) => r.args).map((r) => r.args?.length));
+    if ((fns && fns !== node.rules.length) || arities.size > 1) {
+      const r = node.rules[0] as CompiledRule;
+      this.errors.push(new RegoError('rego_type_error', `conflicting rules ${r.name} found`, r.loc));
+    }
+    for (const c of node.children.values()) this.checkRuleKinds(c);
+  }
+
+  private checkTypes(): void {
+    this.collect(() => checkTypes(this.root));
+  }
+}
+
+/** Several errors as one RegoError: the first carrying all of them in `all` (as OPA reports a stage's errors). */
+function combineErrors(errors: readonly RegoError[]): RegoError {
+  const [first, ...more] = errors as [RegoError, ...RegoError[]];
+  if (more.length === 0) return first;
+  const loc = first.location;
+  if (first instanceof RegoTypeError && loc) return new RegoTypeError(first.detail, loc, first.details, more);
+  return new RegoError(first.code, first.detail, loc, more);
+}
+
+/** Builds the rule tree from parsed modules (a fresh Compiler each time). */
+export function compileModules(modules: Module[]): RuleNode {
+  return new Compiler(modules).compile();
 }
 
 interface AnnotationIndex {
@@ -137,7 +210,7 @@ function rulePath(pkg: string[], r: Rule): string[] {
   return [...pkg, ...r.ref.map((t) => (t.type === 'scalar' ? String(t.value) : t.type === 'var' ? t.name : '_'))];
 }
 
-function annotationIndex(modules: Module[]): AnnotationIndex {
+function annotationIndex(modules: readonly Module[]): AnnotationIndex {
   const index: AnnotationIndex = { packages: new Map(), subpackages: new Map(), documents: new Map() };
   for (const m of modules) {
     const key = m.pkg.join('.');
@@ -163,27 +236,13 @@ function metadataOf(r: Rule, pkg: string[], index: AnnotationIndex): { rule: Val
   return { rule: fromJSON(own ?? {}), chain: fromJSON(chain) };
 }
 
-function checkRuleKinds(node: RuleNode): void {
-  const fns = node.rules.filter((r) => r.args).length;
-  if (fns && fns !== node.rules.length) {
-    const r = node.rules[0] as CompiledRule;
-    throw new RegoError('rego_type_error', `conflicting rules ${r.name} found`, r.loc);
-  }
-  const arities = new Set(node.rules.filter((r) => r.args).map((r) => r.args?.length));
-  if (arities.size > 1) {
-    const r = node.rules[0] as CompiledRule;
-    throw new RegoError('rego_type_error', `conflicting rules ${r.name} found`, r.loc);
-  }
-  for (const c of node.children.values()) checkRuleKinds(c);
-}
-
 export function compileQuery(body: Body, root: RuleNode, ctx?: Partial<ResolveCtx>): CompiledQuery {
-  userArity = root.arities ?? new Map();
-  const full: ResolveCtx = { pkg: ctx?.pkg ?? [], names: ctx?.names ?? new Set(), imports: ctx?.imports ?? new Map(), fresh: { n: 0 } };
+  const arities = root.arities ?? new Map<string, number>();
+  const full: ResolveCtx = { pkg: ctx?.pkg ?? [], names: ctx?.names ?? new Set(), imports: ctx?.imports ?? new Map(), fresh: { n: 0 }, arities };
   const scope = new Scope(null);
   const resolved = resolveBody(body, scope, full, false);
   const outputVars = [...bodyVars(resolved, new Set(), TOP_VARS)].filter((v) => !v.startsWith('$'));
-  const ordered = reorderBody(resolved, new Set(), []);
+  const ordered = reorderBody(resolved, new Set(), [], arities);
   checkQueryTypes(ordered, root);
   return { body: ordered, outputVars };
 }
@@ -197,6 +256,8 @@ interface ResolveCtx {
   names: Set<string>;
   imports: Map<string, Term>;
   fresh: { n: number };
+  /** User function arities of the modules being compiled. */
+  arities: ReadonlyMap<string, number>;
 }
 
 class Scope {
@@ -235,7 +296,7 @@ function compileRule(r: Rule, ctx: ResolveCtx): CompiledRule {
     const rv = value ? resolveTerm(value, s, ctx, false) : null;
     const rs = suffix.map((t) => resolveTerm(t, s, ctx, false));
     const heads = rv ? [...rs, rv] : rs;
-    const ordered = reorderClause(rb, argVars, heads);
+    const ordered = reorderClause(rb, argVars, heads, ctx.arities);
     const hs = ordered.heads;
     return { value: rv ? (hs[hs.length - 1] as Term) : null, body: ordered.body, suffix: rv ? hs.slice(0, -1) : hs };
   };
@@ -429,7 +490,7 @@ function resolveWithValue(t: Term, scope: Scope, ctx: ResolveCtx): Term {
     if (lookupBuiltin(name)) return { type: 'scalar', value: `fn:${name}`, loc: t.loc };
     const r = resolveTerm(t, scope, ctx, false);
     const rp = refParts(r);
-    if (rp && rp[0] === 'data' && userArity.has(rp.join('.'))) return { type: 'scalar', value: `fn:${rp.join('.')}`, loc: t.loc };
+    if (rp && rp[0] === 'data' && ctx.arities.has(rp.join('.'))) return { type: 'scalar', value: `fn:${rp.join('.')}`, loc: t.loc };
     return r;
   }
   return resolveTerm(t, scope, ctx, false);
@@ -466,7 +527,10 @@ const USED_VARS: VarScope = { closures: true, declared: false };
 const TOP_VARS: VarScope = { closures: false, declared: false };
 
 class Safety {
-  constructor(readonly universe: Set<string>) {}
+  constructor(
+    readonly universe: Set<string>,
+    private readonly arities: ReadonlyMap<string, number>,
+  ) {}
 
   /** Unbound vars needed to evaluate `t` as a value (ref keys and closure-locals excluded). */
   needs(t: Term, bound: Set<string>, out: Set<string>): void {
@@ -632,7 +696,7 @@ class Safety {
         refKeys(e.term);
         const t = e.term;
         if (t.type === 'call') {
-          const arity = callArity(t.op);
+          const arity = callArity(t.op, this.arities);
           if (arity !== null && t.args.length === arity + 1) patternVarsOf(t.args[arity] as Term, out);
         }
         break;
@@ -704,7 +768,7 @@ class Safety {
       case 'term': {
         const t = e.term;
         if (t.type === 'call') {
-          const arity = callArity(t.op);
+          const arity = callArity(t.op, this.arities);
           if (arity !== null && t.args.length === arity + 1) {
             const ins = t.args.slice(0, arity);
             const n = new Set<string>();
@@ -752,29 +816,33 @@ class Safety {
 }
 
 /** Declared arity of a builtin or `null` for user functions (resolved at evaluation). */
-export function callArity(op: string): number | null {
+export function callArity(op: string, arities: ReadonlyMap<string, number>): number | null {
   if (op === 'internal.member_2') return 2;
   if (op === 'internal.member_3') return 3;
-  if (op.startsWith('data.')) return userArity.get(op) ?? null;
+  if (op.startsWith('data.')) return arities.get(op) ?? null;
   const b = lookupBuiltin(op);
   if (!b || b.sig.variadic) return null;
   return b.sig.args.length;
 }
 
-/** User function arities of the modules being compiled (the reorder pass needs them to spot output arguments). */
-let userArity = new Map<string, number>();
 
 /** Reorder a body and, recursively, closures inside it. `entry` are vars bound when the body starts. */
-export function reorderBody(body: Body, entry: Set<string>, heads: Term[], outerUniverse?: Set<string>): Body {
-  return reorderClause(body, entry, heads, outerUniverse).body;
+export function reorderBody(body: Body, entry: Set<string>, heads: Term[], arities: ReadonlyMap<string, number>, outerUniverse?: Set<string>): Body {
+  return reorderClause(body, entry, heads, arities, outerUniverse).body;
 }
 
 /** Reorder a body; head terms (rule value and key terms, comprehension heads) are checked and reordered too. */
-export function reorderClause(body: Body, entry: Set<string>, heads: Term[], outerUniverse?: Set<string>): { body: Body; heads: Term[] } {
+export function reorderClause(
+  body: Body,
+  entry: Set<string>,
+  heads: Term[],
+  arities: ReadonlyMap<string, number>,
+  outerUniverse?: Set<string>,
+): { body: Body; heads: Term[] } {
   const universe = new Set<string>([...entry, ...(outerUniverse ?? [])]);
   for (const h of heads) varsOf(h, universe, false);
   bodyVars(body, universe, TOP_VARS);
-  const safety = new Safety(universe);
+  const safety = new Safety(universe, arities);
   let bound = new Set(entry);
   for (const v of outerUniverse ?? []) bound.add(v);
   const remaining = [...body];
@@ -786,7 +854,7 @@ export function reorderClause(body: Body, entry: Set<string>, heads: Term[], out
       const e = remaining[i] as Expr;
       const next = safety.expr(e, bound);
       if (next) {
-        out.push(reorderNested(e, next, universe));
+        out.push(reorderNested(e, universe, arities));
         bound = next;
         remaining.splice(i, 1);
         i--;
@@ -802,7 +870,7 @@ export function reorderClause(body: Body, entry: Set<string>, heads: Term[], out
     if (v !== undefined) throw new RegoError('rego_unsafe_var_error', `var ${displayVar(v)} is unsafe`, h.loc);
     safety.outputs(h, bound);
   }
-  return { body: out, heads: heads.map((h) => reorderTerm(h, universe)) };
+  return { body: out, heads: heads.map((h) => reorderTerm(h, universe, arities)) };
 }
 
 /**
@@ -858,8 +926,8 @@ function displayVar(v: string): string {
   return v.startsWith('$') ? v.replace(/^\$/, '').replace(/\d+$/, '') : v;
 }
 
-function reorderNested(e: Expr, bound: Set<string>, universe: Set<string>): Expr {
-  const fix = (t: Term): Term => reorderTerm(t, universe);
+function reorderNested(e: Expr, universe: Set<string>, arities: ReadonlyMap<string, number>): Expr {
+  const fix = (t: Term): Term => reorderTerm(t, universe, arities);
   switch (e.kind) {
     case 'term':
       return { ...e, term: fix(e.term), withs: e.withs.map((w) => ({ ...w, value: fix(w.value) })) };
@@ -871,16 +939,15 @@ function reorderNested(e: Expr, bound: Set<string>, universe: Set<string>): Expr
       const entry = new Set<string>();
       if (e.key) varsOf(e.key, entry);
       varsOf(e.value, entry);
-      return { ...e, domain: fix(e.domain), body: reorderBody(e.body, entry, [], universe) };
+      return { ...e, domain: fix(e.domain), body: reorderBody(e.body, entry, [], arities, universe) };
     }
     default:
-      void bound;
       return e;
   }
 }
 
-function reorderTerm(t: Term, universe: Set<string>): Term {
-  const r = (x: Term): Term => reorderTerm(x, universe);
+function reorderTerm(t: Term, universe: Set<string>, arities: ReadonlyMap<string, number>): Term {
+  const r = (x: Term): Term => reorderTerm(x, universe, arities);
   switch (t.type) {
     case 'ref':
       return { ...t, head: r(t.head), path: t.path.map(r) };
@@ -896,12 +963,12 @@ function reorderTerm(t: Term, universe: Set<string>): Term {
     case 'arraycompr':
     case 'setcompr': {
       const captured = intersect(universe, varsOf(t));
-      const r2 = reorderClause(t.body, captured, [t.head], universe);
+      const r2 = reorderClause(t.body, captured, [t.head], arities, universe);
       return { ...t, body: r2.body, head: r2.heads[0] as Term };
     }
     case 'objectcompr': {
       const captured = intersect(universe, varsOf(t));
-      const r2 = reorderClause(t.body, captured, [t.key, t.value], universe);
+      const r2 = reorderClause(t.body, captured, [t.key, t.value], arities, universe);
       return { ...t, body: r2.body, key: r2.heads[0] as Term, value: r2.heads[1] as Term };
     }
     default:

@@ -15,8 +15,13 @@ import { RObject, RSet, normalizeNumber } from './value.ts';
 import type { Value } from './value.ts';
 
 export { RegoError } from './ast.ts';
-export type { Body, Location } from './ast.ts';
-export type { CompiledQuery } from './compile.ts';
+export { BUILTIN_LIMITS } from './builtins/registry.ts';
+export type { Body, Expr, Location, Module, Rule, Term } from './ast.ts';
+export { Compiler } from './compile.ts';
+export type { CompiledQuery, CompiledRule, RuleNode } from './compile.ts';
+export { parseModule, parseQuery } from './parser.ts';
+export { RegoTypeError } from './typecheck.ts';
+export { RObject, RSet, formatNumber, fromJSON, keyOf, stringifyJSON, toJSON } from './value.ts';
 export type { Value } from './value.ts';
 
 export interface Compiled {

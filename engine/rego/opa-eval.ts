@@ -4,11 +4,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { InputError } from '../errors.ts';
-import type { Body, Expr, Term } from './ast.ts';
-import { RegoError, compileModules, compileQueryBody, evalCompiledQuery, type Compiled, type CompiledQuery } from './index.ts';
-import { parseQuery } from './parser.ts';
-import { RegoTypeError } from './typecheck.ts';
-import { RObject, RSet, formatNumber, type Value } from './value.ts';
+import { RObject, RSet, RegoError, RegoTypeError, compileModules, compileQueryBody, evalCompiledQuery, formatNumber, parseQuery } from './index.ts';
+import type { Body, Compiled, CompiledQuery, Expr, Term, Value } from './index.ts';
 
 /** Files larger than this are refused (OPA has no limit; a CLI reading untrusted paths should). */
 const MAX_FILE_BYTES = 64 * 1024 * 1024;

@@ -32,6 +32,8 @@ class Parser {
   constructor(
     private readonly toks: Token[],
     private readonly file: string,
+    /** Counter of desugaring variables, shared with the sub-parsers of template strings. */
+    private readonly fresh = { n: 0 },
   ) {}
 
   private get tok(): Token {
@@ -301,10 +303,8 @@ class Parser {
 
   /** A fresh variable for desugaring (a name no source can write). */
   templateVar(): string {
-    return `$tpl${Parser.fresh++}`;
+    return `$tpl${this.fresh.n++}`;
   }
-
-  static fresh = 0;
 
   withs(e: Expr): Expr {
     const withs: WithModifier[] = [];
@@ -428,7 +428,7 @@ class Parser {
           if ('lit' in p) {
             if (p.lit) parts.push(p.lit);
           } else {
-            const sub = new Parser(tokenize(p.expr, this.file, p.row, p.col), this.file);
+            const sub = new Parser(tokenize(p.expr, this.file, p.row, p.col), this.file, this.fresh);
             const term = sub.termIn();
             const e = sub.withs({ kind: 'term', term, negated: false, withs: [], loc: term.loc });
             if (!sub.atEnd()) sub.fail('unexpected token in template expression');
