@@ -20,6 +20,10 @@ export interface CompiledRule {
   loc: Location;
   /** `data.pkg.p` as text, for explanations. */
   name: string;
+  /** The head ref as written, relative to the package (`p`, `a.b[x]`), for compile errors worded as OPA's. */
+  head?: string;
+  /** Where the rule's `package` line is (OPA reports some conflicts there). */
+  pkgLoc?: Location;
 }
 
 export interface RuleNode {
@@ -65,11 +69,14 @@ export class Compiler {
   /** Node ids number the nodes of one tree densely (the evaluator's per-query cache is an array by id). */
   private nextNodeId = 0;
   readonly stages: readonly Stage[] = [
+    { name: 'CheckKeywordOverrides', f: () => this.checkRootDocumentOverrides() },
+    { name: 'CheckDuplicateImports', f: () => this.checkDuplicateImports() },
     { name: 'SetRuleArities', f: () => this.setRuleArities() },
     { name: 'SetPackageNames', f: () => this.setPackageNames() },
     { name: 'SetAnnotationSet', f: () => (this.annotations = annotationIndex(this.modules)) },
     { name: 'ResolveRefsAndCheckSafety', f: () => this.setRuleTree() },
-    { name: 'CheckRuleKinds', f: () => this.checkRuleKinds(this.root) },
+    { name: 'CheckRuleConflicts', f: () => this.checkRuleConflicts(this.root) },
+    { name: 'CheckRecursion', f: () => this.checkRecursion() },
     { name: 'CheckTypes', f: () => this.checkTypes() },
   ];
 
@@ -111,6 +118,38 @@ export class Compiler {
     return c;
   }
 
+  /** A rule named `input` or `data`, or an argument of that name, would shadow a root document. */
+  private checkRootDocumentOverrides(): void {
+    for (const m of this.modules) {
+      for (const r of m.rules) {
+        const first = r.ref[0];
+        if (first?.type === 'scalar' && typeof first.value === 'string' && ROOTS.has(first.value)) {
+          this.errors.push(new RegoError('rego_compile_error', `rules must not shadow ${first.value} (use a different rule name)`, r.loc));
+        }
+        for (const a of r.args ?? []) {
+          if (a.type === 'var' && ROOTS.has(a.name)) {
+            this.errors.push(new RegoError('rego_compile_error', `args must not shadow ${a.name} (use a different variable name)`, a.loc));
+          }
+        }
+      }
+    }
+  }
+
+  /** Two imports of one module under the same name. */
+  private checkDuplicateImports(): void {
+    for (const m of this.modules) {
+      const seen = new Map<string, string>();
+      for (const imp of m.imports) {
+        const path = refParts(imp.path);
+        if (!path) continue;
+        const name = imp.alias ?? (path[path.length - 1] as string);
+        const prev = seen.get(name);
+        if (prev !== undefined) this.errors.push(new RegoError('rego_compile_error', `import must not shadow ${prev}`, imp.loc));
+        else seen.set(name, `import ${path.join('.')}${imp.alias ? ` as ${imp.alias}` : ''}`);
+      }
+    }
+  }
+
   private setRuleArities(): void {
     for (const m of this.modules) {
       for (const r of m.rules) {
@@ -150,6 +189,8 @@ export class Compiler {
         this.collect(() => {
           ctx.meta = metadataOf(r, m.pkg, this.annotations);
           const cr = compileRule(r, ctx);
+          cr.head = headText(r.ref);
+          cr.pkgLoc = m.pkgLoc;
           let node = this.root;
           const staticPath = [...m.pkg];
           let i = 0;
@@ -168,19 +209,197 @@ export class Compiler {
     }
   }
 
-  private checkRuleKinds(node: RuleNode): void {
-    const fns = node.rules.filter((r) => r.args).length;
-    const arities = new Set(node.rules.filter((r) => r.args).map((r) => r.args?.length));
-    if ((fns && fns !== node.rules.length) || arities.size > 1) {
-      const r = node.rules[0] as CompiledRule;
-      this.errors.push(new RegoError('rego_type_error', `conflicting rules ${r.name} found`, r.loc));
+  /**
+   * OPA's checkRuleConflicts, one error per node, children in key order: a rule with a ground ref may have no rules
+   * below it (`a.b := 1` beside `a.b.c := 2`); rules of one node agree on kind (single/multi-value), arity, and
+   * complete versus partial; at most one `default`.
+   */
+  private checkRuleConflicts(node: RuleNode): void {
+    const rules = node.rules;
+    if (rules.length) {
+      const first = rules[0] as CompiledRule;
+      const name = first.name;
+      const kinds = new Set(rules.map((r) => r.multi));
+      const arities = new Set(rules.map((r) => r.args?.length ?? 0));
+      const complete = rules.filter((r) => !r.multi && r.suffix.length === 0).length;
+      const partial = rules.length - complete;
+      const defaults = rules.filter((r) => r.isDefault);
+      const ground = rules.some((r) => r.suffix.length === 0);
+      const below = ground ? descendantRulePaths(node) : [];
+      if (below.length) {
+        this.errors.push(new RegoError('rego_type_error', `rule ${name} conflicts with [${below.join(' ')}]`, first.loc));
+        return;
+      }
+      if (kinds.size > 1 || arities.size > 1 || (complete >= 1 && partial >= 1) || new Set(rules.map((r) => r.args !== null)).size > 1) {
+        this.errors.push(new RegoError('rego_type_error', `conflicting rules ${name} found`, first.loc));
+        return;
+      }
+      if (defaults.length > 1) {
+        const at = defaults.map((r) => `${r.loc.file}:${r.loc.row}`).join(', ');
+        this.errors.push(new RegoError('rego_type_error', `multiple default rules ${name} found at ${at}`, defaults[0]?.pkgLoc ?? first.loc));
+        return;
+      }
     }
-    for (const c of node.children.values()) this.checkRuleKinds(c);
+    for (const key of [...node.children.keys()].sort()) this.checkRuleConflicts(node.children.get(key) as RuleNode);
+  }
+
+  /** OPA's checkRecursion: a rule that depends on itself, through other rules or directly, is a rego_recursion_error. */
+  private checkRecursion(): void {
+    const deps = new Map<RuleNode, RuleNode[]>();
+    const depsOf = (n: RuleNode): RuleNode[] => {
+      let d = deps.get(n);
+      if (!d) {
+        const found = new Set<RuleNode>();
+        for (const r of n.rules) ruleRefs(r, (path) => this.rulesReferenced(path, found));
+        d = [...found];
+        deps.set(n, d);
+      }
+      return d;
+    };
+    const visit = (n: RuleNode): void => {
+      if (n.rules.length) {
+        const cycle = pathBack(n, depsOf);
+        if (cycle) {
+          const r = n.rules[0] as CompiledRule;
+          const label = (x: RuleNode): string => (x.rules[0] as CompiledRule).head ?? (x.rules[0] as CompiledRule).name;
+          this.errors.push(new RegoError('rego_recursion_error', `rule ${label(n)} is recursive: ${[n, ...cycle].map(label).join(' -> ')}`, r.loc));
+        }
+      }
+      for (const key of [...n.children.keys()].sort()) visit(n.children.get(key) as RuleNode);
+    };
+    visit(this.root);
+  }
+
+  /** Rule nodes a `data` ref may read (OPA's GetRulesDynamic): along its ground prefix, then every rule below. */
+  private rulesReferenced(path: Term[], out: Set<RuleNode>): void {
+    const walk = (node: RuleNode, i: number): void => {
+      if (node.rules.length) out.add(node);
+      if (i >= path.length) {
+        for (const c of node.children.values()) walk(c, i);
+        return;
+      }
+      const p = path[i] as Term;
+      if (p.type === 'scalar') {
+        const c = typeof p.value === 'string' ? node.children.get(p.value) : undefined;
+        if (c) walk(c, i + 1);
+        return;
+      }
+      for (const c of node.children.values()) walk(c, i + 1);
+    };
+    walk(this.root, 0);
   }
 
   private checkTypes(): void {
     this.collect(() => checkTypes(this.root));
   }
+}
+
+/** Paths of the rule-holding nodes strictly below `node`, depth first in key order (`data.p.a.b.c`). */
+function descendantRulePaths(node: RuleNode): string[] {
+  const out: string[] = [];
+  for (const key of [...node.children.keys()].sort()) {
+    const c = node.children.get(key) as RuleNode;
+    if (c.rules.length) out.push(['data', ...c.path].join('.'));
+    out.push(...descendantRulePaths(c));
+  }
+  return out;
+}
+
+/** The head ref as OPA prints it: `p`, `a.b`, `p[x]`. */
+function headText(ref: Term[]): string {
+  return ref
+    .map((t, i) => {
+      if (t.type === 'scalar' && typeof t.value === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(t.value)) return i === 0 ? t.value : `.${t.value}`;
+      if (t.type === 'var') return `[${t.name}]`;
+      return `[${t.type === 'scalar' ? JSON.stringify(t.value) : '_'}]`;
+    })
+    .join('');
+}
+
+/** Every `data` ref path (terms after `data`) and every user function call a rule reads, closures included. */
+function ruleRefs(r: CompiledRule, visit: (path: Term[]) => void): void {
+  const term = (t: Term): void => {
+    switch (t.type) {
+      case 'ref':
+        if (t.head.type === 'var' && t.head.name === 'data') visit(t.path);
+        else term(t.head);
+        for (const p of t.path) term(p);
+        return;
+      case 'call':
+        if (t.op.startsWith('data.')) visit(t.op.split('.').slice(1).map((s) => ({ type: 'scalar', value: s, loc: t.loc }) as Term));
+        for (const a of t.args) term(a);
+        return;
+      case 'array':
+      case 'set':
+        for (const x of t.items) term(x);
+        return;
+      case 'object':
+        for (const [k, v] of t.items) {
+          term(k);
+          term(v);
+        }
+        return;
+      case 'template':
+        for (const p of t.parts) if (typeof p !== 'string') term(p);
+        return;
+      case 'arraycompr':
+      case 'setcompr':
+        term(t.head);
+        body(t.body);
+        return;
+      case 'objectcompr':
+        term(t.key);
+        term(t.value);
+        body(t.body);
+        return;
+      default:
+        return;
+    }
+  };
+  const body = (b: Body): void => {
+    for (const e of b) {
+      switch (e.kind) {
+        case 'term':
+          term(e.term);
+          break;
+        case 'unify':
+          term(e.left);
+          term(e.right);
+          break;
+        case 'somein':
+          term(e.domain);
+          break;
+        case 'every':
+          term(e.domain);
+          body(e.body);
+          break;
+        default:
+          break;
+      }
+      for (const w of e.withs) term(w.value);
+    }
+  };
+  for (const c of [{ value: r.value, body: r.body }, ...r.elses]) {
+    if (c.value) term(c.value);
+    body(c.body);
+  }
+  for (const s of r.suffix) term(s);
+}
+
+/** A path of nodes from `start`'s dependencies back to `start` (ending with it), or null (depth first, each node once). */
+function pathBack(start: RuleNode, depsOf: (n: RuleNode) => RuleNode[]): RuleNode[] | null {
+  const seen = new Set<RuleNode>();
+  const dfs = (n: RuleNode): RuleNode[] | null => {
+    for (const d of depsOf(n)) {
+      if (d === start) return [d];
+      if (seen.has(d)) continue;
+      seen.add(d);
+      const rest = dfs(d);
+      if (rest) return [d, ...rest];
+    }
+    return null;
+  };
+  return dfs(start);
 }
 
 /** Several errors as one RegoError: the first carrying all of them in `all` (as OPA reports a stage's errors). */
@@ -264,6 +483,8 @@ class Scope {
   readonly decl = new Map<string, string>();
   /** Names this body declares (`:=`, `some`) further down: inside earlier closures they are closure-locals. */
   readonly pending = new Set<string>();
+  /** How each name first occurred in this body (OPA's rewriteLocalVars): a second declaration is an error. */
+  readonly occurrence = new Map<string, 'seen' | 'assigned' | 'declared' | 'arg'>();
   constructor(readonly parent: Scope | null) {}
   lookup(name: string): string | undefined {
     return this.decl.get(name) ?? this.parent?.lookup(name);
@@ -287,6 +508,7 @@ function compileRule(r: Rule, ctx: ResolveCtx): CompiledRule {
     args = plain.map((a) => resolveTerm(a, scope, ctx, true));
     for (const a of args) for (const v of patternVarsOf(a)) {
       scope.decl.set(v, v);
+      scope.occurrence.set(v, 'arg');
       argVars.add(v);
     }
   }
@@ -343,6 +565,7 @@ function resolveVarName(name: string, loc: Location, scope: Scope, ctx: ResolveC
     return dataRef(parts.slice(1), loc);
   }
   if (ctx.names.has(name)) return dataRef([...ctx.pkg, name], loc);
+  if (!scope.occurrence.has(name)) scope.occurrence.set(name, 'seen');
   return { type: 'var', name, loc };
 }
 
@@ -424,17 +647,22 @@ function resolveBody(body: Body, scope: Scope, ctx: ResolveCtx, nested: boolean)
     if (e.kind === 'some') for (const v of e.vars) if (v.type === 'var') scope.pending.add(v.name);
     if (e.kind === 'unify' && e.assign) for (const v of patternVarsOf(e.left)) scope.pending.add(v);
   }
-  const declare = (v: Term): Term => {
+  const declare = (v: Term, how: 'assigned' | 'declared', at: Location): Term => {
     if (v.type !== 'var' || v.name.startsWith('$')) return v;
+    // the rule's arguments share the top body's level, as in OPA
+    const before = scope.occurrence.get(v.name) ?? (scope.parent?.occurrence.get(v.name) === 'arg' ? 'arg' : undefined);
+    if (before === 'arg') throw new RegoError('rego_compile_error', `arg ${v.name} redeclared`, at);
+    if (before) throw new RegoError('rego_compile_error', `var ${v.name} ${before === 'seen' ? 'referenced' : before} above`, at);
+    scope.occurrence.set(v.name, how);
     const n = nested ? fresh(v.name, ctx) : v.name;
     scope.pending.delete(v.name);
     scope.decl.set(v.name, n);
     return { ...v, name: n };
   };
-  const declarePattern = (t: Term): Term => {
-    if (t.type === 'var') return declare(t);
-    if (t.type === 'array') return { ...t, items: t.items.map(declarePattern) };
-    if (t.type === 'object') return { ...t, items: t.items.map(([k, v]) => [resolveTerm(k, scope, ctx, false), declarePattern(v)] as [Term, Term]) };
+  const declarePattern = (t: Term, how: 'assigned' | 'declared', at?: Location): Term => {
+    if (t.type === 'var') return declare(t, how, at ?? t.loc);
+    if (t.type === 'array') return { ...t, items: t.items.map((x) => declarePattern(x, how, at)) };
+    if (t.type === 'object') return { ...t, items: t.items.map(([k, v]) => [resolveTerm(k, scope, ctx, false), declarePattern(v, how, at)] as [Term, Term]) };
     return resolveTerm(t, scope, ctx, false);
   };
   for (const e of body) {
@@ -446,17 +674,17 @@ function resolveBody(body: Body, scope: Scope, ctx: ResolveCtx, nested: boolean)
       case 'unify':
         if (e.assign) {
           const right = resolveTerm(e.right, scope, ctx, false);
-          const left = declarePattern(e.left);
+          const left = declarePattern(e.left, 'assigned');
           out.push({ ...e, left, right, withs });
         } else out.push({ ...e, left: resolveTerm(e.left, scope, ctx, false), right: resolveTerm(e.right, scope, ctx, false), withs });
         break;
       case 'some':
-        for (const v of e.vars) declare(v);
+        for (const v of e.vars) declare(v, 'declared', e.loc);
         break;
       case 'somein': {
         const domain = resolveTerm(e.domain, scope, ctx, false);
-        const key = e.key ? declarePattern(e.key) : null;
-        const value = declarePattern(e.value);
+        const key = e.key ? declarePattern(e.key, 'declared', e.loc) : null;
+        const value = declarePattern(e.value, 'declared', e.loc);
         out.push({ ...e, key, value, domain, withs });
         break;
       }

@@ -178,6 +178,11 @@ class Parser {
       this.fail(`\`if\` keyword is required before ${args ? 'function' : 'rule'} body`, start);
     }
     if (isDefault && value === null) this.fail('default rules must have a value');
+    if (isDefault && value) {
+      // OPA's validateDefaultRuleValue: a default value is a constant (comprehensions aside)
+      const kind = nonConstantKind(value);
+      if (kind) throw new RegoError('rego_parse_error', `illegal default rule (value cannot contain ${kind})`, this.loc(start));
+    }
     // v1: `p[x] if …` is a single-value ref-head rule with value true; `p contains x` is the multi-value form
     const rule: Rule = { ref, args, value, multi, isDefault, body, elses: [], loc };
     while (this.is('else') && !this.glued()) {
@@ -598,6 +603,39 @@ class Parser {
       } else break;
     }
     return cur;
+  }
+}
+
+/** `var`, `ref` or `call` when a term holds one outside comprehensions (what a default value may not hold). */
+function nonConstantKind(t: Term): string | null {
+  switch (t.type) {
+    case 'var':
+      return t.name === 'input' || t.name === 'data' ? 'ref' : 'var';
+    case 'ref':
+      return 'ref';
+    case 'call':
+      return 'call';
+    case 'template':
+      for (const p of t.parts) {
+        const k = typeof p === 'string' ? null : nonConstantKind(p);
+        if (k) return k;
+      }
+      return null;
+    case 'array':
+    case 'set':
+      for (const x of t.items) {
+        const k = nonConstantKind(x);
+        if (k) return k;
+      }
+      return null;
+    case 'object':
+      for (const [k, v] of t.items) {
+        const found = nonConstantKind(k) ?? nonConstantKind(v);
+        if (found) return found;
+      }
+      return null;
+    default:
+      return null;
   }
 }
 

@@ -32,6 +32,9 @@ describe('the compiler runs a table of named stages', () => {
   it('lists its stages in the order OPA runs the corresponding ones', () => {
     const names = new Compiler([]).stages.map((s) => s.name);
     expect(names.indexOf('ResolveRefsAndCheckSafety')).toBeGreaterThan(names.indexOf('SetRuleArities'));
+    expect(names.indexOf('CheckDuplicateImports')).toBeLessThan(names.indexOf('ResolveRefsAndCheckSafety'));
+    expect(names.indexOf('CheckRuleConflicts')).toBeGreaterThan(names.indexOf('ResolveRefsAndCheckSafety'));
+    expect(names.indexOf('CheckRecursion')).toBeGreaterThan(names.indexOf('CheckRuleConflicts'));
     expect(names[names.length - 1]).toBe('CheckTypes');
     expect(new Set(names).size).toBe(names.length);
   });
