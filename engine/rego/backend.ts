@@ -18,6 +18,7 @@ import {
 } from '../types.ts';
 import { BUILTIN_LIMITS, RObject, RSet, RegoError, compileModules, evalQuery, fromJSON, keyOf, toJSON } from './index.ts';
 import type { Compiled, CompiledRule, Location, RuleNode, Value } from './index.ts';
+import { POLICY_INPUT_JSON_SCHEMA } from './input-schema.ts';
 
 /**
  * What the Rego backend reads of a bundle (an `engine/bundle.ts` Bundle has all of it; declared here so that the
@@ -74,7 +75,9 @@ export interface RegoPolicy {
 export function compileBundleModules(bundle: Pick<RegoBundle, 'regoModules'>, withTests = false): Compiled {
   const modules = bundle.regoModules.filter((m) => withTests || !m.file.endsWith('_test.rego'));
   try {
-    return compileModules(modules);
+    // the decision backend always knows the input's schema: refs into `input` are type-checked against it; tests
+    // (`opa test` has no schema either) may mock any input with `with input as`
+    return compileModules(modules, withTests ? {} : { inputSchema: POLICY_INPUT_JSON_SCHEMA });
   } catch (err) {
     throw asBundleError(err);
   }

@@ -4,6 +4,7 @@ import { RegoError, bodyVars, exprVars, refParts, varsOf } from './ast.ts';
 import type { Body, Expr, Location, Module, Rule, Term, VarScope } from './ast.ts';
 import { lookupBuiltin } from './builtins/index.ts';
 import { RegoTypeError, checkQueryTypes, checkTypes } from './typecheck.ts';
+import { typeOfJsonSchema } from './schema.ts';
 import { fromJSON } from './value.ts';
 import type { Value } from './value.ts';
 
@@ -47,6 +48,11 @@ export interface CompiledQuery {
 
 const ROOTS = new Set(['data', 'input']);
 
+export interface CompileOptions {
+  /** JSON Schema of `input`: refs into `input` are type-checked against it (`opa check --schema`). */
+  inputSchema?: unknown;
+}
+
 /** One named compiler stage (OPA's `stages` table in ast/compile.go). */
 interface Stage {
   readonly name: string;
@@ -80,7 +86,10 @@ export class Compiler {
     { name: 'CheckTypes', f: () => this.checkTypes() },
   ];
 
-  constructor(private readonly modules: readonly Module[]) {
+  constructor(
+    private readonly modules: readonly Module[],
+    private readonly options: CompileOptions = {},
+  ) {
     this.root = this.newNode([]);
     this.root.arities = this.arities;
   }
@@ -290,7 +299,8 @@ export class Compiler {
   }
 
   private checkTypes(): void {
-    this.collect(() => checkTypes(this.root));
+    const inputType = this.options.inputSchema === undefined ? undefined : typeOfJsonSchema(this.options.inputSchema);
+    this.collect(() => checkTypes(this.root, inputType));
   }
 }
 
@@ -412,8 +422,8 @@ function combineErrors(errors: readonly RegoError[]): RegoError {
 }
 
 /** Builds the rule tree from parsed modules (a fresh Compiler each time). */
-export function compileModules(modules: Module[]): RuleNode {
-  return new Compiler(modules).compile();
+export function compileModules(modules: Module[], options: CompileOptions = {}): RuleNode {
+  return new Compiler(modules, options).compile();
 }
 
 interface AnnotationIndex {

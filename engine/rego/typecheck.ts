@@ -223,6 +223,11 @@ export class TypeChecker {
           const key = e.key ? termText(e.key) : '_';
           this.errors.push(new RegoTypeError(`undefined ref: ${termText(e.domain)}[${key}]`, e.loc, [`have: ${formatType(dt)}`]));
         }
+        // as OPA's rewrite `x = domain[k]`: a fresh value (and key) variable has the domain's element (and key) type
+        if (!e.negated) {
+          if (e.value.type === 'var' && !env.seen.has(e.value.name)) env.types.set(e.value.name, elementType(dt));
+          if (e.key?.type === 'var' && !env.seen.has(e.key.name)) env.types.set(e.key.name, keyType(dt));
+        }
         break;
       }
       case 'every': {
@@ -250,7 +255,9 @@ export class TypeChecker {
         for (const p of t.path) this.typeOf(p, env);
         if (t.head.type === 'var' && t.head.name === 'data') return this.typeOfDataRef(t);
         if (t.head.type === 'var' && t.head.name === 'input' && this.inputType) return this.select(this.inputType, t, 0);
-        this.typeOf(t.head, env);
+        const head = this.typeOf(t.head, env);
+        // a local whose type is known (`some h in input.xs`, `x := [1, 2]`): the ref is checked against it
+        if (t.head.type === 'var' && env.types.has(t.head.name)) return this.select(head, t, 0);
         return ANY;
       }
       case 'array':
@@ -420,6 +427,40 @@ function isTyped(t: Term, env: TypeEnv): boolean {
 }
 
 const SCALAR_KINDS = new Set<Kind>(['null', 'boolean', 'number', 'string']);
+
+/** The type of a collection's elements (`any` when unknown). */
+function elementType(t: Ty): Ty {
+  switch (t.type) {
+    case 'tuple':
+      return t.items.length ? or(t.items) : ANY;
+    case 'array':
+    case 'set':
+      return t.of ?? ANY;
+    case 'record':
+      return t.fields.length ? or(t.fields.map(([, v]) => v)) : ANY;
+    case 'object':
+      return t.value ?? ANY;
+    default:
+      return ANY;
+  }
+}
+
+/** The type of a collection's keys (`any` when unknown). */
+function keyType(t: Ty): Ty {
+  switch (t.type) {
+    case 'tuple':
+    case 'array':
+      return { type: 'number' };
+    case 'record':
+      return { type: 'string' };
+    case 'object':
+      return t.key ?? ANY;
+    case 'set':
+      return t.of ?? ANY;
+    default:
+      return ANY;
+  }
+}
 
 function formatValueText(v: unknown): string {
   return typeof v === 'string' ? JSON.stringify(v) : String(v);

@@ -10,7 +10,7 @@ import type { Compiled, RuleNode } from '../../engine/rego/index.ts';
 
 const REGO_DIR = fileURLToPath(new URL('../../engine/rego', import.meta.url));
 /** Arbiter's adapters around the language core: they may import arbiter, and reach the core through index.ts only. */
-const ADAPTERS = new Set(['backend.ts', 'wasm.ts', 'tester.ts', 'opa-eval.ts']);
+const ADAPTERS = new Set(['backend.ts', 'wasm.ts', 'tester.ts', 'opa-eval.ts', 'input-schema.ts']);
 
 const asCompiled = (root: RuleNode): Compiled => ({ root, files: [], queries: new Map() });
 
