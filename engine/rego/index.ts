@@ -21,6 +21,7 @@ export { Compiler } from './compile.ts';
 export type { CompileOptions, CompiledQuery, CompiledRule, RuleNode } from './compile.ts';
 export { typeOfJsonSchema } from './schema.ts';
 export { parseModule, parseQuery } from './parser.ts';
+export { canonical as canonicalModule, formatModule } from './format.ts';
 export { RegoTypeError } from './typecheck.ts';
 export { RObject, RSet, formatNumber, fromJSON, keyOf, stringifyJSON, toJSON } from './value.ts';
 export type { Value } from './value.ts';
