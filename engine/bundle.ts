@@ -63,8 +63,9 @@ export async function loadBundle(dir: string, options: LoadBundleOptions = {}): 
 
 // loaded only for bundles with Rego, so CEL-only bundles never pay for the Rego engine
 async function createRegoBackendFor(bundle: Bundle): Promise<PolicyBackend> {
-  const { createRegoBackend } = await import('./rego/backend.ts');
-  return await createRegoBackend(bundle);
+  // a compiled `policy.wasm` is evaluated through opa-wasm, otherwise the built-in interpreter evaluates the modules
+  if (bundle.wasm) return (await import('./rego/wasm.ts')).createWasmBackend(bundle);
+  return (await import('./rego/backend.ts')).createRegoBackend(bundle);
 }
 
 function isTestFile(file: string): boolean {

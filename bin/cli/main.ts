@@ -11,6 +11,7 @@ const COMMANDS: Record<string, { summary: string; load(): Promise<CommandModule>
   audit: { summary: 'reconstruct and verify the decision log of a repository', load: () => import('./audit.ts') },
   test: { summary: 'run a bundle\'s Rego and CEL policy tests', load: () => import('./test.ts') },
   eval: { summary: 'evaluate a Rego query like `opa eval`', load: () => import('./eval.ts') },
+  fmt: { summary: 'format Rego files in OPA\'s canonical layout like `opa fmt`', load: () => import('./fmt.ts') },
   scenarios: { summary: 'run incident scenarios end to end', load: () => import('./scenarios.ts') },
   replay: { summary: 'replay past diagnoses in shadow mode against ground truth', load: () => import('./replay.ts') },
   reconcile: { summary: 'carry out due follow-ups: scheduled reverts and staged promotions', load: () => import('./reconcile.ts') },

@@ -2,7 +2,6 @@
 // packages under `data.arbiter.policies` in one query and turns their `proposals` / `verdicts` into Proposals and
 // Verdicts, each carrying the file:row of the rule that produced it (for `decide --explain`).
 import { z } from 'zod';
-import type { Bundle } from '../bundle.ts';
 import { PolicyName } from '../cel/policy.ts';
 import { BundleError, EvalBudgetError, InputError } from '../errors.ts';
 import {
@@ -17,10 +16,21 @@ import {
   type SourceLocation,
   type Verdict,
 } from '../types.ts';
-import { RegoError, compileModules, evalQuery, type Compiled, type Location } from './index.ts';
-import type { CompiledRule, RuleNode } from './compile.ts';
-import { BUILTIN_LIMITS } from './builtins/registry.ts';
-import { RObject, RSet, fromJSON, keyOf, toJSON, type Value } from './value.ts';
+import { BUILTIN_LIMITS, RObject, RSet, RegoError, compileModules, evalQuery, fromJSON, keyOf, toJSON } from './index.ts';
+import type { Compiled, CompiledRule, Location, RuleNode, Value } from './index.ts';
+import { POLICY_INPUT_JSON_SCHEMA } from './input-schema.ts';
+
+/**
+ * What the Rego backend reads of a bundle (an `engine/bundle.ts` Bundle has all of it; declared here so that the
+ * backend does not import the bundle loader that loads it).
+ */
+export interface RegoBundle {
+  dir: string;
+  regoModules: Array<{ file: string; source: string }>;
+  data: Record<string, unknown>;
+  celPolicies: ReadonlyArray<{ name: string; file: string }>;
+  wasm?: { file: string; bytes: Uint8Array };
+}
 
 /** Evaluation bounds for one phase: a policy that loops is stopped, not the process. */
 export const POLICY_LIMITS = { maxSteps: 500_000, maxDepth: 200, timeoutMs: 250 } as const;
@@ -62,10 +72,12 @@ export interface RegoPolicy {
 // ── compiling ───────────────────────────────────────────────────────────────────────────────────
 
 /** Compiles the bundle's non-test modules; compile errors become BundleErrors at file:row:col. */
-export function compileBundleModules(bundle: Pick<Bundle, 'regoModules'>, withTests = false): Compiled {
+export function compileBundleModules(bundle: Pick<RegoBundle, 'regoModules'>, withTests = false): Compiled {
   const modules = bundle.regoModules.filter((m) => withTests || !m.file.endsWith('_test.rego'));
   try {
-    return compileModules(modules);
+    // the decision backend always knows the input's schema: refs into `input` are type-checked against it; tests
+    // (`opa test` has no schema either) may mock any input with `with input as`
+    return compileModules(modules, withTests ? {} : { inputSchema: POLICY_INPUT_JSON_SCHEMA });
   } catch (err) {
     throw asBundleError(err);
   }
@@ -250,7 +262,7 @@ export interface RegoBackendOptions {
 }
 
 /** The interpreter backend over an already compiled bundle. */
-export function createInterpreterBackend(bundle: Pick<Bundle, 'regoModules' | 'data' | 'celPolicies'>, options: RegoBackendOptions = {}): PolicyBackend {
+export function createInterpreterBackend(bundle: Pick<RegoBundle, 'regoModules' | 'data' | 'celPolicies'>, options: RegoBackendOptions = {}): PolicyBackend {
   const compiled = compileBundleModules(bundle);
   const policies = regoPolicies(compiled);
   for (const cel of bundle.celPolicies) {
@@ -365,14 +377,7 @@ export function createInterpreterBackend(bundle: Pick<Bundle, 'regoModules' | 'd
   };
 }
 
-/**
- * `engine/bundle.ts` calls this for bundles with Rego policies or a `policy.wasm`: a compiled `policy.wasm` is
- * evaluated through opa-wasm, otherwise the built-in interpreter evaluates the modules.
- */
-export async function createRegoBackend(bundle: Bundle): Promise<PolicyBackend> {
-  if (bundle.wasm) {
-    const { createWasmBackend } = await import('./wasm.ts');
-    return createWasmBackend(bundle);
-  }
+/** `engine/bundle.ts` calls this for bundles with Rego policies and no `policy.wasm` (that one goes to `wasm.ts`). */
+export function createRegoBackend(bundle: RegoBundle): PolicyBackend {
   return createInterpreterBackend(bundle);
 }

@@ -3,7 +3,8 @@
 import { RegoError, bodyVars, exprVars, refParts, varsOf } from './ast.ts';
 import type { Body, Expr, Location, Module, Rule, Term, VarScope } from './ast.ts';
 import { lookupBuiltin } from './builtins/index.ts';
-import { checkQueryTypes, checkTypes } from './typecheck.ts';
+import { RegoTypeError, checkQueryTypes, checkTypes } from './typecheck.ts';
+import { typeOfJsonSchema } from './schema.ts';
 import { fromJSON } from './value.ts';
 import type { Value } from './value.ts';
 
@@ -20,6 +21,10 @@ export interface CompiledRule {
   loc: Location;
   /** `data.pkg.p` as text, for explanations. */
   name: string;
+  /** The head ref as written, relative to the package (`p`, `a.b[x]`), for compile errors worded as OPA's. */
+  head?: string;
+  /** Where the rule's `package` line is (OPA reports some conflicts there). */
+  pkgLoc?: Location;
 }
 
 export interface RuleNode {
@@ -43,85 +48,382 @@ export interface CompiledQuery {
 
 const ROOTS = new Set(['data', 'input']);
 
-/** Node ids number the nodes of one tree densely (the evaluator's per-query cache is an array by id). */
-let nextNodeId = 0;
-
-export function newNode(path: string[]): RuleNode {
-  return { id: nextNodeId++, path, children: new Map(), rules: [], hasRules: false, isFunction: false };
+export interface CompileOptions {
+  /** JSON Schema of `input`: refs into `input` are type-checked against it (`opa check --schema`). */
+  inputSchema?: unknown;
 }
 
-/** Builds the rule tree from parsed modules. */
-export function compileModules(modules: Module[]): RuleNode {
-  nextNodeId = 0;
-  const root = newNode([]);
-  userArity = new Map();
-  for (const m of modules) {
-    for (const r of m.rules) {
-      if (r.args) userArity.set(['data', ...m.pkg, ...r.ref.map((t) => String((t as { value?: unknown }).value))].join('.'), r.args.length);
+/** One named compiler stage (OPA's `stages` table in ast/compile.go). */
+interface Stage {
+  readonly name: string;
+  readonly f: () => void;
+}
+
+/**
+ * One compilation of a set of modules (OPA's ast.Compiler): the stages run in order from one table, each reports its
+ * errors on the compiler, and compilation stops after the first stage that found any. All state lives on the object,
+ * so compilations never share anything (several bundles in one server, or interleaved compilations, are safe).
+ */
+export class Compiler {
+  readonly errors: RegoError[] = [];
+  readonly root: RuleNode;
+  /** User function arities by dotted path (`data.pkg.f` → 1): the safety pass needs them to spot output arguments. */
+  readonly arities = new Map<string, number>();
+  /** Names of the first head segment of every rule, by package (what a bare name in a package resolves to). */
+  private readonly pkgNames = new Map<string, Set<string>>();
+  private annotations: AnnotationIndex = { packages: new Map(), subpackages: new Map(), documents: new Map() };
+  /** Node ids number the nodes of one tree densely (the evaluator's per-query cache is an array by id). */
+  private nextNodeId = 0;
+  readonly stages: readonly Stage[] = [
+    { name: 'CheckKeywordOverrides', f: () => this.checkRootDocumentOverrides() },
+    { name: 'CheckDuplicateImports', f: () => this.checkDuplicateImports() },
+    { name: 'SetRuleArities', f: () => this.setRuleArities() },
+    { name: 'SetPackageNames', f: () => this.setPackageNames() },
+    { name: 'SetAnnotationSet', f: () => (this.annotations = annotationIndex(this.modules)) },
+    { name: 'ResolveRefsAndCheckSafety', f: () => this.setRuleTree() },
+    { name: 'CheckRuleConflicts', f: () => this.checkRuleConflicts(this.root) },
+    { name: 'CheckRecursion', f: () => this.checkRecursion() },
+    { name: 'CheckTypes', f: () => this.checkTypes() },
+  ];
+
+  constructor(
+    private readonly modules: readonly Module[],
+    private readonly options: CompileOptions = {},
+  ) {
+    this.root = this.newNode([]);
+    this.root.arities = this.arities;
+  }
+
+  /** Run every stage; throws the errors of the first failing stage as one RegoError (the first, with `all`). */
+  compile(): RuleNode {
+    for (const stage of this.stages) {
+      stage.f();
+      if (this.errors.length) throw combineErrors(this.errors);
+    }
+    return this.root;
+  }
+
+  /** Record the errors a step threw (a RegoError with its `all`); anything else is a bug and propagates. */
+  private collect(step: () => void): void {
+    try {
+      step();
+    } catch (err) {
+      if (!(err instanceof RegoError)) throw err;
+      this.errors.push(...err.all);
     }
   }
-  root.arities = userArity;
-  const pkgNames = new Map<string, Set<string>>();
-  for (const m of modules) {
-    const key = m.pkg.join('.');
-    const names = pkgNames.get(key) ?? new Set<string>();
-    for (const r of m.rules) {
-      const first = r.ref[0];
-      if (first?.type === 'scalar' && typeof first.value === 'string') names.add(first.value);
-    }
-    pkgNames.set(key, names);
+
+  newNode(path: string[]): RuleNode {
+    return { id: this.nextNodeId++, path, children: new Map(), rules: [], hasRules: false, isFunction: false };
   }
-  const annotations = annotationIndex(modules);
-  for (const m of modules) {
-    const names = pkgNames.get(m.pkg.join('.')) as Set<string>;
-    const imports = new Map<string, Term>();
-    for (const imp of m.imports) {
-      const path = refParts(imp.path);
-      if (!path || (path[0] !== 'data' && path[0] !== 'input')) continue; // rego.v1, future.keywords: no-ops
-      const alias = imp.alias ?? path[path.length - 1];
-      if (alias) imports.set(alias, imp.path);
+
+  private child(node: RuleNode, seg: string): RuleNode {
+    node.hasRules = true;
+    let c = node.children.get(seg);
+    if (!c) {
+      c = this.newNode([...node.path, seg]);
+      node.children.set(seg, c);
     }
-    const ctx: ResolveCtx = { pkg: m.pkg, names, imports, fresh: { n: 0 } };
-    let pn = root;
-    for (const seg of m.pkg) {
-      pn.hasRules = true;
-      let child = pn.children.get(seg);
-      if (!child) {
-        child = newNode([...pn.path, seg]);
-        pn.children.set(seg, child);
-      }
-      pn = child;
-    }
-    pn.hasRules = true;
-    for (const r of m.rules) {
-      ctx.meta = metadataOf(r, m.pkg, annotations);
-      const cr = compileRule(r, ctx);
-      let node = root;
-      const staticPath = [...m.pkg];
-      let i = 0;
-      for (; i < r.ref.length; i++) {
-        const t = r.ref[i] as Term;
-        if (t.type === 'scalar' && typeof t.value === 'string' && !(r.multi && i === r.ref.length - 1 && false)) staticPath.push(t.value);
-        else break;
-      }
-      cr.suffix = cr.suffix.slice(i);
-      for (const seg of staticPath) {
-        node.hasRules = true;
-        let child = node.children.get(seg);
-        if (!child) {
-          child = newNode([...node.path, seg]);
-          node.children.set(seg, child);
+    return c;
+  }
+
+  /** A rule named `input` or `data`, or an argument of that name, would shadow a root document. */
+  private checkRootDocumentOverrides(): void {
+    for (const m of this.modules) {
+      for (const r of m.rules) {
+        const first = r.ref[0];
+        if (first?.type === 'scalar' && typeof first.value === 'string' && ROOTS.has(first.value)) {
+          this.errors.push(new RegoError('rego_compile_error', `rules must not shadow ${first.value} (use a different rule name)`, r.loc));
         }
-        node = child;
+        for (const a of r.args ?? []) {
+          if (a.type === 'var' && ROOTS.has(a.name)) {
+            this.errors.push(new RegoError('rego_compile_error', `args must not shadow ${a.name} (use a different variable name)`, a.loc));
+          }
+        }
       }
-      node.hasRules = true;
-      node.rules.push(cr);
-      if (cr.args) node.isFunction = true;
     }
   }
-  checkRuleKinds(root);
-  checkTypes(root);
-  return root;
+
+  /** Two imports of one module under the same name. */
+  private checkDuplicateImports(): void {
+    for (const m of this.modules) {
+      const seen = new Map<string, string>();
+      for (const imp of m.imports) {
+        const path = refParts(imp.path);
+        if (!path) continue;
+        const name = imp.alias ?? (path[path.length - 1] as string);
+        const prev = seen.get(name);
+        if (prev !== undefined) this.errors.push(new RegoError('rego_compile_error', `import must not shadow ${prev}`, imp.loc));
+        else seen.set(name, `import ${path.join('.')}${imp.alias ? ` as ${imp.alias}` : ''}`);
+      }
+    }
+  }
+
+  private setRuleArities(): void {
+    for (const m of this.modules) {
+      for (const r of m.rules) {
+        if (r.args) this.arities.set(['data', ...m.pkg, ...r.ref.map((t) => String((t as { value?: unknown }).value))].join('.'), r.args.length);
+      }
+    }
+  }
+
+  private setPackageNames(): void {
+    for (const m of this.modules) {
+      const key = m.pkg.join('.');
+      const names = this.pkgNames.get(key) ?? new Set<string>();
+      for (const r of m.rules) {
+        const first = r.ref[0];
+        if (first?.type === 'scalar' && typeof first.value === 'string') names.add(first.value);
+      }
+      this.pkgNames.set(key, names);
+    }
+  }
+
+  /** Resolve names, rename locals and order every rule body for safety; hang each rule at its ground ref prefix. */
+  private setRuleTree(): void {
+    for (const m of this.modules) {
+      const names = this.pkgNames.get(m.pkg.join('.')) as Set<string>;
+      const imports = new Map<string, Term>();
+      for (const imp of m.imports) {
+        const path = refParts(imp.path);
+        if (!path || (path[0] !== 'data' && path[0] !== 'input')) continue; // rego.v1, future.keywords: no-ops
+        const alias = imp.alias ?? path[path.length - 1];
+        if (alias) imports.set(alias, imp.path);
+      }
+      const ctx: ResolveCtx = { pkg: m.pkg, names, imports, fresh: { n: 0 }, arities: this.arities };
+      let pn = this.root;
+      for (const seg of m.pkg) pn = this.child(pn, seg);
+      pn.hasRules = true;
+      for (const r of m.rules) {
+        this.collect(() => {
+          ctx.meta = metadataOf(r, m.pkg, this.annotations);
+          const cr = compileRule(r, ctx);
+          cr.head = headText(r.ref);
+          cr.pkgLoc = m.pkgLoc;
+          let node = this.root;
+          const staticPath = [...m.pkg];
+          let i = 0;
+          for (; i < r.ref.length; i++) {
+            const t = r.ref[i] as Term;
+            if (t.type === 'scalar' && typeof t.value === 'string') staticPath.push(t.value);
+            else break;
+          }
+          cr.suffix = cr.suffix.slice(i);
+          for (const seg of staticPath) node = this.child(node, seg);
+          node.hasRules = true;
+          node.rules.push(cr);
+          if (cr.args) node.isFunction = true;
+        });
+      }
+    }
+  }
+
+  /**
+   * OPA's checkRuleConflicts, one error per node, children in key order: a rule with a ground ref may have no rules
+   * below it (`a.b := 1` beside `a.b.c := 2`); rules of one node agree on kind (single/multi-value), arity, and
+   * complete versus partial; at most one `default`.
+   */
+  private checkRuleConflicts(node: RuleNode): void {
+    const rules = node.rules;
+    if (rules.length) {
+      const first = rules[0] as CompiledRule;
+      const name = first.name;
+      const kinds = new Set(rules.map((r) => r.multi));
+      const arities = new Set(rules.map((r) => r.args?.length ?? 0));
+      const complete = rules.filter((r) => !r.multi && r.suffix.length === 0).length;
+      const partial = rules.length - complete;
+      const defaults = rules.filter((r) => r.isDefault);
+      const ground = rules.some((r) => r.suffix.length === 0);
+      const below = ground ? descendantRulePaths(node) : [];
+      if (below.length) {
+        this.errors.push(new RegoError('rego_type_error', `rule ${name} conflicts with [${below.join(' ')}]`, first.loc));
+        return;
+      }
+      if (kinds.size > 1 || arities.size > 1 || (complete >= 1 && partial >= 1) || new Set(rules.map((r) => r.args !== null)).size > 1) {
+        this.errors.push(new RegoError('rego_type_error', `conflicting rules ${name} found`, first.loc));
+        return;
+      }
+      if (defaults.length > 1) {
+        const at = defaults.map((r) => `${r.loc.file}:${r.loc.row}`).join(', ');
+        this.errors.push(new RegoError('rego_type_error', `multiple default rules ${name} found at ${at}`, defaults[0]?.pkgLoc ?? first.loc));
+        return;
+      }
+    }
+    for (const key of [...node.children.keys()].sort()) this.checkRuleConflicts(node.children.get(key) as RuleNode);
+  }
+
+  /** OPA's checkRecursion: a rule that depends on itself, through other rules or directly, is a rego_recursion_error. */
+  private checkRecursion(): void {
+    const deps = new Map<RuleNode, RuleNode[]>();
+    const depsOf = (n: RuleNode): RuleNode[] => {
+      let d = deps.get(n);
+      if (!d) {
+        const found = new Set<RuleNode>();
+        for (const r of n.rules) ruleRefs(r, (path) => this.rulesReferenced(path, found));
+        d = [...found];
+        deps.set(n, d);
+      }
+      return d;
+    };
+    const visit = (n: RuleNode): void => {
+      if (n.rules.length) {
+        const cycle = pathBack(n, depsOf);
+        if (cycle) {
+          const r = n.rules[0] as CompiledRule;
+          const label = (x: RuleNode): string => (x.rules[0] as CompiledRule).head ?? (x.rules[0] as CompiledRule).name;
+          this.errors.push(new RegoError('rego_recursion_error', `rule ${label(n)} is recursive: ${[n, ...cycle].map(label).join(' -> ')}`, r.loc));
+        }
+      }
+      for (const key of [...n.children.keys()].sort()) visit(n.children.get(key) as RuleNode);
+    };
+    visit(this.root);
+  }
+
+  /** Rule nodes a `data` ref may read (OPA's GetRulesDynamic): along its ground prefix, then every rule below. */
+  private rulesReferenced(path: Term[], out: Set<RuleNode>): void {
+    const walk = (node: RuleNode, i: number): void => {
+      if (node.rules.length) out.add(node);
+      if (i >= path.length) {
+        for (const c of node.children.values()) walk(c, i);
+        return;
+      }
+      const p = path[i] as Term;
+      if (p.type === 'scalar') {
+        const c = typeof p.value === 'string' ? node.children.get(p.value) : undefined;
+        if (c) walk(c, i + 1);
+        return;
+      }
+      for (const c of node.children.values()) walk(c, i + 1);
+    };
+    walk(this.root, 0);
+  }
+
+  private checkTypes(): void {
+    const inputType = this.options.inputSchema === undefined ? undefined : typeOfJsonSchema(this.options.inputSchema);
+    this.collect(() => checkTypes(this.root, inputType));
+  }
+}
+
+/** Paths of the rule-holding nodes strictly below `node`, depth first in key order (`data.p.a.b.c`). */
+function descendantRulePaths(node: RuleNode): string[] {
+  const out: string[] = [];
+  for (const key of [...node.children.keys()].sort()) {
+    const c = node.children.get(key) as RuleNode;
+    if (c.rules.length) out.push(['data', ...c.path].join('.'));
+    out.push(...descendantRulePaths(c));
+  }
+  return out;
+}
+
+/** The head ref as OPA prints it: `p`, `a.b`, `p[x]`. */
+function headText(ref: Term[]): string {
+  return ref
+    .map((t, i) => {
+      if (t.type === 'scalar' && typeof t.value === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(t.value)) return i === 0 ? t.value : `.${t.value}`;
+      if (t.type === 'var') return `[${t.name}]`;
+      return `[${t.type === 'scalar' ? JSON.stringify(t.value) : '_'}]`;
+    })
+    .join('');
+}
+
+/** Every `data` ref path (terms after `data`) and every user function call a rule reads, closures included. */
+function ruleRefs(r: CompiledRule, visit: (path: Term[]) => void): void {
+  const term = (t: Term): void => {
+    switch (t.type) {
+      case 'ref':
+        if (t.head.type === 'var' && t.head.name === 'data') visit(t.path);
+        else term(t.head);
+        for (const p of t.path) term(p);
+        return;
+      case 'call':
+        if (t.op.startsWith('data.')) visit(t.op.split('.').slice(1).map((s) => ({ type: 'scalar', value: s, loc: t.loc }) as Term));
+        for (const a of t.args) term(a);
+        return;
+      case 'array':
+      case 'set':
+        for (const x of t.items) term(x);
+        return;
+      case 'object':
+        for (const [k, v] of t.items) {
+          term(k);
+          term(v);
+        }
+        return;
+      case 'template':
+        for (const p of t.parts) if (typeof p !== 'string') term(p);
+        return;
+      case 'arraycompr':
+      case 'setcompr':
+        term(t.head);
+        body(t.body);
+        return;
+      case 'objectcompr':
+        term(t.key);
+        term(t.value);
+        body(t.body);
+        return;
+      default:
+        return;
+    }
+  };
+  const body = (b: Body): void => {
+    for (const e of b) {
+      switch (e.kind) {
+        case 'term':
+          term(e.term);
+          break;
+        case 'unify':
+          term(e.left);
+          term(e.right);
+          break;
+        case 'somein':
+          term(e.domain);
+          break;
+        case 'every':
+          term(e.domain);
+          body(e.body);
+          break;
+        default:
+          break;
+      }
+      for (const w of e.withs) term(w.value);
+    }
+  };
+  for (const c of [{ value: r.value, body: r.body }, ...r.elses]) {
+    if (c.value) term(c.value);
+    body(c.body);
+  }
+  for (const s of r.suffix) term(s);
+}
+
+/** A path of nodes from `start`'s dependencies back to `start` (ending with it), or null (depth first, each node once). */
+function pathBack(start: RuleNode, depsOf: (n: RuleNode) => RuleNode[]): RuleNode[] | null {
+  const seen = new Set<RuleNode>();
+  const dfs = (n: RuleNode): RuleNode[] | null => {
+    for (const d of depsOf(n)) {
+      if (d === start) return [d];
+      if (seen.has(d)) continue;
+      seen.add(d);
+      const rest = dfs(d);
+      if (rest) return [d, ...rest];
+    }
+    return null;
+  };
+  return dfs(start);
+}
+
+/** Several errors as one RegoError: the first carrying all of them in `all` (as OPA reports a stage's errors). */
+function combineErrors(errors: readonly RegoError[]): RegoError {
+  const [first, ...more] = errors as [RegoError, ...RegoError[]];
+  if (more.length === 0) return first;
+  const loc = first.location;
+  if (first instanceof RegoTypeError && loc) return new RegoTypeError(first.detail, loc, first.details, more);
+  return new RegoError(first.code, first.detail, loc, more);
+}
+
+/** Builds the rule tree from parsed modules (a fresh Compiler each time). */
+export function compileModules(modules: Module[], options: CompileOptions = {}): RuleNode {
+  return new Compiler(modules, options).compile();
 }
 
 interface AnnotationIndex {
@@ -137,7 +439,7 @@ function rulePath(pkg: string[], r: Rule): string[] {
   return [...pkg, ...r.ref.map((t) => (t.type === 'scalar' ? String(t.value) : t.type === 'var' ? t.name : '_'))];
 }
 
-function annotationIndex(modules: Module[]): AnnotationIndex {
+function annotationIndex(modules: readonly Module[]): AnnotationIndex {
   const index: AnnotationIndex = { packages: new Map(), subpackages: new Map(), documents: new Map() };
   for (const m of modules) {
     const key = m.pkg.join('.');
@@ -163,27 +465,13 @@ function metadataOf(r: Rule, pkg: string[], index: AnnotationIndex): { rule: Val
   return { rule: fromJSON(own ?? {}), chain: fromJSON(chain) };
 }
 
-function checkRuleKinds(node: RuleNode): void {
-  const fns = node.rules.filter((r) => r.args).length;
-  if (fns && fns !== node.rules.length) {
-    const r = node.rules[0] as CompiledRule;
-    throw new RegoError('rego_type_error', `conflicting rules ${r.name} found`, r.loc);
-  }
-  const arities = new Set(node.rules.filter((r) => r.args).map((r) => r.args?.length));
-  if (arities.size > 1) {
-    const r = node.rules[0] as CompiledRule;
-    throw new RegoError('rego_type_error', `conflicting rules ${r.name} found`, r.loc);
-  }
-  for (const c of node.children.values()) checkRuleKinds(c);
-}
-
 export function compileQuery(body: Body, root: RuleNode, ctx?: Partial<ResolveCtx>): CompiledQuery {
-  userArity = root.arities ?? new Map();
-  const full: ResolveCtx = { pkg: ctx?.pkg ?? [], names: ctx?.names ?? new Set(), imports: ctx?.imports ?? new Map(), fresh: { n: 0 } };
+  const arities = root.arities ?? new Map<string, number>();
+  const full: ResolveCtx = { pkg: ctx?.pkg ?? [], names: ctx?.names ?? new Set(), imports: ctx?.imports ?? new Map(), fresh: { n: 0 }, arities };
   const scope = new Scope(null);
   const resolved = resolveBody(body, scope, full, false);
   const outputVars = [...bodyVars(resolved, new Set(), TOP_VARS)].filter((v) => !v.startsWith('$'));
-  const ordered = reorderBody(resolved, new Set(), []);
+  const ordered = reorderBody(resolved, new Set(), [], arities);
   checkQueryTypes(ordered, root);
   return { body: ordered, outputVars };
 }
@@ -197,12 +485,16 @@ interface ResolveCtx {
   names: Set<string>;
   imports: Map<string, Term>;
   fresh: { n: number };
+  /** User function arities of the modules being compiled. */
+  arities: ReadonlyMap<string, number>;
 }
 
 class Scope {
   readonly decl = new Map<string, string>();
   /** Names this body declares (`:=`, `some`) further down: inside earlier closures they are closure-locals. */
   readonly pending = new Set<string>();
+  /** How each name first occurred in this body (OPA's rewriteLocalVars): a second declaration is an error. */
+  readonly occurrence = new Map<string, 'seen' | 'assigned' | 'declared' | 'arg'>();
   constructor(readonly parent: Scope | null) {}
   lookup(name: string): string | undefined {
     return this.decl.get(name) ?? this.parent?.lookup(name);
@@ -226,6 +518,7 @@ function compileRule(r: Rule, ctx: ResolveCtx): CompiledRule {
     args = plain.map((a) => resolveTerm(a, scope, ctx, true));
     for (const a of args) for (const v of patternVarsOf(a)) {
       scope.decl.set(v, v);
+      scope.occurrence.set(v, 'arg');
       argVars.add(v);
     }
   }
@@ -235,7 +528,7 @@ function compileRule(r: Rule, ctx: ResolveCtx): CompiledRule {
     const rv = value ? resolveTerm(value, s, ctx, false) : null;
     const rs = suffix.map((t) => resolveTerm(t, s, ctx, false));
     const heads = rv ? [...rs, rv] : rs;
-    const ordered = reorderClause(rb, argVars, heads);
+    const ordered = reorderClause(rb, argVars, heads, ctx.arities);
     const hs = ordered.heads;
     return { value: rv ? (hs[hs.length - 1] as Term) : null, body: ordered.body, suffix: rv ? hs.slice(0, -1) : hs };
   };
@@ -282,6 +575,7 @@ function resolveVarName(name: string, loc: Location, scope: Scope, ctx: ResolveC
     return dataRef(parts.slice(1), loc);
   }
   if (ctx.names.has(name)) return dataRef([...ctx.pkg, name], loc);
+  if (!scope.occurrence.has(name)) scope.occurrence.set(name, 'seen');
   return { type: 'var', name, loc };
 }
 
@@ -363,17 +657,22 @@ function resolveBody(body: Body, scope: Scope, ctx: ResolveCtx, nested: boolean)
     if (e.kind === 'some') for (const v of e.vars) if (v.type === 'var') scope.pending.add(v.name);
     if (e.kind === 'unify' && e.assign) for (const v of patternVarsOf(e.left)) scope.pending.add(v);
   }
-  const declare = (v: Term): Term => {
+  const declare = (v: Term, how: 'assigned' | 'declared', at: Location): Term => {
     if (v.type !== 'var' || v.name.startsWith('$')) return v;
+    // the rule's arguments share the top body's level, as in OPA
+    const before = scope.occurrence.get(v.name) ?? (scope.parent?.occurrence.get(v.name) === 'arg' ? 'arg' : undefined);
+    if (before === 'arg') throw new RegoError('rego_compile_error', `arg ${v.name} redeclared`, at);
+    if (before) throw new RegoError('rego_compile_error', `var ${v.name} ${before === 'seen' ? 'referenced' : before} above`, at);
+    scope.occurrence.set(v.name, how);
     const n = nested ? fresh(v.name, ctx) : v.name;
     scope.pending.delete(v.name);
     scope.decl.set(v.name, n);
     return { ...v, name: n };
   };
-  const declarePattern = (t: Term): Term => {
-    if (t.type === 'var') return declare(t);
-    if (t.type === 'array') return { ...t, items: t.items.map(declarePattern) };
-    if (t.type === 'object') return { ...t, items: t.items.map(([k, v]) => [resolveTerm(k, scope, ctx, false), declarePattern(v)] as [Term, Term]) };
+  const declarePattern = (t: Term, how: 'assigned' | 'declared', at?: Location): Term => {
+    if (t.type === 'var') return declare(t, how, at ?? t.loc);
+    if (t.type === 'array') return { ...t, items: t.items.map((x) => declarePattern(x, how, at)) };
+    if (t.type === 'object') return { ...t, items: t.items.map(([k, v]) => [resolveTerm(k, scope, ctx, false), declarePattern(v, how, at)] as [Term, Term]) };
     return resolveTerm(t, scope, ctx, false);
   };
   for (const e of body) {
@@ -385,17 +684,17 @@ function resolveBody(body: Body, scope: Scope, ctx: ResolveCtx, nested: boolean)
       case 'unify':
         if (e.assign) {
           const right = resolveTerm(e.right, scope, ctx, false);
-          const left = declarePattern(e.left);
+          const left = declarePattern(e.left, 'assigned');
           out.push({ ...e, left, right, withs });
         } else out.push({ ...e, left: resolveTerm(e.left, scope, ctx, false), right: resolveTerm(e.right, scope, ctx, false), withs });
         break;
       case 'some':
-        for (const v of e.vars) declare(v);
+        for (const v of e.vars) declare(v, 'declared', e.loc);
         break;
       case 'somein': {
         const domain = resolveTerm(e.domain, scope, ctx, false);
-        const key = e.key ? declarePattern(e.key) : null;
-        const value = declarePattern(e.value);
+        const key = e.key ? declarePattern(e.key, 'declared', e.loc) : null;
+        const value = declarePattern(e.value, 'declared', e.loc);
         out.push({ ...e, key, value, domain, withs });
         break;
       }
@@ -429,7 +728,7 @@ function resolveWithValue(t: Term, scope: Scope, ctx: ResolveCtx): Term {
     if (lookupBuiltin(name)) return { type: 'scalar', value: `fn:${name}`, loc: t.loc };
     const r = resolveTerm(t, scope, ctx, false);
     const rp = refParts(r);
-    if (rp && rp[0] === 'data' && userArity.has(rp.join('.'))) return { type: 'scalar', value: `fn:${rp.join('.')}`, loc: t.loc };
+    if (rp && rp[0] === 'data' && ctx.arities.has(rp.join('.'))) return { type: 'scalar', value: `fn:${rp.join('.')}`, loc: t.loc };
     return r;
   }
   return resolveTerm(t, scope, ctx, false);
@@ -466,7 +765,10 @@ const USED_VARS: VarScope = { closures: true, declared: false };
 const TOP_VARS: VarScope = { closures: false, declared: false };
 
 class Safety {
-  constructor(readonly universe: Set<string>) {}
+  constructor(
+    readonly universe: Set<string>,
+    private readonly arities: ReadonlyMap<string, number>,
+  ) {}
 
   /** Unbound vars needed to evaluate `t` as a value (ref keys and closure-locals excluded). */
   needs(t: Term, bound: Set<string>, out: Set<string>): void {
@@ -632,7 +934,7 @@ class Safety {
         refKeys(e.term);
         const t = e.term;
         if (t.type === 'call') {
-          const arity = callArity(t.op);
+          const arity = callArity(t.op, this.arities);
           if (arity !== null && t.args.length === arity + 1) patternVarsOf(t.args[arity] as Term, out);
         }
         break;
@@ -704,7 +1006,7 @@ class Safety {
       case 'term': {
         const t = e.term;
         if (t.type === 'call') {
-          const arity = callArity(t.op);
+          const arity = callArity(t.op, this.arities);
           if (arity !== null && t.args.length === arity + 1) {
             const ins = t.args.slice(0, arity);
             const n = new Set<string>();
@@ -752,29 +1054,33 @@ class Safety {
 }
 
 /** Declared arity of a builtin or `null` for user functions (resolved at evaluation). */
-export function callArity(op: string): number | null {
+export function callArity(op: string, arities: ReadonlyMap<string, number>): number | null {
   if (op === 'internal.member_2') return 2;
   if (op === 'internal.member_3') return 3;
-  if (op.startsWith('data.')) return userArity.get(op) ?? null;
+  if (op.startsWith('data.')) return arities.get(op) ?? null;
   const b = lookupBuiltin(op);
   if (!b || b.sig.variadic) return null;
   return b.sig.args.length;
 }
 
-/** User function arities of the modules being compiled (the reorder pass needs them to spot output arguments). */
-let userArity = new Map<string, number>();
 
 /** Reorder a body and, recursively, closures inside it. `entry` are vars bound when the body starts. */
-export function reorderBody(body: Body, entry: Set<string>, heads: Term[], outerUniverse?: Set<string>): Body {
-  return reorderClause(body, entry, heads, outerUniverse).body;
+export function reorderBody(body: Body, entry: Set<string>, heads: Term[], arities: ReadonlyMap<string, number>, outerUniverse?: Set<string>): Body {
+  return reorderClause(body, entry, heads, arities, outerUniverse).body;
 }
 
 /** Reorder a body; head terms (rule value and key terms, comprehension heads) are checked and reordered too. */
-export function reorderClause(body: Body, entry: Set<string>, heads: Term[], outerUniverse?: Set<string>): { body: Body; heads: Term[] } {
+export function reorderClause(
+  body: Body,
+  entry: Set<string>,
+  heads: Term[],
+  arities: ReadonlyMap<string, number>,
+  outerUniverse?: Set<string>,
+): { body: Body; heads: Term[] } {
   const universe = new Set<string>([...entry, ...(outerUniverse ?? [])]);
   for (const h of heads) varsOf(h, universe, false);
   bodyVars(body, universe, TOP_VARS);
-  const safety = new Safety(universe);
+  const safety = new Safety(universe, arities);
   let bound = new Set(entry);
   for (const v of outerUniverse ?? []) bound.add(v);
   const remaining = [...body];
@@ -786,7 +1092,7 @@ export function reorderClause(body: Body, entry: Set<string>, heads: Term[], out
       const e = remaining[i] as Expr;
       const next = safety.expr(e, bound);
       if (next) {
-        out.push(reorderNested(e, next, universe));
+        out.push(reorderNested(e, universe, arities));
         bound = next;
         remaining.splice(i, 1);
         i--;
@@ -802,7 +1108,7 @@ export function reorderClause(body: Body, entry: Set<string>, heads: Term[], out
     if (v !== undefined) throw new RegoError('rego_unsafe_var_error', `var ${displayVar(v)} is unsafe`, h.loc);
     safety.outputs(h, bound);
   }
-  return { body: out, heads: heads.map((h) => reorderTerm(h, universe)) };
+  return { body: out, heads: heads.map((h) => reorderTerm(h, universe, arities)) };
 }
 
 /**
@@ -858,8 +1164,8 @@ function displayVar(v: string): string {
   return v.startsWith('$') ? v.replace(/^\$/, '').replace(/\d+$/, '') : v;
 }
 
-function reorderNested(e: Expr, bound: Set<string>, universe: Set<string>): Expr {
-  const fix = (t: Term): Term => reorderTerm(t, universe);
+function reorderNested(e: Expr, universe: Set<string>, arities: ReadonlyMap<string, number>): Expr {
+  const fix = (t: Term): Term => reorderTerm(t, universe, arities);
   switch (e.kind) {
     case 'term':
       return { ...e, term: fix(e.term), withs: e.withs.map((w) => ({ ...w, value: fix(w.value) })) };
@@ -871,16 +1177,15 @@ function reorderNested(e: Expr, bound: Set<string>, universe: Set<string>): Expr
       const entry = new Set<string>();
       if (e.key) varsOf(e.key, entry);
       varsOf(e.value, entry);
-      return { ...e, domain: fix(e.domain), body: reorderBody(e.body, entry, [], universe) };
+      return { ...e, domain: fix(e.domain), body: reorderBody(e.body, entry, [], arities, universe) };
     }
     default:
-      void bound;
       return e;
   }
 }
 
-function reorderTerm(t: Term, universe: Set<string>): Term {
-  const r = (x: Term): Term => reorderTerm(x, universe);
+function reorderTerm(t: Term, universe: Set<string>, arities: ReadonlyMap<string, number>): Term {
+  const r = (x: Term): Term => reorderTerm(x, universe, arities);
   switch (t.type) {
     case 'ref':
       return { ...t, head: r(t.head), path: t.path.map(r) };
@@ -896,12 +1201,12 @@ function reorderTerm(t: Term, universe: Set<string>): Term {
     case 'arraycompr':
     case 'setcompr': {
       const captured = intersect(universe, varsOf(t));
-      const r2 = reorderClause(t.body, captured, [t.head], universe);
+      const r2 = reorderClause(t.body, captured, [t.head], arities, universe);
       return { ...t, body: r2.body, head: r2.heads[0] as Term };
     }
     case 'objectcompr': {
       const captured = intersect(universe, varsOf(t));
-      const r2 = reorderClause(t.body, captured, [t.key, t.value], universe);
+      const r2 = reorderClause(t.body, captured, [t.key, t.value], arities, universe);
       return { ...t, body: r2.body, key: r2.heads[0] as Term, value: r2.heads[1] as Term };
     }
     default:

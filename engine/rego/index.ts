@@ -7,7 +7,7 @@ import './builtins/index.ts';
 import { RegoError } from './ast.ts';
 import type { Body, Location } from './ast.ts';
 import { compileModules as compileTree, compileQuery } from './compile.ts';
-import type { CompiledQuery, CompiledRule, RuleNode } from './compile.ts';
+import type { CompileOptions, CompiledQuery, CompiledRule, RuleNode } from './compile.ts';
 import { DEFAULT_LIMITS, Evaluator } from './eval.ts';
 import type { EvalLimits, RuleTracer } from './eval.ts';
 import { parseModule, parseQuery } from './parser.ts';
@@ -15,8 +15,15 @@ import { RObject, RSet, normalizeNumber } from './value.ts';
 import type { Value } from './value.ts';
 
 export { RegoError } from './ast.ts';
-export type { Body, Location } from './ast.ts';
-export type { CompiledQuery } from './compile.ts';
+export { BUILTIN_LIMITS } from './builtins/registry.ts';
+export type { Body, Expr, Location, Module, Rule, Term } from './ast.ts';
+export { Compiler } from './compile.ts';
+export type { CompileOptions, CompiledQuery, CompiledRule, RuleNode } from './compile.ts';
+export { typeOfJsonSchema } from './schema.ts';
+export { parseModule, parseQuery } from './parser.ts';
+export { canonical as canonicalModule, formatModule } from './format.ts';
+export { RegoTypeError } from './typecheck.ts';
+export { RObject, RSet, formatNumber, fromJSON, keyOf, stringifyJSON, toJSON } from './value.ts';
 export type { Value } from './value.ts';
 
 export interface Compiled {
@@ -49,10 +56,13 @@ export interface QueryResult {
   bindings: Map<string, Value>;
 }
 
-/** Parse and compile modules into one rule tree. Throws RegoError (rego_parse_error, rego_unsafe_var_error, …). */
-export function compileModules(modules: Array<{ file: string; source: string }>): Compiled {
+/**
+ * Parse and compile modules into one rule tree. Throws RegoError (rego_parse_error, rego_unsafe_var_error, …).
+ * `options.inputSchema` (a JSON Schema of `input`) makes refs into `input` type-checked, as `opa check --schema`.
+ */
+export function compileModules(modules: Array<{ file: string; source: string }>, options: CompileOptions = {}): Compiled {
   const parsed = modules.map((m) => parseModule(m.file, m.source));
-  return { root: compileTree(parsed), files: modules.map((m) => m.file), queries: new Map() };
+  return { root: compileTree(parsed, options), files: modules.map((m) => m.file), queries: new Map() };
 }
 
 function prepare(compiled: Compiled, query: string): CompiledQuery {

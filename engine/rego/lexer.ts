@@ -13,6 +13,8 @@ export interface Token {
   offset: number;
   /** Whitespace or a comment precedes this token (refs and calls do not allow it). */
   spaced: boolean;
+  /** Offset just past the token's source text (the formatter reprints tokens as written). */
+  end?: number;
   /** For template strings: literal parts and expression sources, alternating (starts and ends with a literal). */
   parts?: TemplatePart[];
 }
@@ -57,6 +59,7 @@ export function tokenize(src: string, file: string, startRow = 1, startCol = 1):
     const tok = (kind: TokenKind, text: string, len: number, r = row, c = col, off = i): Token => {
       const t: Token = { kind, text, row: r, col: c, offset: off, spaced };
       advance(len);
+      t.end = i;
       spaced = false;
       return t;
     };

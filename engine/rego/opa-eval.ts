@@ -4,11 +4,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { InputError } from '../errors.ts';
-import type { Body, Expr, Term } from './ast.ts';
-import { RegoError, compileModules, compileQueryBody, evalCompiledQuery, type Compiled, type CompiledQuery } from './index.ts';
-import { parseQuery } from './parser.ts';
-import { RegoTypeError } from './typecheck.ts';
-import { RObject, RSet, formatNumber, type Value } from './value.ts';
+import { RObject, RSet, RegoError, RegoTypeError, compileModules, compileQueryBody, evalCompiledQuery, formatNumber, parseQuery } from './index.ts';
+import type { Body, Compiled, CompiledQuery, Expr, Term, Value } from './index.ts';
 
 /** Files larger than this are refused (OPA has no limit; a CLI reading untrusted paths should). */
 const MAX_FILE_BYTES = 64 * 1024 * 1024;
@@ -145,20 +142,70 @@ function expressionTexts(query: string, body: Body): string[] {
   return starts.map((s, i) => query.slice(s, starts[i + 1] ?? query.length).replace(/[\s;]+$/, ''));
 }
 
+/** Relation builtins (several results per call), which OPA counts as iteration. */
+const RELATIONS = new Set(['walk']);
+
 /**
- * OPA's value capture: a term (or call) expression is evaluated into a fresh variable and fails when false; every other
- * expression (unification, assignment, `not`, `some`, `every`) has the value true when it holds.
+ * OPA's `iteration(query)` (rego/rego.go): a ref with a variable after its head, or a relation builtin, outside
+ * comprehensions.
+ */
+function hasIteration(body: Body): boolean {
+  const term = (t: Term): boolean => {
+    switch (t.type) {
+      case 'ref':
+        return t.path.some((p) => p.type === 'var') || term(t.head) || t.path.some(term);
+      case 'call':
+        return RELATIONS.has(t.op) || t.args.some(term);
+      case 'array':
+      case 'set':
+        return t.items.some(term);
+      case 'object':
+        return t.items.some(([k, v]) => term(k) || term(v));
+      case 'template':
+        return t.parts.some((p) => typeof p !== 'string' && term(p));
+      default:
+        return false; // scalars, vars, comprehensions
+    }
+  };
+  const expr = (e: Expr): boolean => {
+    const own = ((): boolean => {
+      switch (e.kind) {
+        case 'term':
+          return term(e.term);
+        case 'unify':
+          return term(e.left) || term(e.right);
+        case 'somein':
+          return (e.key ? term(e.key) : false) || term(e.value) || term(e.domain);
+        case 'every':
+          return term(e.domain) || e.body.some(expr);
+        default:
+          return false;
+      }
+    })();
+    return own || e.withs.some((w) => term(w.value));
+  };
+  return body.some(expr);
+}
+
+/**
+ * OPA's value capture (rego.go rewriteQueryToCaptureValue): a term (or call) expression is evaluated into a fresh
+ * variable; only when the query has several expressions or iterates does a `false` value fail it, so a single `false`
+ * expression (`data.p.allow`, `1 == 2`) is a result with the value false. Every other expression (unification,
+ * assignment, `not`, `some`, `every`) has the value true when it holds.
  */
 function captureValues(body: Body): { body: Body; captured: Array<string | null> } {
   const out: Body = [];
   const captured: Array<string | null> = [];
+  const checkCapture = body.length > 1 || hasIteration(body);
   body.forEach((e, i) => {
     if (e.kind === 'term' && !e.negated) {
       const name = `${CAPTURE}${i}__`;
       const v: Term = { type: 'var', name, loc: e.loc };
       const falseTerm: Term = { type: 'scalar', value: false, loc: e.loc };
       out.push({ kind: 'unify', left: v, right: e.term, assign: false, negated: false, withs: e.withs, loc: e.loc } as Expr);
-      out.push({ kind: 'term', term: { type: 'call', op: 'neq', args: [v, falseTerm], loc: e.loc }, negated: false, withs: [], loc: e.loc } as Expr);
+      if (checkCapture) {
+        out.push({ kind: 'term', term: { type: 'call', op: 'neq', args: [v, falseTerm], loc: e.loc }, negated: false, withs: [], loc: e.loc } as Expr);
+      }
       captured.push(name);
     } else {
       out.push(e);

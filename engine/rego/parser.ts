@@ -25,13 +25,23 @@ const INFIX: Record<string, string> = {
 
 const RELATIONS = new Set(['==', '!=', '<', '>', '<=', '>=']);
 
+/**
+ * Rego v1 keywords that can never be a variable or a rule name (OPA: `unexpected in keyword`); as a ref head glued to
+ * `.`/`[` they are fine (`in.foo := 1`). `contains` is left out: it is also a builtin (`contains(s, x)`).
+ */
+const KEYWORDS = new Set(['in', 'some', 'every', 'if', 'not', 'with', 'as', 'default', 'else', 'package', 'import']);
+
 class Parser {
   private pos = 0;
   private wildcards = 0;
+  /** The single term last parsed at `start` by `singleTermThen`, so it is not parsed twice (nesting stays linear). */
+  private memo: { start: number; end: number; term: Term } | null = null;
 
   constructor(
     private readonly toks: Token[],
     private readonly file: string,
+    /** Counter of desugaring variables, shared with the sub-parsers of template strings. */
+    private readonly fresh = { n: 0 },
   ) {}
 
   private get tok(): Token {
@@ -138,6 +148,9 @@ class Parser {
     const start = this.tok;
     const isDefault = this.is('default') && !this.glued() ? (this.pos++, true) : false;
     const headTok = this.ident();
+    if (KEYWORDS.has(headTok.text) && !(this.tok.kind === 'punct' && !this.tok.spaced && (this.tok.text === '.' || this.tok.text === '['))) {
+      this.fail(`unexpected ${headTok.text} keyword`, headTok);
+    }
     const headVar: Term = { type: 'var', name: headTok.text, loc: this.loc(headTok) };
     const head = this.refTail(headVar, false);
     let ref: Term[];
@@ -161,11 +174,15 @@ class Parser {
     let body: Body = [];
     if (this.is('if') && !this.glued() && (this.pos++, true)) body = this.ruleBody();
     else if (this.is('{') && !isDefault) {
-      this.pos++;
-      body = this.query('}');
-      this.expect('}');
+      // v0 syntax: OPA v1 requires `if` before a body (and `contains` for a partial set)
+      this.fail(`\`if\` keyword is required before ${args ? 'function' : 'rule'} body`, start);
     }
     if (isDefault && value === null) this.fail('default rules must have a value');
+    if (isDefault && value) {
+      // OPA's validateDefaultRuleValue: a default value is a constant (comprehensions aside)
+      const kind = nonConstantKind(value);
+      if (kind) throw new RegoError('rego_parse_error', `illegal default rule (value cannot contain ${kind})`, this.loc(start));
+    }
     // v1: `p[x] if …` is a single-value ref-head rule with value true; `p contains x` is the multi-value form
     const rule: Rule = { ref, args, value, multi, isDefault, body, elses: [], loc };
     while (this.is('else') && !this.glued()) {
@@ -301,10 +318,8 @@ class Parser {
 
   /** A fresh variable for desugaring (a name no source can write). */
   templateVar(): string {
-    return `$tpl${Parser.fresh++}`;
+    return `$tpl${this.fresh.n++}`;
   }
-
-  static fresh = 0;
 
   withs(e: Expr): Expr {
     const withs: WithModifier[] = [];
@@ -396,16 +411,22 @@ class Parser {
   }
 
   private termUnary(): Term {
+    const m = this.memo;
+    if (m && m.start === this.pos) {
+      this.pos = m.end;
+      return m.term;
+    }
     if (this.is('-')) {
       const t = this.tok;
       const next = this.peek();
-      if (next.kind === 'number' && !next.spaced) {
+      // `-1` and `- 1` alike: OPA scans past the space and still reads a negative number literal
+      if (next.kind === 'number') {
         this.pos += 2;
         return this.refTail({ type: 'scalar', value: negate(parseNumber(next.text)), loc: this.loc(t) }, true);
       }
+      // OPA's grammar has unary minus on number literals only (`-x` is `0 - x` nowhere)
       this.pos++;
-      const operand = this.termUnary();
-      return { type: 'call', op: 'minus', args: [{ type: 'scalar', value: 0, loc: this.loc(t) }, operand], loc: this.loc(t) };
+      return this.fail(`unexpected ${next.kind === 'ident' ? 'ident' : describe(next)} token: expected number`);
     }
     return this.primary();
   }
@@ -428,7 +449,7 @@ class Parser {
           if ('lit' in p) {
             if (p.lit) parts.push(p.lit);
           } else {
-            const sub = new Parser(tokenize(p.expr, this.file, p.row, p.col), this.file);
+            const sub = new Parser(tokenize(p.expr, this.file, p.row, p.col), this.file, this.fresh);
             const term = sub.termIn();
             const e = sub.withs({ kind: 'term', term, negated: false, withs: [], loc: term.loc });
             if (!sub.atEnd()) sub.fail('unexpected token in template expression');
@@ -457,6 +478,7 @@ class Parser {
           case '_':
             return { type: 'var', name: `$_${this.wildcards++}`, loc };
         }
+        if (KEYWORDS.has(t.text) && !glued) this.fail(`unexpected ${t.text} keyword`, t);
         return this.refTail({ type: 'var', name: t.text, loc }, true);
       }
       case 'punct':
@@ -477,12 +499,15 @@ class Parser {
     const loc = this.loc();
     this.expect('[');
     if (this.accept(']')) return { type: 'array', items: [], loc };
-    const first = this.termIn(true);
-    if (this.accept('|')) {
+    // as OPA: a comprehension head is one term (no infix operator outside parentheses); `[x * 10 | …]` is an error
+    const head = this.singleTermThen('|');
+    if (head) {
       const body = this.query(']');
       this.expect(']');
-      return { type: 'arraycompr', head: first, body, loc };
+      return { type: 'arraycompr', head, body, loc };
     }
+    const first = this.termIn(true);
+    if (this.is('|')) this.fail('unexpected or token: expected "," or "]"');
     const items = [first];
     while (this.accept(',')) {
       if (this.is(']')) break;
@@ -496,14 +521,23 @@ class Parser {
     const loc = this.loc();
     this.expect('{');
     if (this.accept('}')) return { type: 'object', items: [], loc };
+    const setHead = this.singleTermThen('|');
+    if (setHead) {
+      const body = this.query('}');
+      this.expect('}');
+      return { type: 'setcompr', head: setHead, body, loc };
+    }
     const first = this.termIn(true);
     if (this.accept(':')) {
-      const v = this.termIn(true);
-      if (this.accept('|')) {
+      // an object comprehension's key may be any term (`{a + 1: b | …}`), its value only a single term
+      const value = this.singleTermThen('|');
+      if (value) {
         const body = this.query('}');
         this.expect('}');
-        return { type: 'objectcompr', key: first, value: v, body, loc };
+        return { type: 'objectcompr', key: first, value, body, loc };
       }
+      const v = this.termIn(true);
+      if (this.is('|')) this.fail('non-terminated object');
       const items: Array<[Term, Term]> = [[first, v]];
       while (this.accept(',')) {
         if (this.is('}')) break;
@@ -514,11 +548,7 @@ class Parser {
       this.expect('}');
       return { type: 'object', items, loc };
     }
-    if (this.accept('|')) {
-      const body = this.query('}');
-      this.expect('}');
-      return { type: 'setcompr', head: first, body, loc };
-    }
+    if (this.is('|')) this.fail('non-terminated set');
     const items = [first];
     while (this.accept(',')) {
       if (this.is('}')) break;
@@ -526,6 +556,18 @@ class Parser {
     }
     this.expect('}');
     return { type: 'set', items, loc };
+  }
+
+  /** A single term (OPA's parseTerm: no infix operator) directly followed by `sep`, consumed; else null, nothing consumed. */
+  private singleTermThen(sep: string): Term | null {
+    const start = this.pos;
+    // a term that does not parse here fails the same way as the start of a longer expression: let it throw
+    const term = this.termUnary();
+    if (this.accept(sep)) return term;
+    // the caller parses an expression from here next: it starts with this very term (OPA's parsed-term cache)
+    this.memo = { start, end: this.pos, term };
+    this.pos = start;
+    return null;
   }
 
   /** `.name`, `[term]` and `(args)` directly after a term (no whitespace), as OPA's parseRef/parseCall. */
@@ -561,6 +603,39 @@ class Parser {
       } else break;
     }
     return cur;
+  }
+}
+
+/** `var`, `ref` or `call` when a term holds one outside comprehensions (what a default value may not hold). */
+function nonConstantKind(t: Term): string | null {
+  switch (t.type) {
+    case 'var':
+      return t.name === 'input' || t.name === 'data' ? 'ref' : 'var';
+    case 'ref':
+      return 'ref';
+    case 'call':
+      return 'call';
+    case 'template':
+      for (const p of t.parts) {
+        const k = typeof p === 'string' ? null : nonConstantKind(p);
+        if (k) return k;
+      }
+      return null;
+    case 'array':
+    case 'set':
+      for (const x of t.items) {
+        const k = nonConstantKind(x);
+        if (k) return k;
+      }
+      return null;
+    case 'object':
+      for (const [k, v] of t.items) {
+        const found = nonConstantKind(k) ?? nonConstantKind(v);
+        if (found) return found;
+      }
+      return null;
+    default:
+      return null;
   }
 }
 

@@ -2,10 +2,9 @@
 // the bundle's data (mock with `with input as …` / `with data.x as …`); it passes when it is defined and true.
 import type { Bundle } from '../bundle.ts';
 import type { PolicyTestOptions, PolicyTestResult } from '../policytest.ts';
-import type { CompiledRule, RuleNode } from './compile.ts';
 import { asBundleError, compileBundleModules, POLICY_LIMITS } from './backend.ts';
-import { RegoError, evalQuery, type Compiled } from './index.ts';
-import { fromJSON, stringifyJSON } from './value.ts';
+import { RegoError, evalQuery, fromJSON, stringifyJSON } from './index.ts';
+import type { Compiled, CompiledRule, RuleNode } from './index.ts';
 
 export interface RegoTestCase {
   /** `data.<package>.<rule>`, as `opa test` names it. */

@@ -137,7 +137,11 @@ export class TypeChecker {
   private readonly nodeTypes = new Map<RuleNode, Ty>();
   private readonly inProgress = new Set<RuleNode>();
 
-  constructor(private readonly root: RuleNode) {}
+  /** `inputType`: the type of `input` (from a JSON Schema, as `opa check --schema`); unknown when absent. */
+  constructor(
+    private readonly root: RuleNode,
+    private readonly inputType?: Ty,
+  ) {}
 
   /** Check every rule of the tree (each node once, dependencies first, as OPA checks rules in dependency order). */
   checkTree(node: RuleNode = this.root): void {
@@ -176,7 +180,8 @@ export class TypeChecker {
       this.checkBody(c.body, env);
       for (const s of r.suffix) this.typeOf(s, env);
       const vt = c.value ? this.typeOf(c.value, env) : ({ type: 'boolean' } as Ty);
-      if (r.multi && r.suffix.length === 1) out.push({ type: 'set' });
+      // `s contains v`: the document is a set of the values' types (OPA types partial sets so, `count(s)` is fine)
+      if (r.multi) out.push(r.suffix.length ? ANY : { type: 'set', of: vt });
       else if (r.suffix.length || r.args) out.push(ANY);
       else out.push(vt);
     }
@@ -210,9 +215,21 @@ export class TypeChecker {
         }
         break;
       }
-      case 'somein':
-        this.typeOf(e.domain, env);
+      case 'somein': {
+        const dt = this.typeOf(e.domain, env);
+        // `some x in "a string"`: OPA rewrites it to a ref into the domain, and a scalar cannot be dereferenced
+        const kinds = kindsOf(dt);
+        if (!e.negated && kinds && kinds.size > 0 && isTyped(e.domain, env) && [...kinds].every((k) => SCALAR_KINDS.has(k))) {
+          const key = e.key ? termText(e.key) : '_';
+          this.errors.push(new RegoTypeError(`undefined ref: ${termText(e.domain)}[${key}]`, e.loc, [`have: ${formatType(dt)}`]));
+        }
+        // as OPA's rewrite `x = domain[k]`: a fresh value (and key) variable has the domain's element (and key) type
+        if (!e.negated) {
+          if (e.value.type === 'var' && !env.seen.has(e.value.name)) env.types.set(e.value.name, elementType(dt));
+          if (e.key?.type === 'var' && !env.seen.has(e.key.name)) env.types.set(e.key.name, keyType(dt));
+        }
         break;
+      }
       case 'every': {
         this.typeOf(e.domain, env);
         const inner = new TypeEnv(env);
@@ -236,8 +253,11 @@ export class TypeChecker {
         return env.types.get(t.name) ?? ANY;
       case 'ref': {
         for (const p of t.path) this.typeOf(p, env);
-        if (t.head.type === 'var' && t.head.name === 'data') return this.typeOfDataRef(t.path);
-        this.typeOf(t.head, env);
+        if (t.head.type === 'var' && t.head.name === 'data') return this.typeOfDataRef(t);
+        if (t.head.type === 'var' && t.head.name === 'input' && this.inputType) return this.select(this.inputType, t, 0);
+        const head = this.typeOf(t.head, env);
+        // a local whose type is known (`some h in input.xs`, `x := [1, 2]`): the ref is checked against it
+        if (t.head.type === 'var' && env.types.has(t.head.name)) return this.select(head, t, 0);
         return ANY;
       }
       case 'array':
@@ -278,15 +298,80 @@ export class TypeChecker {
     }
   }
 
-  /** A ref to exactly one rule (`data.pkg.p`) has the rule's type; anything else under `data` is `any`. */
-  private typeOfDataRef(path: Term[]): Ty {
+  /**
+   * A ref to a rule (`data.pkg.p`) has the rule's type, and a ref into it (`data.pkg.xs[5]`) is checked against that
+   * type as OPA does; anything else under `data` is `any`.
+   */
+  private typeOfDataRef(ref: Extract<Term, { type: 'ref' }>): Ty {
     let node: RuleNode | undefined = this.root;
-    for (const p of path) {
+    const path = ref.path;
+    for (let i = 0; i < path.length; i++) {
+      const p = path[i] as Term;
       if (p.type !== 'scalar' || typeof p.value !== 'string') return ANY;
       node = node.children.get(p.value);
       if (!node) return ANY;
+      if (node.rules.length && !node.isFunction) return this.select(this.typeOfNode(node), ref, i + 1);
     }
     return node === this.root ? ANY : this.typeOfNode(node);
+  }
+
+  /**
+   * The type of `ref.path[from..]` applied to a value of type `t`; a step that certainly fails (a key into a scalar, an
+   * array index out of range or not a number, a key an object certainly lacks) is OPA's `undefined ref` type error.
+   * Unions and open types are never rejected.
+   */
+  private select(t: Ty, ref: Extract<Term, { type: 'ref' }>, from: number): Ty {
+    let cur = t;
+    for (let i = from; i < ref.path.length; i++) {
+      const p = ref.path[i] as Term;
+      const key = p.type === 'scalar' ? p.value : undefined;
+      const constant = p.type === 'scalar';
+      const fail = (details: string[]): Ty => {
+        this.errors.push(new RegoTypeError(`undefined ref: ${termText(ref)}`, ref.loc, [termText(ref), ...details]));
+        return ANY;
+      };
+      switch (cur.type) {
+        case 'null':
+        case 'boolean':
+        case 'number':
+        case 'string':
+          return fail([`have: ${formatType(cur)}`]);
+        case 'tuple': {
+          if (!constant) {
+            cur = cur.items.length ? or(cur.items) : ANY;
+            break;
+          }
+          const n = typeof key === 'number' || typeof key === 'bigint' ? Number(key) : NaN;
+          if (!Number.isInteger(n)) return fail([`have: ${formatValueText(key)}`, 'want (type): number']);
+          if (n < 0 || n >= cur.items.length) return fail([`have: ${n}`, `want (one of): [${cur.items.map((_, j) => j).join(' ')}]`]);
+          cur = cur.items[n] as Ty;
+          break;
+        }
+        case 'array':
+          if (constant && typeof key !== 'number' && typeof key !== 'bigint') return fail([`have: ${formatValueText(key)}`, 'want (type): number']);
+          cur = cur.of ?? ANY;
+          break;
+        case 'record': {
+          if (!constant) {
+            cur = cur.fields.length ? or(cur.fields.map(([, v]) => v)) : ANY;
+            break;
+          }
+          const field = typeof key === 'string' ? cur.fields.find(([k]) => k === key) : undefined;
+          if (!field) return fail([`have: ${formatValueText(key)}`, `want (one of): [${cur.fields.map(([k]) => JSON.stringify(k)).join(' ')}]`]);
+          cur = field[1];
+          break;
+        }
+        case 'object':
+          cur = cur.value ?? ANY;
+          break;
+        case 'set':
+          cur = cur.of ?? ANY;
+          break;
+        default:
+          return ANY;
+      }
+    }
+    return cur;
   }
 
   private checkCall(t: Extract<Term, { type: 'call' }>, env: TypeEnv): Ty {
@@ -338,6 +423,71 @@ function isTyped(t: Term, env: TypeEnv): boolean {
     case 'object':
       // a literal's kind is certain whatever its elements are; only its kind is ever compared
       return true;
+  }
+}
+
+const SCALAR_KINDS = new Set<Kind>(['null', 'boolean', 'number', 'string']);
+
+/** The type of a collection's elements (`any` when unknown). */
+function elementType(t: Ty): Ty {
+  switch (t.type) {
+    case 'tuple':
+      return t.items.length ? or(t.items) : ANY;
+    case 'array':
+    case 'set':
+      return t.of ?? ANY;
+    case 'record':
+      return t.fields.length ? or(t.fields.map(([, v]) => v)) : ANY;
+    case 'object':
+      return t.value ?? ANY;
+    default:
+      return ANY;
+  }
+}
+
+/** The type of a collection's keys (`any` when unknown). */
+function keyType(t: Ty): Ty {
+  switch (t.type) {
+    case 'tuple':
+    case 'array':
+      return { type: 'number' };
+    case 'record':
+      return { type: 'string' };
+    case 'object':
+      return t.key ?? ANY;
+    case 'set':
+      return t.of ?? ANY;
+    default:
+      return ANY;
+  }
+}
+
+function formatValueText(v: unknown): string {
+  return typeof v === 'string' ? JSON.stringify(v) : String(v);
+}
+
+/** A term as OPA prints it in a ref error (`data.p.xs[5]`, `input.a[_].b`). */
+export function termText(t: Term): string {
+  switch (t.type) {
+    case 'scalar':
+      return typeof t.value === 'string' || t.value === null || typeof t.value === 'boolean' || typeof t.value === 'number' || typeof t.value === 'bigint'
+        ? formatValueText(t.value)
+        : '…';
+    case 'var':
+      return t.name.startsWith('$') ? t.name.replace(/^\$/, '').replace(/\d+$/, '') : t.name;
+    case 'ref':
+      return (
+        termText(t.head) +
+        t.path
+          .map((p) => (p.type === 'scalar' && typeof p.value === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(p.value) ? `.${p.value}` : `[${termText(p)}]`))
+          .join('')
+      );
+    case 'call':
+      return `${t.op}(${t.args.map(termText).join(', ')})`;
+    case 'array':
+      return `[${t.items.map(termText).join(', ')}]`;
+    default:
+      return '…';
   }
 }
 
@@ -414,8 +564,8 @@ export function raiseTypeErrors(errors: RegoTypeError[]): void {
 }
 
 /** Type-check a compiled rule tree (OPA's checkTypes stage); throws a `rego_type_error` listing every error found. */
-export function checkTypes(root: RuleNode): void {
-  const tc = new TypeChecker(root);
+export function checkTypes(root: RuleNode, inputType?: Ty): void {
+  const tc = new TypeChecker(root, inputType);
   tc.checkTree();
   raiseTypeErrors(tc.errors);
 }

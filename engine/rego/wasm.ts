@@ -2,10 +2,9 @@
 // through @open-policy-agent/opa-wasm with the bundle's data. Same phases and shape checks as the interpreter backend;
 // OPA's wasm target cannot say which rule produced a value, so its verdicts carry no source line.
 import { loadPolicy, type LoadedPolicy } from '@open-policy-agent/opa-wasm';
-import type { Bundle } from '../bundle.ts';
 import { BundleError } from '../errors.ts';
 import type { Action, PolicyBackend, PolicyInput, Proposal, Verdict } from '../types.ts';
-import { checkInputBounds, toProposals, toVerdicts, type RegoPolicy } from './backend.ts';
+import { checkInputBounds, toProposals, toVerdicts, type RegoBundle, type RegoPolicy } from './backend.ts';
 
 export const WASM_ENTRYPOINT = 'arbiter/policies';
 
@@ -43,7 +42,7 @@ export function evaluatePolicies(policy: LoadedPolicy, input: unknown, where: st
   return isRecord(first?.result) ? first.result : {};
 }
 
-export async function createWasmBackend(bundle: Bundle): Promise<PolicyBackend> {
+export async function createWasmBackend(bundle: RegoBundle): Promise<PolicyBackend> {
   const where = bundle.wasm?.file ?? 'policy.wasm';
   if (!bundle.wasm) throw new BundleError('the bundle has no policy.wasm', bundle.dir);
   const policy = await loadBundleWasm(bundle.wasm.bytes, where);

@@ -5,7 +5,7 @@ import data.arbiter.tests.fixtures as f
 
 leak := [{"cause": "memory-leak", "confidence": 0.9}]
 
-critical(in) := object.union(in, {"context": {"service": {"criticality": "critical"}}})
+critical(base) := object.union(base, {"context": {"service": {"criticality": "critical"}}})
 
 test_a_critical_service_needs_approval if {
 	f.effects(policy.verdicts) == {"require_approval"} with input as critical(f.judging(leak, {}, "restart", {}))

@@ -7,7 +7,7 @@ vulnerability := [{"cause": "vulnerability", "confidence": 0.95}]
 
 patch(signals) := f.judging(vulnerability, signals, "patch-image", {"image": "registry.example/api-gateway:1.8.3"})
 
-staging(in) := object.union(in, {"diagnosis": {"target": {"environment": "staging"}}})
+staging(base) := object.union(base, {"diagnosis": {"target": {"environment": "staging"}}})
 
 test_critical_kev_internet_facing_production_is_allowed if {
 	f.effects(policy.verdicts) == {"allow"} with input as patch({"cvss": 9.8, "cisaKev": 1, "internetFacing": 1, "patchAgeDays": 21})

@@ -30,7 +30,7 @@ judging(hypotheses, signals, kind, params) := {
 	"action": {"kind": kind, "target": {"service": "checkout", "namespace": "shop"}, "params": params},
 }
 
-with_calendar(in, calendar) := object.union(in, {"context": {"calendar": calendar}})
+with_calendar(base, calendar) := object.union(base, {"context": {"calendar": calendar}})
 
 effects(verdicts) := {v.effect | some v in verdicts}
 

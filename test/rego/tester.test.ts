@@ -79,14 +79,14 @@ describe('runRegoTests, like opa test', () => {
 
   it('with mocks data and functions', async () => {
     const dir = bundleDir('mocks', {
-      'cap.rego': 'package arbiter.policies.cap\n\nlimit := data.arbiter.limit\n\nover if count(input.items) > limit\n',
+      'cap.rego': 'package arbiter.policies.cap\n\nlimit := data.arbiter.limit\n\nover if count(input.diagnosis.hypotheses) > limit\n',
       'data.json': '{"arbiter": {"limit": 2}}',
       'cap_test.rego': [
         'package arbiter.tests.cap',
         'import data.arbiter.policies.cap',
         'test_bundle_data_is_visible if cap.limit == 2',
-        'test_data_mocked if { cap.over with input as {"items": [1]} with data.arbiter.limit as 0 }',
-        'test_builtin_mocked if { cap.over with input as {"items": []} with count as 10 }',
+        'test_data_mocked if { cap.over with input as {"diagnosis": {"hypotheses": [1]}} with data.arbiter.limit as 0 }',
+        'test_builtin_mocked if { cap.over with input as {"diagnosis": {"hypotheses": []}} with count as 10 }',
         '',
       ].join('\n'),
     });
@@ -96,8 +96,8 @@ describe('runRegoTests, like opa test', () => {
 
   it('an evaluation error fails the test and says where', async () => {
     const dir = bundleDir('errors', {
-      'p.rego': 'package arbiter.policies.p\n\nx := 1 if input.a\n\nx := 2 if input.b\n',
-      'p_test.rego': 'package arbiter.tests.p\n\ntest_conflict if {\n\tdata.arbiter.policies.p.x == 1 with input as {"a": true, "b": true}\n}\n',
+      'p.rego': 'package arbiter.policies.p\n\nx := 1 if input.context.killSwitch\n\nx := 2 if input.context.calendar.changeFreeze\n',
+      'p_test.rego': 'package arbiter.tests.p\n\ntest_conflict if {\n\tdata.arbiter.policies.p.x == 1 with input as {"context": {"killSwitch": true, "calendar": {"changeFreeze": true}}}\n}\n',
     });
     const [result] = runRegoTests(await loadBundle(dir));
     expect(result?.passed).toBe(false);
@@ -123,8 +123,8 @@ describe('runRegoTests, like opa test', () => {
 describe('--coverage: which policy rules the tests made produce a value', () => {
   it('counts rules outside test files and names the ones that never fired', async () => {
     const dir = bundleDir('coverage', {
-      'p.rego': 'package arbiter.policies.p\n\nhot if input.x == 1\n\ncold if input.x == 2\n\ndefault d := 0\n',
-      'p_test.rego': 'package arbiter.tests.p\n\ntest_hot if data.arbiter.policies.p.hot with input as {"x": 1}\n',
+      'p.rego': 'package arbiter.policies.p\n\nhot if input.context.history.incidentActions == 1\n\ncold if input.context.history.incidentActions == 2\n\ndefault d := 0\n',
+      'p_test.rego': 'package arbiter.tests.p\n\ntest_hot if data.arbiter.policies.p.hot with input as {"context": {"history": {"incidentActions": 1}}}\n',
     });
     const { coverage } = runRegoTestsWithCoverage(await loadBundle(dir));
     expect(coverage).toEqual({
