@@ -402,7 +402,10 @@ export function createInterpreterBackend(bundle: Pick<Bundle, 'regoModules' | 'd
     return phase;
   };
 
-  const failureOfError = (err: RegoError): PolicyEvaluationError => {
+  // any error but refused input fails the policy (a stack overflow in a builtin is the policy's problem too)
+  const isPolicyFailure = (err: unknown): err is Error => err instanceof Error && !(err instanceof InputError);
+  const failureOfError = (err: Error): PolicyEvaluationError => {
+    if (!(err instanceof RegoError)) return new PolicyEvaluationError(`evaluation failed: ${err.message}`);
     const bounds = `${limits.maxSteps} steps, depth ${limits.maxDepth}, builtin output ${BUILTIN_LIMITS.maxStringLength} characters / ${BUILTIN_LIMITS.maxElements} elements, ${limits.timeoutMs} ms`;
     const bounded = err.code === 'eval_cancel_error' ? ` (limits: ${bounds}; does a rule loop?)` : '';
     const source = err.location ? { file: err.location.file, row: err.location.row, col: err.location.col } : undefined;
@@ -427,13 +430,13 @@ export function createInterpreterBackend(bundle: Pick<Bundle, 'regoModules' | 'd
     try {
       return evaluatePhase(phase, doc, input);
     } catch (err) {
-      if (!(err instanceof RegoError)) throw err;
+      if (!isPolicyFailure(err)) throw err;
       if (phase.policies.length === 1) return [{ policy: phase.policies[0]!, failure: failureOfError(err) }];
       return phase.policies.flatMap((policy) => {
         try {
           return evaluatePhase(aloneOf(phase.field, policy), doc, input);
         } catch (e) {
-          if (!(e instanceof RegoError)) throw e;
+          if (!isPolicyFailure(e)) throw e;
           return [{ policy, failure: failureOfError(e) }];
         }
       });
