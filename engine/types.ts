@@ -173,6 +173,11 @@ export interface ActionTarget {
   namespace: string;
 }
 
+/** A candidate action as a policy sees it (`input.action`): the schema CEL's `action` type is generated from. */
+export const ActionSchema = z
+  .object({ kind: ActionKind, target: z.object({ service: z.string(), namespace: z.string() }).strict(), params: ActionParams })
+  .strict();
+
 /** A candidate action as a policy sees it (`input.action`). */
 export interface Action {
   kind: ActionKind;

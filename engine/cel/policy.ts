@@ -19,6 +19,7 @@ import {
   type SourceLocation,
   type Verdict,
 } from '../types.ts';
+import { celDeclarations } from './declarations.ts';
 import { CelCompileError, CelEvaluationError, celToPlain, type CelEngine, type CelProgram, type CelVariable } from './engine.ts';
 
 /** Policy names become Rego packages `data.arbiter.policies.<name>`: snake_case is recommended. */
@@ -109,46 +110,78 @@ export interface CompiledCelPolicy {
   verdicts: CompiledVerdict[];
 }
 
-const PROPOSE_VARIABLES: CelVariable[] = [
-  { name: 'diagnosis', type: 'map' },
-  { name: 'context', type: 'map' },
-  { name: 'now', type: 'timestamp' },
-  { name: 'data', type: 'map' },
-  { name: 'variables', type: 'map' },
-];
-const JUDGE_VARIABLES: CelVariable[] = [...PROPOSE_VARIABLES, { name: 'action', type: 'map' }];
 
 /** Parses and compiles one `*.cel.yaml` file; every error names the file, the rule and the line/column. */
 export function compileCelPolicy(text: string, file: string, engine: CelEngine): CompiledCelPolicy {
+  const r = checkCelPolicy(text, file, engine);
+  if (!r.policy) throw r.errors[0]!;
+  return r.policy;
+}
+
+/** The result of checking one CEL policy file: the compiled policy, or every error found (file:line:col each). */
+export interface CelPolicyCheck {
+  policy?: CompiledCelPolicy;
+  errors: BundleError[];
+  /** The parsed document, when it is valid YAML of the right shape (for `arbiter check --strict`). */
+  document?: CelPolicyDocument;
+}
+
+/** Parses and compiles one `*.cel.yaml` file, collecting every error instead of stopping at the first. */
+export function checkCelPolicy(text: string, file: string, engine: CelEngine): CelPolicyCheck {
+  const errors: BundleError[] = [];
   const lineCounter = new LineCounter();
   const doc = YAML.parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const pos = lineCounter.linePos(e.pos[0]);
-    throw new BundleError(`not valid YAML: ${e.message.split('\n')[0]}`, `${file}:${pos.line}:${pos.col}`);
+    for (const e of doc.errors) {
+      const pos = lineCounter.linePos(e.pos[0]);
+      errors.push(new BundleError(`not valid YAML: ${e.message.split('\n')[0]}`, `${file}:${pos.line}:${pos.col}`));
+    }
+    return { errors };
   }
   const r = CelPolicyDocument.safeParse(doc.toJS({ maxAliasCount: 0 }));
   if (!r.success) {
-    const issue = r.error.issues[0]!;
-    const where = locate(doc, lineCounter, issue.path as PropertyKey[], 0);
-    throw new BundleError(`${fieldPath(issue.path)}: ${issue.message}`, `${file}${where}`);
+    for (const issue of r.error.issues) {
+      const where = locate(doc, lineCounter, issue.path as PropertyKey[], 0);
+      errors.push(new BundleError(`${fieldPath(issue.path)}: ${issue.message}`, `${file}${where}`));
+    }
+    return { errors };
   }
   const policy = r.data;
   const spec = policy.spec;
 
+  const declarations = celDeclarations();
+  const PROPOSE_VARIABLES = declarations.propose;
+  const JUDGE_VARIABLES = declarations.judge;
+  const variableNames = new Set((spec.variables ?? []).map((v) => v.name));
   const compile = (path: PropertyKey[], rule: string, source: string, variables: CelVariable[], expect: 'bool' | 'number' | 'string' | 'any'): CelProgram => {
+    // `variables` is a map to CEL; its names are checked here, so `variables.leek` is an error like `h.casue`
+    const reads = variablesRead(source);
+    if (reads !== 'all') {
+      for (const name of reads) {
+        if (variableNames.has(name)) continue;
+        const at = source.search(new RegExp(`\\bvariables\\s*\\.\\s*${name}\\b`));
+        errors.push(new BundleError(`${rule}: no variable named ${name} in spec.variables${at >= 0 ? ` (column ${at + 1} of the expression)` : ''}`, `${file}${locate(doc, lineCounter, path, Math.max(0, at))}`));
+        return FAILED;
+      }
+    }
     let program: CelProgram;
     try {
-      program = engine.compile(source, variables);
+      program = engine.compile(source, variables, declarations.types);
     } catch (err) {
       if (!(err instanceof CelCompileError)) throw err;
       const where = locate(doc, lineCounter, path, err.offset ?? 0);
-      const message = /Unknown variable: action/.test(err.message) ? '`action` is only defined while judging (verdicts, match), not in proposals' : err.message;
-      throw new BundleError(`${rule}: ${message}${err.offset !== undefined ? ` (column ${err.offset + 1} of the expression)` : ''}`, `${file}${where}`);
+      const unknownField = /^No such key: (.*)$/.exec(err.message);
+      const message = /Unknown variable: action/.test(err.message)
+        ? '`action` is only defined while judging (verdicts, match), not in proposals'
+        : unknownField
+          ? `unknown field ${unknownField[1]} (see \`arbiter schema\` for the fields of diagnosis, context and action)`
+          : err.message;
+      errors.push(new BundleError(`${rule}: ${message}${err.offset !== undefined ? ` (column ${err.offset + 1} of the expression)` : ''}`, `${file}${where}`));
+      return FAILED;
     }
     const t = program.resultType;
     const ok = t === 'dyn' || expect === 'any' || (expect === 'bool' && t === 'bool') || (expect === 'number' && (t === 'int' || t === 'double' || t === 'uint')) || (expect === 'string' && t === 'string');
-    if (!ok) throw new BundleError(`${rule}: the expression has type ${t}, expected ${expect}`, `${file}${locate(doc, lineCounter, path, 0)}`);
+    if (!ok) errors.push(new BundleError(`${rule}: the expression has type ${t}, expected ${expect}`, `${file}${locate(doc, lineCounter, path, 0)}`));
     return program;
   };
 
@@ -199,8 +232,17 @@ export function compileCelPolicy(text: string, file: string, engine: CelEngine):
     if (v.reasonExpr !== undefined) out.reasonExpr = compile([...base, 'reasonExpr'], `${rule}.reasonExpr`, v.reasonExpr, JUDGE_VARIABLES, 'string');
     compiled.verdicts.push(out);
   });
-  return compiled;
+  return errors.length > 0 ? { errors, document: policy } : { policy: compiled, errors, document: policy };
 }
+
+/** Stands in for an expression that did not compile (its error is collected; the policy is not returned). */
+const FAILED: CelProgram = {
+  source: '',
+  resultType: 'dyn',
+  evaluate() {
+    throw new CelEvaluationError('the expression did not compile');
+  },
+};
 
 function position(doc: YAML.Document, lc: LineCounter, path: PropertyKey[]): { row?: number; col?: number } {
   const node = doc.getIn(path as unknown[], true) as Node | undefined;

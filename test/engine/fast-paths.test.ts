@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, sha256Hex } from '../../engine/canonical.ts';
 import { formatCost } from '../../engine/decide.ts';
-import { celToPlain, defaultCelEngine, type CelEngine, type CelProgram, type CelVariable } from '../../engine/cel/index.ts';
+import { celToPlain, defaultCelEngine, type CelEngine, type CelObjectType, type CelProgram, type CelVariable } from '../../engine/cel/index.ts';
 import { compileCelPolicy, createCelBackend, type CompiledCelPolicy } from '../../engine/cel/policy.ts';
 import { ActionKinds, UNKNOWN_COST, type Action, type PolicyInput, type Proposal, type Verdict } from '../../engine/types.ts';
 import { context, diagnosis } from './fixtures.ts';
@@ -128,8 +128,8 @@ function countingEngine(inner: CelEngine): { engine: CelEngine; counts: Map<stri
     counts,
     engine: {
       name: inner.name,
-      compile(source: string, variables: readonly CelVariable[]): CelProgram {
-        const program = inner.compile(source, variables);
+      compile(source: string, variables: readonly CelVariable[], types?: readonly CelObjectType[]): CelProgram {
+        const program = inner.compile(source, variables, types);
         return {
           source: program.source,
           resultType: program.resultType,
@@ -295,7 +295,7 @@ describe('CEL backend skips what cannot change a result', () => {
 
   it('a field path (alone or compared with a string) is read, not evaluated, and gives what CEL gives', () => {
     const { engine, counts } = countingEngine(defaultCelEngine());
-    const whens = ['context.calendar.changeFreeze', 'context.service.criticality == "critical"', 'diagnosis.signals.missing', 'context.service.criticality == "critical" && context.calendar.changeFreeze'];
+    const whens = ['context.calendar.changeFreeze', 'context.service.criticality == "critical"', 'data.flags.missing', 'context.service.criticality == "critical" && context.calendar.changeFreeze'];
     const policy = compileCelPolicy(policyText('paths', { verdicts: whens }), 'paths.cel.yaml', engine);
     const backend = createCelBackend([policy], {});
     const plain = plainBackend([compileCelPolicy(policyText('paths', { verdicts: whens }), 'paths.cel.yaml', defaultCelEngine())]);
