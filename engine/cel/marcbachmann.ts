@@ -85,6 +85,50 @@ function offsetOf(err: unknown): number | undefined {
   return e.range?.start ?? e.node?.start ?? e.node?.pos;
 }
 
+/**
+ * The library reads a plain object's type from its `constructor` property, so an object with an own `constructor` key
+ * (a service label, a signal name) is "Unsupported type" and every expression reading it fails. Such objects become
+ * Maps, which the library reads as CEL maps; everything else is passed through untouched (same reference).
+ */
+function withoutConstructorKeys(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v = withoutConstructorKeys(value[i]);
+      if (v !== value[i]) (out ??= value.slice())[i] = v;
+    }
+    return out ?? value;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value; // Maps, Dates, the library's own values
+  const record = value as Record<string, unknown>;
+  let changed = Object.hasOwn(record, 'constructor');
+  const entries: Array<[string, unknown]> = [];
+  for (const k of Object.keys(record)) {
+    const v = withoutConstructorKeys(record[k]);
+    if (v !== record[k]) changed = true;
+    entries.push([k, v]);
+  }
+  if (!changed) return value;
+  return Object.hasOwn(record, 'constructor') ? new Map(entries) : Object.fromEntries(entries);
+}
+
+/** Input documents (diagnosis, context, action, data) as the library can read them, converted once per document. */
+const adopted = new WeakMap<object, unknown>();
+const INPUT_DOCUMENTS = ['diagnosis', 'context', 'action', 'data'] as const;
+function adoptActivation(activation: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
+  let out: Record<string, unknown> | undefined;
+  for (const name of INPUT_DOCUMENTS) {
+    const v = activation[name];
+    if (v === null || typeof v !== 'object') continue;
+    let a = adopted.get(v);
+    if (a === undefined) adopted.set(v, (a = withoutConstructorKeys(v)));
+    if (a !== v) (out ??= { ...activation })[name] = a;
+  }
+  return out ?? activation;
+}
+
 const ENVIRONMENT_OPTIONS = {
   homogeneousAggregateLiterals: false,
   limits: {
@@ -147,7 +191,7 @@ export function createMarcbachmannEngine(): CelEngine {
           const limit = Error.stackTraceLimit;
           Error.stackTraceLimit = 0;
           try {
-            return fn(activation as Record<string, unknown>);
+            return fn(adoptActivation(activation) as Record<string, unknown>);
           } catch (err) {
             throw new CelEvaluationError(firstLine((err as Error).message));
           } finally {
