@@ -122,8 +122,8 @@ export function compileCelPolicy(text: string, file: string, engine: CelEngine):
 export interface CelPolicyCheck {
   policy?: CompiledCelPolicy;
   errors: BundleError[];
-  /** The parsed document, when it is valid YAML of the right shape (for `arbiter check --strict`). */
-  document?: CelPolicyDocument;
+  /** Strict-mode findings (`arbiter check --strict`): variables no expression reads. */
+  unused: BundleError[];
 }
 
 /** Parses and compiles one `*.cel.yaml` file, collecting every error instead of stopping at the first. */
@@ -136,7 +136,7 @@ export function checkCelPolicy(text: string, file: string, engine: CelEngine): C
       const pos = lineCounter.linePos(e.pos[0]);
       errors.push(new BundleError(`not valid YAML: ${e.message.split('\n')[0]}`, `${file}:${pos.line}:${pos.col}`));
     }
-    return { errors };
+    return { errors, unused: [] };
   }
   const r = CelPolicyDocument.safeParse(doc.toJS({ maxAliasCount: 0 }));
   if (!r.success) {
@@ -144,7 +144,7 @@ export function checkCelPolicy(text: string, file: string, engine: CelEngine): C
       const where = locate(doc, lineCounter, issue.path as PropertyKey[], 0);
       errors.push(new BundleError(`${fieldPath(issue.path)}: ${issue.message}`, `${file}${where}`));
     }
-    return { errors };
+    return { errors, unused: [] };
   }
   const policy = r.data;
   const spec = policy.spec;
@@ -232,7 +232,27 @@ export function checkCelPolicy(text: string, file: string, engine: CelEngine): C
     if (v.reasonExpr !== undefined) out.reasonExpr = compile([...base, 'reasonExpr'], `${rule}.reasonExpr`, v.reasonExpr, JUDGE_VARIABLES, 'string');
     compiled.verdicts.push(out);
   });
-  return errors.length > 0 ? { errors, document: policy } : { policy: compiled, errors, document: policy };
+  // strict mode: a variable no expression reads is dead code (or a rule reads a misspelt twin of it)
+  const unused: BundleError[] = [];
+  const sources = [
+    spec.match,
+    ...(spec.variables ?? []).map((v) => v.expression),
+    ...(spec.proposals ?? []).flatMap((p) => [p.when, p.reasonExpr, ...Object.values(p.action.paramsExpr ?? {})]),
+    ...(spec.verdicts ?? []).flatMap((v) => [v.when, v.reasonExpr, typeof v.cost === 'string' ? v.cost : undefined]),
+  ].filter((x): x is string => x !== undefined);
+  const read = new Set<string>();
+  let readsAll = false;
+  for (const source of sources) {
+    const names = variablesRead(source);
+    if (names === 'all') readsAll = true;
+    else for (const n of names) read.add(n);
+  }
+  if (!readsAll) {
+    (spec.variables ?? []).forEach((v, i) => {
+      if (!read.has(v.name)) unused.push(new BundleError(`variables[${i}] (${v.name}): no expression reads variables.${v.name}`, `${file}${locate(doc, lineCounter, ['spec', 'variables', i, 'name'], 0)}`));
+    });
+  }
+  return errors.length > 0 ? { errors, unused } : { policy: compiled, errors, unused };
 }
 
 /** Stands in for an expression that did not compile (its error is collected; the policy is not returned). */
