@@ -7,7 +7,7 @@ import { defaultCelEngine } from '../../engine/cel/index.ts';
 import { checkPolicyFiles, renderFindings, type CheckFinding } from '../../engine/check.ts';
 import { BundleError, InputError } from '../../engine/errors.ts';
 import { parseCommandLine } from './args.ts';
-import { DEFAULT_BUNDLE } from './decide.ts';
+import { DEFAULT_BUNDLE } from '../../app/bundle.ts';
 
 const USAGE = `usage: arbiter check [--strict] [--bundle DIR | PATH...]
 
