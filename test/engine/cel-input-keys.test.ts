@@ -3,7 +3,8 @@
 // the backend's field-path shortcut reads what CEL reads.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createBufbuildEngine, createMarcbachmannEngine, type CelEngine } from '../../engine/cel/index.ts';
+import { createBufbuildEngine } from '../../engine/cel/bufbuild.ts';
+import { createMarcbachmannEngine, type CelEngine } from '../../engine/cel/index.ts';
 import { compileCelPolicy, createCelBackend } from '../../engine/cel/policy.ts';
 import { createInterpreterBackend } from '../../engine/rego/backend.ts';
 import type { Action, Verdict } from '../../engine/types.ts';
