@@ -50,10 +50,15 @@ const MAX_BUNDLE_BYTES = 64 * 1024 * 1024;
 
 const Manifest = z.object({ revision: z.string().max(256).optional(), roots: z.array(z.string()).optional() }).passthrough();
 
-export async function loadBundle(dir: string, options: LoadBundleOptions = {}): Promise<Bundle> {
+/** The files of a bundle directory or `.tar.gz` that a bundle reads, by path inside the bundle. */
+export function readBundleFiles(dir: string): Map<string, Buffer> {
   const path = resolve(dir);
   if (!existsSync(path)) throw new BundleError('no such bundle directory or file', dir);
-  const files = statSync(path).isDirectory() ? readDirectory(path) : readTarball(path);
+  return statSync(path).isDirectory() ? readDirectory(path) : readTarball(path);
+}
+
+export async function loadBundle(dir: string, options: LoadBundleOptions = {}): Promise<Bundle> {
+  const files = readBundleFiles(dir);
   const bundle = assembleBundle(dir, files, options.celEngine ?? defaultCelEngine());
   if (bundle.regoModules.some((m) => !isTestFile(m.file)) || bundle.wasm) {
     bundle.backends.push(await createRegoBackendFor(bundle));

@@ -20,6 +20,7 @@ import {
   type Effect,
   type GuardrailReport,
   type PolicyBackend,
+  type PolicyError,
   type Verdict,
 } from './types.ts';
 
@@ -78,10 +79,11 @@ function byCandidateKey(a: Candidate, b: Candidate): number {
   return byString(a.key, b.key);
 }
 
-export function proposeCandidates(diagnosis: Diagnosis, context: Context, backends: readonly PolicyBackend[], target: ActionTarget): Candidate[] {
+/** Candidates from the policies' proposals and the diagnosis' suggestions; a proposal that failed is in `errors` instead. */
+export function proposeCandidates(diagnosis: Diagnosis, context: Context, backends: readonly PolicyBackend[], target: ActionTarget, errors?: PolicyError[]): Candidate[] {
   const byKey = new Map<string, Candidate>();
   const input = { diagnosis, context };
-  for (const backend of backends) for (const p of backend.propose(input)) addCandidate(byKey, target, p.kind, p.params, p.policy, p.reason);
+  for (const backend of backends) for (const p of backend.propose(input, errors)) addCandidate(byKey, target, p.kind, p.params, p.policy, p.reason);
   for (const h of diagnosis.hypotheses) {
     if (!h.suggestedActions) continue;
     for (const s of h.suggestedActions) addCandidate(byKey, target, s.kind, s.params ?? {}, 'diagnosis', `suggested for ${h.cause}`);
@@ -94,10 +96,11 @@ export function proposeCandidates(diagnosis: Diagnosis, context: Context, backen
 
 // ── judge ───────────────────────────────────────────────────────────────────────────────────────
 
-export function judgeCandidate(diagnosis: Diagnosis, context: Context, backends: readonly PolicyBackend[], action: Action): Verdict[] {
+/** The verdicts on one candidate; a rule that failed contributes an `escalate` verdict and is in `errors` too. */
+export function judgeCandidate(diagnosis: Diagnosis, context: Context, backends: readonly PolicyBackend[], action: Action, errors?: PolicyError[]): Verdict[] {
   const verdicts: Verdict[] = [];
   const input = { diagnosis, context, action };
-  for (const backend of backends) for (const v of backend.judge(input)) verdicts.push(v);
+  for (const backend of backends) for (const v of backend.judge(input, errors)) verdicts.push(v);
   let ordered = true;
   for (let i = 1; i < verdicts.length && ordered; i++) ordered = verdicts[i - 1]!.policy <= verdicts[i]!.policy;
   if (ordered) return verdicts;
@@ -430,10 +433,14 @@ export function decide(args: DecideArgs): Decision {
   const target = candidateTarget(diagnosis, context, service);
   const C = round6(escalationCost(context, cost));
 
+  const errors: PolicyError[] = [];
   const judged: JudgedCandidate[] = [];
-  for (const c of proposeCandidates(diagnosis, context, bundle.backends, target)) {
+  const proposed = proposeCandidates(diagnosis, context, bundle.backends, target, errors);
+  for (const c of proposed) {
     const kind = c.action.kind;
-    const verdicts = judgeCandidate(diagnosis, context, bundle.backends, c.action);
+    const before = errors.length;
+    const verdicts = judgeCandidate(diagnosis, context, bundle.backends, c.action, errors);
+    for (let i = before; i < errors.length; i++) errors[i]!.candidate = candidateLabel(c, proposed);
     const p = round6(pSuccess(diagnosis, kind, cost));
     judged.push({
       action: c.action,
@@ -499,6 +506,7 @@ export function decide(args: DecideArgs): Decision {
   const guardrailArgs: Parameters<typeof applyGuardrails>[0] = { mode, action: chosen ? chosen.action : null, context, settings };
   if (service) guardrailArgs.service = service;
   const guarded = applyGuardrails(guardrailArgs);
+  if (errors.length > 0) capForPolicyErrors(guarded, errors);
   for (const r of guarded.reports) if (r.applied) rationale.push(r.detail);
 
   let finalMode: Decision['mode'] = guarded.mode;
@@ -550,6 +558,26 @@ export function decide(args: DecideArgs): Decision {
     rationale,
   };
   if (wouldBe) decision.wouldBe = wouldBe;
+  if (errors.length > 0) decision.errors = errors;
   return decision;
+}
+
+/** `policy/rule (phase[, candidate]): message` — one line per policy error, for the rationale and `--explain`. */
+export function describePolicyError(e: PolicyError): string {
+  const where = e.source ? ` at ${e.source.file}${e.source.row !== undefined ? `:${e.source.row}${e.source.col !== undefined ? `:${e.source.col}` : ''}` : ''}` : '';
+  return `${e.policy}${e.rule ? `/${e.rule}` : ''} (${e.phase}${e.candidate ? ` ${e.candidate}` : ''})${where}: ${e.message}`;
+}
+
+/**
+ * A decision taken while a policy failed is reviewed by a human: the mode is capped at approval (DESIGN §4.8). Failed
+ * judgements already escalate their candidate; the cap also covers a failed proposal, whose missing candidate could
+ * otherwise let a less careful one win.
+ */
+function capForPolicyErrors(guarded: GuardrailOutcome, errors: readonly PolicyError[]): void {
+  const log = new GuardrailLog(guarded.mode);
+  const shown = errors.slice(0, 3).map(describePolicyError).join('; ');
+  log.cap('policy-errors', 'approval', `${errors.length} policy error${errors.length > 1 ? 's' : ''} while deciding (${shown}${errors.length > 3 ? '; …' : ''}), failing closed`);
+  guarded.mode = log.mode;
+  guarded.reports.push(...log.reports);
 }
 

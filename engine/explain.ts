@@ -1,6 +1,6 @@
 // Human-readable renderings of a Decision: the summary lines and the verdict table (`arbiter decide --explain`).
 import { canonicalJson } from './canonical.ts';
-import { formatCost } from './decide.ts';
+import { describePolicyError, formatCost } from './decide.ts';
 import type { Decision, Verdict } from './types.ts';
 
 export interface VerdictRow {
@@ -69,6 +69,10 @@ export function renderDecision(decision: Decision, explain = false): string {
     }
     out.push('guardrails:');
     for (const g of decision.guardrails) out.push(`  ${g.applied ? '[applied]' : '[ ok    ]'} ${g.name}: ${g.detail}`);
+  }
+  if (decision.errors && decision.errors.length > 0) {
+    out.push(explain ? 'policy errors (each failed closed):' : `policy errors: ${decision.errors.length} (each failed closed; --explain lists them)`);
+    if (explain) for (const e of decision.errors) out.push(`  ${describePolicyError(e)}`);
   }
   return `${out.join('\n')}\n`;
 }

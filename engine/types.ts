@@ -173,6 +173,11 @@ export interface ActionTarget {
   namespace: string;
 }
 
+/** A candidate action as a policy sees it (`input.action`): the schema CEL's `action` type is generated from. */
+export const ActionSchema = z
+  .object({ kind: ActionKind, target: z.object({ service: z.string(), namespace: z.string() }).strict(), params: ActionParams })
+  .strict();
+
 /** A candidate action as a policy sees it (`input.action`). */
 export interface Action {
   kind: ActionKind;
@@ -204,7 +209,32 @@ export interface Verdict {
   cost: number;
   reason: string;
   source?: SourceLocation;
+  /** Set on the `escalate` verdict a rule contributes when judging it failed (DESIGN §4.8): the error message. */
+  error?: string;
 }
+
+/** The phases a policy runs in (DESIGN §4.2). */
+export type PolicyPhase = 'propose' | 'judge';
+
+/** A policy error at decision time (DESIGN §4.8): it made the decision more careful and is listed in `errors[]`. */
+export interface PolicyError {
+  policy: string;
+  /** The rule, e.g. `verdicts[0] (deny-in-business-hours)`, or the Rego rule's name; absent when the whole policy failed. */
+  rule?: string;
+  phase: PolicyPhase;
+  /** The candidate being judged (`kind` or `kind {params}`); absent while proposing. */
+  candidate?: string;
+  message: string;
+  source?: SourceLocation;
+}
+
+/**
+ * The cost an error verdict carries when the failed rule's cost cannot be known: so large that the candidate cannot
+ * beat escalation on cost (an error never makes a candidate cheaper).
+ */
+export const UNKNOWN_COST = Number.MAX_SAFE_INTEGER;
+/** The priority (and weight) an error verdict takes when the failed rule's cannot be known: it decides. */
+export const UNKNOWN_PRIORITY = Number.MAX_SAFE_INTEGER;
 
 export interface CandidateReport {
   action: Action;
@@ -245,6 +275,8 @@ export interface Decision {
   guardrails: GuardrailReport[];
   bundle: { revision: string; digest: string };
   rationale: string[];
+  /** Policy errors met while deciding (DESIGN §4.8); present only when there were any. */
+  errors?: PolicyError[];
 }
 
 export type CombineStrategy = 'priority' | 'deny-overrides' | 'majority' | 'first-applicable';
@@ -259,12 +291,29 @@ export interface PolicyInput {
 
 /**
  * A policy backend evaluates one language's policies of a bundle (CEL, the Rego interpreter, opa-wasm).
- * Both phases are synchronous and pure: same input, same output.
+ * Both phases are synchronous and pure: same input, same output. Neither throws for a policy's error (DESIGN §4.8):
+ * a failed proposal is left out, a failed judgement becomes an `escalate` verdict carrying `error`, and each error
+ * is also pushed to `errors` when the caller passes it.
  */
 export interface PolicyBackend {
   readonly name: 'cel' | 'rego' | 'wasm';
   /** Policy names this backend owns (the `<name>` in `data.arbiter.policies.<name>`). */
   readonly policies: readonly string[];
-  propose(input: PolicyInput): Proposal[];
-  judge(input: PolicyInput & { action: Action }): Verdict[];
+  propose(input: PolicyInput, errors?: PolicyError[]): Proposal[];
+  judge(input: PolicyInput & { action: Action }, errors?: PolicyError[]): Verdict[];
+}
+
+/** The `escalate` verdict a failed judgement contributes (DESIGN §4.8). */
+export function errorVerdict(args: { policy: string; priority: number; weight: number; cost: number; message: string; source?: SourceLocation }): Verdict {
+  const v: Verdict = {
+    policy: args.policy,
+    effect: 'escalate',
+    priority: args.priority,
+    weight: args.weight,
+    cost: args.cost,
+    reason: `policy error, failing closed: ${args.message}`,
+    error: args.message,
+  };
+  if (args.source) v.source = args.source;
+  return v;
 }

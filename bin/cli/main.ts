@@ -10,6 +10,7 @@ const COMMANDS: Record<string, { summary: string; load(): Promise<CommandModule>
   act: { summary: 'decide and carry out the decision on a GitOps repository', load: () => import('./act.ts') },
   audit: { summary: 'reconstruct and verify the decision log of a repository', load: () => import('./audit.ts') },
   test: { summary: 'run a bundle\'s Rego and CEL policy tests', load: () => import('./test.ts') },
+  check: { summary: 'check Rego and CEL policies for errors, all at once, like `opa check`', load: () => import('./check.ts') },
   eval: { summary: 'evaluate a Rego query like `opa eval`', load: () => import('./eval.ts') },
   fmt: { summary: 'format Rego files in OPA\'s canonical layout like `opa fmt`', load: () => import('./fmt.ts') },
   scenarios: { summary: 'run incident scenarios end to end', load: () => import('./scenarios.ts') },

@@ -5,7 +5,14 @@ export type CelVariableType = 'map' | 'list' | 'timestamp' | 'dyn' | 'string' | 
 
 export interface CelVariable {
   name: string;
-  type: CelVariableType;
+  /** One of CelVariableType, a CEL type such as `list<string>`, or the name of a declared CelObjectType. */
+  type: CelVariableType | (string & {});
+}
+
+/** A message type with named fields (CEL type names, or other declared object types): unknown fields are errors. */
+export interface CelObjectType {
+  name: string;
+  fields: Readonly<Record<string, string>>;
 }
 
 /**
@@ -22,8 +29,11 @@ export interface CelProgram {
 
 export interface CelEngine {
   readonly name: string;
-  /** Parses and type-checks; throws `CelCompileError` with the offset of the problem in `source`. */
-  compile(source: string, variables: readonly CelVariable[]): CelProgram;
+  /**
+   * Parses and type-checks against the variables' types (`types` declares the object types they name; an adapter
+   * that cannot check fields treats them as maps); throws `CelCompileError` with the offset of the problem in `source`.
+   */
+  compile(source: string, variables: readonly CelVariable[], types?: readonly CelObjectType[]): CelProgram;
 }
 
 /** Static bounds on an expression, so no policy can make evaluation slow (CEL has no loops beyond macros). */

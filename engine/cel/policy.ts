@@ -12,11 +12,15 @@ import {
   type Action,
   type PolicyBackend,
   type PolicyInput,
+  UNKNOWN_COST,
+  errorVerdict,
+  type PolicyError,
   type Proposal,
   type SourceLocation,
   type Verdict,
 } from '../types.ts';
-import { CelCompileError, celToPlain, type CelEngine, type CelProgram, type CelVariable } from './engine.ts';
+import { celDeclarations } from './declarations.ts';
+import { CelCompileError, CelEvaluationError, celToPlain, type CelEngine, type CelProgram, type CelVariable } from './engine.ts';
 
 /** Policy names become Rego packages `data.arbiter.policies.<name>`: snake_case is recommended. */
 export const PolicyName = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must be a policy name such as no_restart_in_business_hours');
@@ -99,51 +103,85 @@ export interface CompiledCelPolicy {
   description?: string;
   file: string;
   match?: CelProgram;
+  /** Where `match` is written, for errors. */
+  matchSource?: { row?: number; col?: number };
   variables: Array<[string, CelProgram]>;
   proposals: CompiledProposal[];
   verdicts: CompiledVerdict[];
 }
 
-const PROPOSE_VARIABLES: CelVariable[] = [
-  { name: 'diagnosis', type: 'map' },
-  { name: 'context', type: 'map' },
-  { name: 'now', type: 'timestamp' },
-  { name: 'data', type: 'map' },
-  { name: 'variables', type: 'map' },
-];
-const JUDGE_VARIABLES: CelVariable[] = [...PROPOSE_VARIABLES, { name: 'action', type: 'map' }];
 
 /** Parses and compiles one `*.cel.yaml` file; every error names the file, the rule and the line/column. */
 export function compileCelPolicy(text: string, file: string, engine: CelEngine): CompiledCelPolicy {
+  const r = checkCelPolicy(text, file, engine);
+  if (!r.policy) throw r.errors[0]!;
+  return r.policy;
+}
+
+/** The result of checking one CEL policy file: the compiled policy, or every error found (file:line:col each). */
+export interface CelPolicyCheck {
+  policy?: CompiledCelPolicy;
+  errors: BundleError[];
+  /** Strict-mode findings (`arbiter check --strict`): variables no expression reads. */
+  unused: BundleError[];
+}
+
+/** Parses and compiles one `*.cel.yaml` file, collecting every error instead of stopping at the first. */
+export function checkCelPolicy(text: string, file: string, engine: CelEngine): CelPolicyCheck {
+  const errors: BundleError[] = [];
   const lineCounter = new LineCounter();
   const doc = YAML.parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const pos = lineCounter.linePos(e.pos[0]);
-    throw new BundleError(`not valid YAML: ${e.message.split('\n')[0]}`, `${file}:${pos.line}:${pos.col}`);
+    for (const e of doc.errors) {
+      const pos = lineCounter.linePos(e.pos[0]);
+      errors.push(new BundleError(`not valid YAML: ${e.message.split('\n')[0]}`, `${file}:${pos.line}:${pos.col}`));
+    }
+    return { errors, unused: [] };
   }
   const r = CelPolicyDocument.safeParse(doc.toJS({ maxAliasCount: 0 }));
   if (!r.success) {
-    const issue = r.error.issues[0]!;
-    const where = locate(doc, lineCounter, issue.path as PropertyKey[], 0);
-    throw new BundleError(`${fieldPath(issue.path)}: ${issue.message}`, `${file}${where}`);
+    for (const issue of r.error.issues) {
+      const where = locate(doc, lineCounter, issue.path as PropertyKey[], 0);
+      errors.push(new BundleError(`${fieldPath(issue.path)}: ${issue.message}`, `${file}${where}`));
+    }
+    return { errors, unused: [] };
   }
   const policy = r.data;
   const spec = policy.spec;
 
+  const declarations = celDeclarations();
+  const PROPOSE_VARIABLES = declarations.propose;
+  const JUDGE_VARIABLES = declarations.judge;
+  const variableNames = new Set((spec.variables ?? []).map((v) => v.name));
   const compile = (path: PropertyKey[], rule: string, source: string, variables: CelVariable[], expect: 'bool' | 'number' | 'string' | 'any'): CelProgram => {
+    // `variables` is a map to CEL; its names are checked here, so `variables.leek` is an error like `h.casue`
+    const reads = variablesRead(source);
+    if (reads !== 'all') {
+      for (const name of reads) {
+        if (variableNames.has(name)) continue;
+        const at = source.search(new RegExp(`\\bvariables\\s*\\.\\s*${name}\\b`));
+        errors.push(new BundleError(`${rule}: no variable named ${name} in spec.variables${at >= 0 ? ` (column ${at + 1} of the expression)` : ''}`, `${file}${locate(doc, lineCounter, path, Math.max(0, at))}`));
+        return FAILED;
+      }
+    }
     let program: CelProgram;
     try {
-      program = engine.compile(source, variables);
+      program = engine.compile(source, variables, declarations.types);
     } catch (err) {
       if (!(err instanceof CelCompileError)) throw err;
       const where = locate(doc, lineCounter, path, err.offset ?? 0);
-      const message = /Unknown variable: action/.test(err.message) ? '`action` is only defined while judging (verdicts, match), not in proposals' : err.message;
-      throw new BundleError(`${rule}: ${message}${err.offset !== undefined ? ` (column ${err.offset + 1} of the expression)` : ''}`, `${file}${where}`);
+      const unknownField = /^No such key: (.*)$/.exec(err.message);
+      const message = /Unknown variable: action/.test(err.message)
+        ? '`action` is only defined while judging (verdicts, match), not in proposals'
+        : unknownField
+          ? `unknown field ${unknownField[1]} (see \`arbiter schema\` for the fields of diagnosis, context and action)`
+          : err.message;
+      errors.push(new BundleError(`${rule}: ${message}${err.offset !== undefined ? ` (column ${err.offset + 1} of the expression)` : ''}`, `${file}${where}`));
+      return FAILED;
     }
     const t = program.resultType;
     const ok = t === 'dyn' || expect === 'any' || (expect === 'bool' && t === 'bool') || (expect === 'number' && (t === 'int' || t === 'double' || t === 'uint')) || (expect === 'string' && t === 'string');
-    if (!ok) throw new BundleError(`${rule}: the expression has type ${t}, expected ${expect}`, `${file}${locate(doc, lineCounter, path, 0)}`);
+    if (!ok) errors.push(new BundleError(`${rule}: the expression has type ${t}, expected ${expect}`, `${file}${locate(doc, lineCounter, path, 0)}`));
     return program;
   };
 
@@ -157,7 +195,10 @@ export function compileCelPolicy(text: string, file: string, engine: CelEngine):
     verdicts: [],
   };
   if (policy.metadata.description !== undefined) compiled.description = policy.metadata.description;
-  if (spec.match !== undefined) compiled.match = compile(['spec', 'match'], 'match', spec.match, JUDGE_VARIABLES, 'bool');
+  if (spec.match !== undefined) {
+    compiled.match = compile(['spec', 'match'], 'match', spec.match, JUDGE_VARIABLES, 'bool');
+    compiled.matchSource = position(doc, lineCounter, ['spec', 'match']);
+  }
 
   (spec.proposals ?? []).forEach((p, i) => {
     const rule = `proposals[${i}]${p.name ? ` (${p.name})` : ''}`;
@@ -191,8 +232,37 @@ export function compileCelPolicy(text: string, file: string, engine: CelEngine):
     if (v.reasonExpr !== undefined) out.reasonExpr = compile([...base, 'reasonExpr'], `${rule}.reasonExpr`, v.reasonExpr, JUDGE_VARIABLES, 'string');
     compiled.verdicts.push(out);
   });
-  return compiled;
+  // strict mode: a variable no expression reads is dead code (or a rule reads a misspelt twin of it)
+  const unused: BundleError[] = [];
+  const sources = [
+    spec.match,
+    ...(spec.variables ?? []).map((v) => v.expression),
+    ...(spec.proposals ?? []).flatMap((p) => [p.when, p.reasonExpr, ...Object.values(p.action.paramsExpr ?? {})]),
+    ...(spec.verdicts ?? []).flatMap((v) => [v.when, v.reasonExpr, typeof v.cost === 'string' ? v.cost : undefined]),
+  ].filter((x): x is string => x !== undefined);
+  const read = new Set<string>();
+  let readsAll = false;
+  for (const source of sources) {
+    const names = variablesRead(source);
+    if (names === 'all') readsAll = true;
+    else for (const n of names) read.add(n);
+  }
+  if (!readsAll) {
+    (spec.variables ?? []).forEach((v, i) => {
+      if (!read.has(v.name)) unused.push(new BundleError(`variables[${i}] (${v.name}): no expression reads variables.${v.name}`, `${file}${locate(doc, lineCounter, ['spec', 'variables', i, 'name'], 0)}`));
+    });
+  }
+  return errors.length > 0 ? { errors, unused } : { policy: compiled, errors, unused };
 }
+
+/** Stands in for an expression that did not compile (its error is collected; the policy is not returned). */
+const FAILED: CelProgram = {
+  source: '',
+  resultType: 'dyn',
+  evaluate() {
+    throw new CelEvaluationError('the expression did not compile');
+  },
+};
 
 function position(doc: YAML.Document, lc: LineCounter, path: PropertyKey[]): { row?: number; col?: number } {
   const node = doc.getIn(path as unknown[], true) as Node | undefined;
@@ -230,27 +300,43 @@ function locate(doc: YAML.Document, lc: LineCounter, path: PropertyKey[], offset
 
 type Activation = Record<string, unknown>;
 
-/** A `when` that errors (e.g. a missing signal) does not hold — the same as an undefined rule body in Rego. */
+/** The CEL type name of a result, for messages about results of the wrong type. */
+function celTypeOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'bigint') return 'int';
+  if (typeof v === 'number') return 'double';
+  if (Array.isArray(v)) return 'list';
+  if (v instanceof Map) return 'map';
+  if (v instanceof Date) return 'timestamp';
+  return typeof v === 'object' ? 'map' : typeof v;
+}
+
+/**
+ * Whether a `when` (or `match`) holds. An expression that errors, or gives something other than a bool, throws: the
+ * caller fails closed (DESIGN §4.8) instead of reading the error as "does not hold".
+ */
 function holds(program: CelProgram | undefined, activation: Activation): boolean {
   if (!program) return true;
-  try {
-    return program.evaluate(activation) === true;
-  } catch {
-    return false;
-  }
+  const v = program.evaluate(activation);
+  if (typeof v === 'boolean') return v;
+  throw new CelEvaluationError(`the expression gave ${celTypeOf(v)}, expected bool`);
 }
 
 function evaluateReason(text: string | undefined, program: CelProgram | undefined, activation: Activation, fallback: string): string {
-  if (program) {
-    try {
-      const v = program.evaluate(activation);
-      if (typeof v === 'string') return v;
-    } catch {
-      // fall back to the static reason
-    }
-  }
-  return text ?? fallback;
+  if (!program) return text ?? fallback;
+  const v = program.evaluate(activation);
+  if (typeof v !== 'string') throw new CelEvaluationError(`reasonExpr gave ${celTypeOf(v)}, expected string`);
+  return v;
 }
+
+function evaluateCost(cost: number | CelProgram, activation: Activation): number {
+  if (typeof cost === 'number') return cost;
+  const c = celToPlain(cost.evaluate(activation));
+  if (typeof c !== 'number' || !Number.isFinite(c)) throw new CelEvaluationError(`cost gave ${celTypeOf(c)}, expected a finite number`);
+  return c;
+}
+
+const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 const EMPTY_VARIABLES = Object.freeze({});
 
@@ -320,8 +406,11 @@ function pathValue(activation: Activation, path: readonly string[]): unknown {
 /** False when the guard shows the expression cannot be true; undefined when CEL has to decide. */
 function guardFails(guard: Guard, activation: Activation): boolean | undefined {
   const v = pathValue(activation, guard.path);
-  if (v === UNKNOWN) return undefined;
-  return guard.equals !== undefined ? v !== guard.equals : v !== true;
+  // a missing key is an error in CEL, unless a later operand of the `&&` is false: CEL decides
+  if (v === UNKNOWN || v === NO_SUCH_KEY) return undefined;
+  // a value of another type than the guard compares (a number where a bool is read) is CEL's to judge: it may error
+  if (guard.equals !== undefined) return typeof v === 'string' ? v !== guard.equals : undefined;
+  return typeof v === 'boolean' ? !v : undefined;
 }
 
 /** A rule with what deciding whether it holds needs, precomputed once per bundle. */
@@ -353,6 +442,8 @@ interface PreparedPolicy {
   verdicts: Array<PreparedRule<CompiledVerdict>>;
   /** Which variables the current evaluation has computed (reused: evaluation is synchronous). */
   evaluated: Uint8Array;
+  /** Per variable: why its evaluation failed in the current phase, if it did. */
+  variableErrors: Array<string | undefined>;
 }
 
 function preparePolicy(policy: CompiledCelPolicy): PreparedPolicy {
@@ -420,6 +511,7 @@ function preparePolicy(policy: CompiledCelPolicy): PreparedPolicy {
     proposals,
     verdicts,
     evaluated: new Uint8Array(policy.variables.length),
+    variableErrors: policy.variables.map(() => undefined),
   };
   const matchGuard = policy.match ? guardOf(policy.match.source) : undefined;
   if (matchGuard) {
@@ -439,8 +531,10 @@ function ensureVariables(p: PreparedPolicy, indices: readonly number[], activati
     const [name, program] = p.policy.variables[i]!;
     try {
       values[name] = program.evaluate(activation);
-    } catch {
-      // an erroring variable stays undefined; rules that read it do not hold
+      p.variableErrors[i] = undefined;
+    } catch (err) {
+      // an erroring variable stays undefined: a rule reading it errors too, and says why
+      p.variableErrors[i] = messageOf(err);
     }
   }
 }
@@ -453,6 +547,7 @@ function startVariables(p: PreparedPolicy, activation: Activation): void {
   }
   activation.variables = {};
   p.evaluated.fill(0);
+  p.variableErrors.fill(undefined);
   if (!p.lazy) ensureVariables(p, p.everything, activation);
 }
 
@@ -548,66 +643,95 @@ class CelBackend implements PolicyBackend {
     return a;
   }
 
-  propose(input: PolicyInput): Proposal[] {
+  propose(input: PolicyInput, errors?: PolicyError[]): Proposal[] {
     const activation = this.#activationOf(input);
     const out: Proposal[] = [];
     for (const p of this.#proposers) {
       const policy = p.policy;
       startVariables(p, activation);
       for (const prepared of p.proposals) {
-        if (!ruleHolds(p, prepared, activation)) continue;
         const rule = prepared.rule;
-        const params: Record<string, unknown> = { ...rule.params };
-        let ok = true;
-        for (const [key, program] of rule.paramsExpr) {
-          try {
-            params[key] = celToPlain(program.evaluate(activation));
-          } catch {
-            ok = false;
-          }
+        try {
+          if (!ruleHolds(p, prepared, activation)) continue;
+          const params: Record<string, unknown> = { ...rule.params };
+          for (const [key, program] of rule.paramsExpr) params[key] = celToPlain(program.evaluate(activation));
+          if (rule.paramsExpr.length > 0 && !paramsValid(params)) throw new CelEvaluationError(`paramsExpr gave parameters that are not scalars: ${JSON.stringify(params)}`);
+          const proposal: Proposal = { policy: policy.name, kind: rule.kind, params: params as ActionParams, source: rule.source };
+          const reason = evaluateReason(rule.reason, rule.reasonExpr, activation, '');
+          if (reason) proposal.reason = reason;
+          out.push(proposal);
+        } catch (err) {
+          // a proposal that cannot be computed adds no candidate (DESIGN §4.8)
+          errors?.push(ruleError(p, prepared, 'propose', err));
         }
-        if (!ok || (rule.paramsExpr.length > 0 && !paramsValid(params))) continue; // parameters that cannot be computed: no proposal
-        const proposal: Proposal = { policy: policy.name, kind: rule.kind, params: params as ActionParams, source: rule.source };
-        const reason = evaluateReason(rule.reason, rule.reasonExpr, activation, '');
-        if (reason) proposal.reason = reason;
-        out.push(proposal);
       }
     }
     return out;
   }
 
-  judge(input: PolicyInput & { action: Action }): Verdict[] {
+  judge(input: PolicyInput & { action: Action }, errors?: PolicyError[]): Verdict[] {
     const activation = this.#activationOf(input);
     const kind = input.action.kind;
     const out: Verdict[] = [];
     for (const p of this.#judgesByKind.get(kind) ?? this.#judgesFor(kind)) {
       const policy = p.policy;
-      if (!matchHolds(p, activation)) continue;
+      try {
+        if (!matchHolds(p, activation)) continue;
+      } catch (err) {
+        // the policy cannot tell whether it applies: every verdict rule of it fails closed
+        const message = `match: ${messageOf(err)}`;
+        const e: PolicyError = { policy: policy.name, rule: 'match', phase: 'judge', message, source: { file: policy.file, ...(policy.matchSource ?? {}) } };
+        errors?.push(e);
+        for (const prepared of p.verdicts) out.push(failedVerdict(prepared.rule, policy.name, message, activation));
+        continue;
+      }
       startVariables(p, activation);
       for (const prepared of p.verdicts) {
-        if (!ruleHolds(p, prepared, activation)) continue;
         const rule = prepared.rule;
-        let cost = 0;
-        if (typeof rule.cost === 'number') cost = rule.cost;
-        else {
-          try {
-            const c = celToPlain(rule.cost.evaluate(activation));
-            if (typeof c === 'number' && Number.isFinite(c)) cost = c;
-          } catch {
-            // an erroring cost expression counts as 0
-          }
+        try {
+          if (!ruleHolds(p, prepared, activation)) continue;
+          out.push({
+            policy: policy.name,
+            effect: rule.effect,
+            priority: rule.priority,
+            weight: rule.weight,
+            cost: evaluateCost(rule.cost, activation),
+            reason: evaluateReason(rule.reason, rule.reasonExpr, activation, `${policy.name}: ${rule.effect}`),
+            source: rule.source,
+          });
+        } catch (err) {
+          const e = ruleError(p, prepared, 'judge', err);
+          errors?.push(e);
+          out.push(failedVerdict(rule, policy.name, e.message, activation));
         }
-        out.push({
-          policy: policy.name,
-          effect: rule.effect,
-          priority: rule.priority,
-          weight: rule.weight,
-          cost,
-          reason: evaluateReason(rule.reason, rule.reasonExpr, activation, `${policy.name}: ${rule.effect}`),
-          source: rule.source,
-        });
       }
     }
     return out;
   }
+}
+
+/** The error of one rule, naming the variables it read that failed (their failure is usually the cause). */
+function ruleError(p: PreparedPolicy, prepared: PreparedRule<{ source: SourceLocation }>, phase: PolicyError['phase'], err: unknown): PolicyError {
+  let message = messageOf(err);
+  const failed = prepared.needs.filter((i) => p.variableErrors[i] !== undefined).map((i) => `variables.${p.policy.variables[i]![0]} failed: ${p.variableErrors[i]}`);
+  if (failed.length > 0) message += ` (${failed.join('; ')})`;
+  const source = prepared.rule.source;
+  const rule = source.rule?.startsWith(`${p.policy.name}/`) ? source.rule.slice(p.policy.name.length + 1) : source.rule;
+  const e: PolicyError = { policy: p.policy.name, phase, message, source };
+  if (rule) e.rule = rule;
+  return e;
+}
+
+/**
+ * The `escalate` verdict a failed rule contributes, at its priority and weight. Its cost is the rule's, never below
+ * zero (an error must not make a candidate cheaper); a cost expression that cannot be evaluated counts as UNKNOWN_COST.
+ */
+function failedVerdict(rule: CompiledVerdict, policy: string, message: string, activation: Activation): Verdict {
+  let cost: number;
+  try {
+    cost = Math.max(0, evaluateCost(rule.cost, activation));
+  } catch {
+    cost = UNKNOWN_COST;
+  }
+  return errorVerdict({ policy, priority: rule.priority, weight: rule.weight, cost, message, source: rule.source });
 }

@@ -3,14 +3,18 @@
 // Verdicts, each carrying the file:row of the rule that produced it (for `decide --explain`).
 import { z } from 'zod';
 import { PolicyName } from '../cel/policy.ts';
-import { BundleError, EvalBudgetError, InputError } from '../errors.ts';
+import { BundleError, InputError } from '../errors.ts';
 import {
   ActionKind,
   ActionKinds,
   ActionParams,
   Effects,
   type Action,
+  UNKNOWN_COST,
+  UNKNOWN_PRIORITY,
+  errorVerdict,
   type PolicyBackend,
+  type PolicyError,
   type PolicyInput,
   type Proposal,
   type SourceLocation,
@@ -67,6 +71,12 @@ export interface RegoPolicy {
    * rule is unguarded. Like OPA's rule index: packages that cannot judge a candidate are not evaluated for it.
    */
   judgesKinds: ReadonlySet<string> | null;
+  /**
+   * The escalate verdict's numbers when the package fails as a whole (its rules are evaluated together): the highest
+   * priority, the summed weight and the summed positive cost its `verdicts` rules write as literals; UNKNOWN_PRIORITY /
+   * UNKNOWN_COST where a rule computes them.
+   */
+  failure: { priority: number; weight: number; cost: number };
 }
 
 // ── compiling ───────────────────────────────────────────────────────────────────────────────────
@@ -125,6 +135,34 @@ function guardedKinds(rule: CompiledRule): Set<string> | null {
   return null;
 }
 
+/** A literal number field of a rule's head object: the number, `absent`, or `computed` (not a literal). */
+function literalField(rule: CompiledRule, field: string): number | 'absent' | 'computed' {
+  const t = rule.suffix.length === 1 && rule.multi ? rule.suffix[0] : rule.value;
+  if (!t || t.type !== 'object' || rule.elses.length > 0) return 'computed';
+  const item = t.items.find(([k]) => k.type === 'scalar' && k.value === field);
+  if (!item) return 'absent';
+  const v = item[1];
+  return v.type === 'scalar' && typeof v.value === 'number' && Number.isFinite(v.value) ? v.value : 'computed';
+}
+
+/** What an escalate verdict standing for a whole failed package carries (see RegoPolicy.failure). */
+function failureOf(node: RuleNode | undefined): RegoPolicy['failure'] {
+  const rules = node?.rules ?? [];
+  if (!node || node.children.size > 0 || rules.length === 0) return { priority: UNKNOWN_PRIORITY, weight: UNKNOWN_PRIORITY, cost: UNKNOWN_COST };
+  let priority = -Infinity;
+  let weight = 0;
+  let cost = 0;
+  for (const r of rules) {
+    const p = literalField(r, 'priority');
+    const w = literalField(r, 'weight');
+    const c = literalField(r, 'cost');
+    priority = Math.max(priority, p === 'computed' ? UNKNOWN_PRIORITY : p === 'absent' ? 0 : p);
+    weight = w === 'computed' || weight === UNKNOWN_PRIORITY ? UNKNOWN_PRIORITY : weight + (w === 'absent' ? 1 : Math.max(0, w));
+    cost = c === 'computed' || cost === UNKNOWN_COST ? UNKNOWN_COST : cost + (c === 'absent' ? 0 : Math.max(0, c));
+  }
+  return { priority, weight, cost };
+}
+
 function verdictIndex(node: RuleNode | undefined): Set<string> | null {
   if (!node || node.children.size > 0 || node.rules.length === 0) return null;
   const all = new Set<string>();
@@ -155,6 +193,7 @@ export function regoPolicies(compiled: Compiled): RegoPolicy[] {
       hasProposals: !!proposals?.hasRules,
       hasVerdicts: !!verdicts?.hasRules,
       judgesKinds: verdictIndex(verdicts),
+      failure: failureOf(verdicts),
     });
   }
   return out;
@@ -180,17 +219,42 @@ function phaseQuery(policies: readonly RegoPolicy[], field: 'proposals' | 'verdi
   return `__phase__ = [${policies.map((p) => `[x | x := ${policyRef(p.name, field)}]`).join(', ')}]`;
 }
 
-/** The members of a package's `proposals`/`verdicts`: a set or an array; anything else is a bundle error. */
-function membersOf(v: Value, policy: RegoPolicy, field: string): readonly Value[] {
-  if (Array.isArray(v)) return v;
-  if (v instanceof RSet) return v.sorted();
-  throw new BundleError(`${field} must be a set or an array of objects`, `policy ${policy.name} (${policy.files.join(', ')})`);
+/** A policy's failure while deciding: reported to `errors` and, for the caller, thrown to end that policy's phase. */
+export class PolicyEvaluationError extends Error {
+  constructor(
+    message: string,
+    readonly source?: SourceLocation,
+  ) {
+    super(message);
+    this.name = 'PolicyEvaluationError';
+  }
 }
 
-function shapeError(policy: RegoPolicy, field: string, member: unknown, issue: z.core.$ZodIssue, source?: SourceLocation): BundleError {
-  const path = issue.path.length > 0 ? `.${issue.path.join('.')}` : '';
-  const where = source ? `${source.file}:${source.row}` : policy.files.join(', ');
-  return new BundleError(`${field} member ${JSON.stringify(member)}: ${path ? `${path.slice(1)}: ` : ''}${issue.message}`, `policy ${policy.name} (${where})`);
+/** The members of a package's `proposals`/`verdicts`: a set or an array; anything else fails the policy. */
+function membersOf(v: Value, field: string): readonly Value[] {
+  if (Array.isArray(v)) return v;
+  if (v instanceof RSet) return v.sorted();
+  throw new PolicyEvaluationError(`${field} must be a set or an array of objects`);
+}
+
+function shapeMessage(field: string, member: unknown, issue: z.core.$ZodIssue): string {
+  const path = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+  return `${field} member ${JSON.stringify(member)}: ${path}${issue.message}`;
+}
+
+function policyError(policy: RegoPolicy, phase: PolicyError['phase'], message: string, source?: SourceLocation): PolicyError {
+  const e: PolicyError = { policy: policy.name, phase, message };
+  const at = source ?? (policy.files[0] ? { file: policy.files[0] } : undefined);
+  if (at) e.source = at;
+  if (source?.rule) e.rule = source.rule;
+  return e;
+}
+
+/** The escalate verdict of a whole package that failed. */
+export function failedPolicyVerdict(policy: RegoPolicy, message: string, source?: SourceLocation): Verdict {
+  const args: Parameters<typeof errorVerdict>[0] = { policy: policy.name, ...policy.failure, message };
+  if (source) args.source = source;
+  return errorVerdict(args);
 }
 
 // Fast checks for the common, well-formed case (the decision hot path); anything they do not accept goes through zod,
@@ -221,36 +285,56 @@ export function isWellFormedProposal(x: unknown): x is z.infer<typeof RegoPropos
   return true;
 }
 
-/** A member as its schema reads it: well-formed members skip zod (the hot path), others get its error naming the member. */
-function memberShape<S extends z.ZodType>(
-  policy: RegoPolicy,
-  field: 'proposals' | 'verdicts',
-  schema: S,
-  wellFormed: (x: unknown) => x is z.output<S>,
-  value: unknown,
-  source: SourceLocation | undefined,
-): z.output<S> {
-  if (wellFormed(value)) return value;
-  const r = schema.safeParse(value);
-  if (!r.success) throw shapeError(policy, field, value, r.error.issues[0]!, source);
-  return r.data;
-}
-
-/** Proposals of one package from its evaluated members (plain JSON), sources by member. */
-export function toProposals(policy: RegoPolicy, members: Array<{ value: unknown; source?: SourceLocation }>): Proposal[] {
-  return members.map(({ value, source }) => {
-    const data = memberShape(policy, 'proposals', RegoProposal, isWellFormedProposal, value, source);
+/** Proposals of one package from its evaluated members (plain JSON), sources by member; a malformed one is left out. */
+export function toProposals(policy: RegoPolicy, members: Array<{ value: unknown; source?: SourceLocation }>, errors?: PolicyError[]): Proposal[] {
+  const out: Proposal[] = [];
+  for (const { value, source } of members) {
+    let data: z.infer<typeof RegoProposal>;
+    if (isWellFormedProposal(value)) data = value;
+    else {
+      const r = RegoProposal.safeParse(value);
+      if (!r.success) {
+        errors?.push(policyError(policy, 'propose', shapeMessage('proposals', value, r.error.issues[0]!), source));
+        continue;
+      }
+      data = r.data;
+    }
     const p: Proposal = { policy: policy.name, kind: data.kind, params: data.params ?? {} };
     if (data.reason) p.reason = data.reason;
     if (source) p.source = source;
-    return p;
-  });
+    out.push(p);
+  }
+  return out;
 }
 
-/** Verdicts of one package, with DESIGN's defaults: priority 0, weight 1, cost 0. */
-export function toVerdicts(policy: RegoPolicy, members: Array<{ value: unknown; source?: SourceLocation }>): Verdict[] {
+const finiteOr = (x: unknown, fallback: number, min = -Infinity): number => (typeof x === 'number' && Number.isFinite(x) && x >= min ? x : fallback);
+
+/**
+ * Verdicts of one package, with DESIGN's defaults: priority 0, weight 1, cost 0. A malformed member fails closed: an
+ * escalate verdict at the priority and weight it states (the package's when it states none usable) and its cost.
+ */
+export function toVerdicts(policy: RegoPolicy, members: Array<{ value: unknown; source?: SourceLocation }>, errors?: PolicyError[]): Verdict[] {
   return members.map(({ value, source }) => {
-    const data = memberShape(policy, 'verdicts', RegoVerdict, isWellFormedVerdict, value, source);
+    let data: z.infer<typeof RegoVerdict>;
+    if (isWellFormedVerdict(value)) data = value;
+    else {
+      const r = RegoVerdict.safeParse(value);
+      if (!r.success) {
+        const e = policyError(policy, 'judge', shapeMessage('verdicts', value, r.error.issues[0]!), source);
+        errors?.push(e);
+        const m = isPlainObject(value) ? value : {};
+        const args: Parameters<typeof errorVerdict>[0] = {
+          policy: policy.name,
+          priority: m.priority === undefined ? 0 : finiteOr(m.priority, policy.failure.priority),
+          weight: m.weight === undefined ? 1 : finiteOr(m.weight, policy.failure.weight, 0),
+          cost: m.cost === undefined ? 0 : Math.max(0, finiteOr(m.cost, UNKNOWN_COST)),
+          message: e.message,
+        };
+        if (source) args.source = source;
+        return errorVerdict(args);
+      }
+      data = r.data;
+    }
     const v: Verdict = { policy: policy.name, effect: data.effect, priority: data.priority ?? 0, weight: data.weight ?? 1, cost: data.cost ?? 0, reason: data.reason };
     if (source) v.source = source;
     return v;
@@ -319,8 +403,28 @@ export function createInterpreterBackend(bundle: Pick<RegoBundle, 'regoModules' 
     return lastNowNs;
   };
 
-  const run = ({ field, query, policies: phase, rules: wanted }: Phase, input: PolicyInput): Array<{ policy: RegoPolicy; members: Array<{ value: unknown; source?: SourceLocation }> }> => {
-    if (phase.length === 0) return [];
+  type Outcome = { policy: RegoPolicy; members: Array<{ value: unknown; source?: SourceLocation }> } | { policy: RegoPolicy; failure: PolicyEvaluationError };
+
+  // a phase for one package alone: after a phase's query failed, each package runs alone to find the failing ones
+  const alone = new Map<string, Phase>();
+  const aloneOf = (field: Phase['field'], policy: RegoPolicy): Phase => {
+    const key = `${field} ${policy.name}`;
+    let phase = alone.get(key);
+    if (!phase) alone.set(key, (phase = phaseOf(field, [policy])));
+    return phase;
+  };
+
+  // any error but refused input fails the policy (a stack overflow in a builtin is the policy's problem too)
+  const isPolicyFailure = (err: unknown): err is Error => err instanceof Error && !(err instanceof InputError);
+  const failureOfError = (err: Error): PolicyEvaluationError => {
+    if (!(err instanceof RegoError)) return new PolicyEvaluationError(`evaluation failed: ${err.message}`);
+    const bounds = `${limits.maxSteps} steps, depth ${limits.maxDepth}, builtin output ${BUILTIN_LIMITS.maxStringLength} characters / ${BUILTIN_LIMITS.maxElements} elements, ${limits.timeoutMs} ms`;
+    const bounded = err.code === 'eval_cancel_error' ? ` (limits: ${bounds}; does a rule loop?)` : '';
+    const source = err.location ? { file: err.location.file, row: err.location.row, col: err.location.col } : undefined;
+    return new PolicyEvaluationError(`${err.code}: ${err.detail}${bounded}`, source);
+  };
+
+  const inputOf = (input: PolicyInput): RObject => {
     const doc = new RObject();
     doc.set('diagnosis', valueOf(input.diagnosis, 'input.diagnosis'));
     doc.set('context', valueOf(input.context, 'input.context'));
@@ -328,6 +432,30 @@ export function createInterpreterBackend(bundle: Pick<RegoBundle, 'regoModules' 
       checkInputBounds(input.action, 'input.action');
       doc.set('action', fromJSON(input.action));
     }
+    return doc;
+  };
+
+  /** Each package's members, or its failure (DESIGN §4.8: one failing package does not take the others with it). */
+  const run = (phase: Phase, input: PolicyInput): Outcome[] => {
+    if (phase.policies.length === 0) return [];
+    const doc = inputOf(input);
+    try {
+      return evaluatePhase(phase, doc, input);
+    } catch (err) {
+      if (!isPolicyFailure(err)) throw err;
+      if (phase.policies.length === 1) return [{ policy: phase.policies[0]!, failure: failureOfError(err) }];
+      return phase.policies.flatMap((policy) => {
+        try {
+          return evaluatePhase(aloneOf(phase.field, policy), doc, input);
+        } catch (e) {
+          if (!isPolicyFailure(e)) throw e;
+          return [{ policy, failure: failureOfError(e) }];
+        }
+      });
+    }
+  };
+
+  const evaluatePhase = ({ field, query, policies: phase, rules: wanted }: Phase, doc: RObject, input: PolicyInput): Outcome[] => {
     const sources = new Map<string, Location & { rule: string }>();
     const tracer = (rule: { name: string; location: Location }, v: Value): void => {
       if (!wanted.has(rule.name)) return;
@@ -335,25 +463,19 @@ export function createInterpreterBackend(bundle: Pick<RegoBundle, 'regoModules' 
       const seen = sources.get(key);
       if (!seen || rule.location.row < seen.row) sources.set(key, { ...rule.location, rule: rule.name });
     };
-    let results;
-    try {
-      results = evalQuery(compiled, query, { input: doc, data, nowNs: nowNsOf(input.context.now), limits, tracer });
-    } catch (err) {
-      if (!(err instanceof RegoError)) throw err;
-      const policy = err.location ? byFile.get(err.location.file)?.name : undefined;
-      if (err.code === 'eval_cancel_error') {
-        const at = err.location ? ` at ${err.location.file}:${err.location.row}` : '';
-        const bounds = `${limits.maxSteps} steps, depth ${limits.maxDepth}, builtin output ${BUILTIN_LIMITS.maxStringLength} characters / ${BUILTIN_LIMITS.maxElements} elements, ${limits.timeoutMs} ms`;
-        throw new EvalBudgetError(`${err.code}: ${err.detail}${at} (limits: ${bounds}; does a rule loop?)`, policy ?? 'evaluation');
-      }
-      throw asBundleError(err, policy ?? 'evaluation');
-    }
+    const results = evalQuery(compiled, query, { input: doc, data, nowNs: nowNsOf(input.context.now), limits, tracer });
     const per = results[0]?.bindings.get('__phase__');
     if (!Array.isArray(per)) return [];
-    return phase.map((policy, i) => {
+    return phase.map((policy, i): Outcome => {
       const found = per[i] as Value[];
       if (!found || found.length === 0) return { policy, members: [] };
-      const members = membersOf(found[0] as Value, policy, field).map((m) => {
+      let values: readonly Value[];
+      try {
+        values = membersOf(found[0] as Value, field);
+      } catch (err) {
+        return { policy, failure: err as PolicyEvaluationError };
+      }
+      const members = values.map((m) => {
         const at = sources.get(keyOf(m));
         const out: { value: unknown; source?: SourceLocation; order: number } = { value: toJSON(m), order: at?.row ?? Number.MAX_SAFE_INTEGER };
         if (at) out.source = { file: at.file, row: at.row, col: at.col, rule: at.rule };
@@ -368,11 +490,19 @@ export function createInterpreterBackend(bundle: Pick<RegoBundle, 'regoModules' 
   return {
     name: 'rego',
     policies: policies.map((p) => p.name),
-    propose(input: PolicyInput): Proposal[] {
-      return run(proposePhase, input).flatMap(({ policy, members }) => toProposals(policy, members));
+    propose(input: PolicyInput, errors?: PolicyError[]): Proposal[] {
+      return run(proposePhase, input).flatMap((o) => {
+        if ('members' in o) return toProposals(o.policy, o.members, errors);
+        errors?.push(policyError(o.policy, 'propose', o.failure.message, o.failure.source));
+        return [];
+      });
     },
-    judge(input: PolicyInput & { action: Action }): Verdict[] {
-      return run(judgePhaseFor(input.action.kind), input).flatMap(({ policy, members }) => toVerdicts(policy, members));
+    judge(input: PolicyInput & { action: Action }, errors?: PolicyError[]): Verdict[] {
+      return run(judgePhaseFor(input.action.kind), input).flatMap((o) => {
+        if ('members' in o) return toVerdicts(o.policy, o.members, errors);
+        errors?.push(policyError(o.policy, 'judge', o.failure.message, o.failure.source));
+        return [failedPolicyVerdict(o.policy, o.failure.message, o.failure.source)];
+      });
     },
   };
 }

@@ -3,8 +3,8 @@
 // OPA's wasm target cannot say which rule produced a value, so its verdicts carry no source line.
 import { loadPolicy, type LoadedPolicy } from '@open-policy-agent/opa-wasm';
 import { BundleError } from '../errors.ts';
-import type { Action, PolicyBackend, PolicyInput, Proposal, Verdict } from '../types.ts';
-import { checkInputBounds, toProposals, toVerdicts, type RegoBundle, type RegoPolicy } from './backend.ts';
+import { UNKNOWN_COST, UNKNOWN_PRIORITY, type Action, type PolicyBackend, type PolicyError, type PolicyInput, type Proposal, type Verdict } from '../types.ts';
+import { checkInputBounds, failedPolicyVerdict, toProposals, toVerdicts, type RegoBundle, type RegoPolicy } from './backend.ts';
 
 export const WASM_ENTRYPOINT = 'arbiter/policies';
 
@@ -56,31 +56,51 @@ export async function createWasmBackend(bundle: RegoBundle): Promise<PolicyBacke
   const celNames = new Set(bundle.celPolicies.map((p) => p.name));
   const clash = names.find((n) => celNames.has(n));
   if (clash) throw new BundleError(`policy name "${clash}" is used by both a CEL policy and policy.wasm`, where);
-  const policies = new Map<string, RegoPolicy>(names.map((name) => [name, { name, files: [where], hasProposals: true, hasVerdicts: true, judgesKinds: null }]));
-  const policyOf = (name: string): RegoPolicy => policies.get(name) ?? { name, files: [where], hasProposals: true, hasVerdicts: true, judgesKinds: null };
+  // the wasm module hides its rules: a failure's priority, weight and cost cannot be known
+  const failure = { priority: UNKNOWN_PRIORITY, weight: UNKNOWN_PRIORITY, cost: UNKNOWN_COST };
+  const policyOf = (name: string): RegoPolicy => ({ name, files: [where], hasProposals: true, hasVerdicts: true, judgesKinds: null, failure });
+  const policies = new Map<string, RegoPolicy>(names.map((name) => [name, policyOf(name)]));
 
-  const collect = (input: PolicyInput, field: 'proposals' | 'verdicts'): Array<{ policy: RegoPolicy; members: Array<{ value: unknown }> }> => {
+  type Outcome = { policy: RegoPolicy; members: Array<{ value: unknown }> } | { policy: RegoPolicy; failure: string };
+  const collect = (input: PolicyInput, field: 'proposals' | 'verdicts'): Outcome[] => {
     checkInputBounds(input, 'input');
-    const doc = evaluatePolicies(policy, input, where);
+    let doc: Record<string, unknown>;
+    try {
+      doc = evaluatePolicies(policy, input, where);
+    } catch (err) {
+      // one entrypoint evaluates every package: its failure is every package's (DESIGN §4.8)
+      return [...policies.values()].map((p) => ({ policy: p, failure: (err as Error).message }));
+    }
     return Object.keys(doc)
       .sort()
-      .flatMap((name) => {
+      .flatMap((name): Outcome[] => {
         const pkg = doc[name];
         const value = isRecord(pkg) ? pkg[field] : undefined;
         if (value === undefined) return [];
-        if (!Array.isArray(value)) throw new BundleError(`${field} must be a set or an array of objects`, `policy ${name} (${where})`);
+        if (!Array.isArray(value)) return [{ policy: policyOf(name), failure: `${field} must be a set or an array of objects` }];
         return [{ policy: policyOf(name), members: value.map((v) => ({ value: v })) }];
       });
+  };
+  const report = (errors: PolicyError[] | undefined, p: RegoPolicy, phase: PolicyError['phase'], message: string): void => {
+    errors?.push({ policy: p.name, phase, message, source: { file: where } });
   };
 
   return {
     name: 'wasm',
     policies: names,
-    propose(input: PolicyInput): Proposal[] {
-      return collect({ diagnosis: input.diagnosis, context: input.context }, 'proposals').flatMap(({ policy: p, members }) => toProposals(p, members));
+    propose(input: PolicyInput, errors?: PolicyError[]): Proposal[] {
+      return collect({ diagnosis: input.diagnosis, context: input.context }, 'proposals').flatMap((o) => {
+        if ('members' in o) return toProposals(o.policy, o.members, errors);
+        report(errors, o.policy, 'propose', o.failure);
+        return [];
+      });
     },
-    judge(input: PolicyInput & { action: Action }): Verdict[] {
-      return collect(input, 'verdicts').flatMap(({ policy: p, members }) => toVerdicts(p, members));
+    judge(input: PolicyInput & { action: Action }, errors?: PolicyError[]): Verdict[] {
+      return collect(input, 'verdicts').flatMap((o) => {
+        if ('members' in o) return toVerdicts(o.policy, o.members, errors);
+        report(errors, o.policy, 'judge', o.failure);
+        return [failedPolicyVerdict(o.policy, o.failure, { file: where })];
+      });
     },
   };
 }

@@ -6,21 +6,41 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, sha256Hex } from '../../engine/canonical.ts';
 import { formatCost } from '../../engine/decide.ts';
-import { celToPlain, defaultCelEngine, type CelEngine, type CelProgram, type CelVariable } from '../../engine/cel/index.ts';
+import { celToPlain, defaultCelEngine, type CelEngine, type CelObjectType, type CelProgram, type CelVariable } from '../../engine/cel/index.ts';
 import { compileCelPolicy, createCelBackend, type CompiledCelPolicy } from '../../engine/cel/policy.ts';
-import { ActionKinds, type Action, type PolicyInput, type Proposal, type Verdict } from '../../engine/types.ts';
+import { ActionKinds, UNKNOWN_COST, type Action, type PolicyInput, type Proposal, type Verdict } from '../../engine/types.ts';
 import { context, diagnosis } from './fixtures.ts';
 
 type Activation = Record<string, unknown>;
 
+/** Throws when the expression errors or gives a non-bool: the caller fails closed, as the backend does. */
 function holdsPlainly(program: CelProgram | undefined, activation: Activation): boolean {
   if (!program) return true;
-  try {
-    return program.evaluate(activation) === true;
-  } catch {
-    return false;
-  }
+  const v = program.evaluate(activation);
+  if (typeof v !== 'boolean') throw new Error('not a bool');
+  return v;
 }
+
+function costPlainly(cost: number | CelProgram, activation: Activation): number {
+  if (typeof cost === 'number') return cost;
+  const c = celToPlain(cost.evaluate(activation));
+  if (typeof c !== 'number' || !Number.isFinite(c)) throw new Error('not a number');
+  return c;
+}
+
+/** The escalate verdict of a failed rule, its message left out (compared by `withoutMessages`). */
+function failedPlainly(policy: string, rule: CompiledCelPolicy['verdicts'][number], activation: Activation): Verdict {
+  let cost: number;
+  try {
+    cost = Math.max(0, costPlainly(rule.cost, activation));
+  } catch {
+    cost = UNKNOWN_COST;
+  }
+  return { policy, effect: 'escalate', priority: rule.priority, weight: rule.weight, cost, reason: 'ERROR', error: 'ERROR', source: rule.source };
+}
+
+/** Error verdicts compared without their messages (the backend names failed variables, the reference does not). */
+const withoutMessages = (vs: Verdict[]): Verdict[] => vs.map((v) => (v.error === undefined ? v : { ...v, reason: 'ERROR', error: 'ERROR' }));
 
 function variablesPlainly(policy: CompiledCelPolicy, base: Activation): Activation {
   const values: Record<string, unknown> = {};
@@ -36,15 +56,10 @@ function variablesPlainly(policy: CompiledCelPolicy, base: Activation): Activati
 }
 
 function reasonPlainly(text: string | undefined, program: CelProgram | undefined, activation: Activation, fallback: string): string {
-  if (program) {
-    try {
-      const v = program.evaluate(activation);
-      if (typeof v === 'string') return v;
-    } catch {
-      // static reason
-    }
-  }
-  return text ?? fallback;
+  if (!program) return text ?? fallback;
+  const v = program.evaluate(activation);
+  if (typeof v !== 'string') throw new Error('not a string');
+  return v;
 }
 
 /** The reference: no shortcut at all (what the backend did before it was optimised). */
@@ -62,21 +77,17 @@ function plainBackend(policies: CompiledCelPolicy[]) {
         if (policy.proposals.length === 0) continue;
         const activation = variablesPlainly(policy, activationOf(input));
         for (const rule of policy.proposals) {
-          if (!holdsPlainly(rule.when, activation)) continue;
-          const params: Record<string, unknown> = { ...rule.params };
-          let ok = true;
-          for (const [key, program] of rule.paramsExpr) {
-            try {
-              params[key] = celToPlain(program.evaluate(activation));
-            } catch {
-              ok = false;
-            }
+          try {
+            if (!holdsPlainly(rule.when, activation)) continue;
+            const params: Record<string, unknown> = { ...rule.params };
+            for (const [key, program] of rule.paramsExpr) params[key] = celToPlain(program.evaluate(activation));
+            const proposal: Proposal = { policy: policy.name, kind: rule.kind, params: params as Proposal['params'], source: rule.source };
+            const reason = reasonPlainly(rule.reason, rule.reasonExpr, activation, '');
+            if (reason) proposal.reason = reason;
+            out.push(proposal);
+          } catch {
+            // a failed proposal adds nothing
           }
-          if (!ok) continue;
-          const proposal: Proposal = { policy: policy.name, kind: rule.kind, params: params as Proposal['params'], source: rule.source };
-          const reason = reasonPlainly(rule.reason, rule.reasonExpr, activation, '');
-          if (reason) proposal.reason = reason;
-          out.push(proposal);
         }
       }
       return out;
@@ -86,21 +97,23 @@ function plainBackend(policies: CompiledCelPolicy[]) {
       const base = activationOf(input);
       for (const policy of sorted) {
         if (policy.verdicts.length === 0) continue;
-        if (policy.match && !holdsPlainly(policy.match, base)) continue;
+        let matches: boolean;
+        try {
+          matches = holdsPlainly(policy.match, base);
+        } catch {
+          for (const rule of policy.verdicts) out.push(failedPlainly(policy.name, rule, base));
+          continue;
+        }
+        if (!matches) continue;
         const activation = variablesPlainly(policy, base);
         for (const rule of policy.verdicts) {
-          if (!holdsPlainly(rule.when, activation)) continue;
-          let cost = 0;
-          if (typeof rule.cost === 'number') cost = rule.cost;
-          else {
-            try {
-              const c = celToPlain(rule.cost.evaluate(activation));
-              if (typeof c === 'number' && Number.isFinite(c)) cost = c;
-            } catch {
-              // 0
-            }
+          try {
+            if (!holdsPlainly(rule.when, activation)) continue;
+            const cost = costPlainly(rule.cost, activation);
+            out.push({ policy: policy.name, effect: rule.effect, priority: rule.priority, weight: rule.weight, cost, reason: reasonPlainly(rule.reason, rule.reasonExpr, activation, `${policy.name}: ${rule.effect}`), source: rule.source });
+          } catch {
+            out.push(failedPlainly(policy.name, rule, activation));
           }
-          out.push({ policy: policy.name, effect: rule.effect, priority: rule.priority, weight: rule.weight, cost, reason: reasonPlainly(rule.reason, rule.reasonExpr, activation, `${policy.name}: ${rule.effect}`), source: rule.source });
         }
       }
       return out;
@@ -115,8 +128,8 @@ function countingEngine(inner: CelEngine): { engine: CelEngine; counts: Map<stri
     counts,
     engine: {
       name: inner.name,
-      compile(source: string, variables: readonly CelVariable[]): CelProgram {
-        const program = inner.compile(source, variables);
+      compile(source: string, variables: readonly CelVariable[], types?: readonly CelObjectType[]): CelProgram {
+        const program = inner.compile(source, variables, types);
         return {
           source: program.source,
           resultType: program.resultType,
@@ -235,7 +248,7 @@ describe('CEL backend shortcuts give what plain evaluation gives', () => {
           const c = context({ calendar: { businessHours: x.businessHours }, service: { criticality: x.criticality } });
           expect(fast.propose({ diagnosis: d, context: c })).toEqual(plain.propose({ diagnosis: d, context: c }));
           const action: Action = { kind: x.kind, target: { service: 'checkout', namespace: 'shop' }, params: {} };
-          expect(fast.judge({ diagnosis: d, context: c, action })).toEqual(plain.judge({ diagnosis: d, context: c, action }));
+          expect(withoutMessages(fast.judge({ diagnosis: d, context: c, action }))).toEqual(withoutMessages(plain.judge({ diagnosis: d, context: c, action })));
         }
       }),
       { numRuns: 300 },
@@ -282,17 +295,19 @@ describe('CEL backend skips what cannot change a result', () => {
 
   it('a field path (alone or compared with a string) is read, not evaluated, and gives what CEL gives', () => {
     const { engine, counts } = countingEngine(defaultCelEngine());
-    const whens = ['context.calendar.changeFreeze', 'context.service.criticality == "critical"', 'diagnosis.signals.missing', 'context.service.criticality == "critical" && context.calendar.changeFreeze'];
+    const whens = ['context.calendar.changeFreeze', 'context.service.criticality == "critical"', 'data.flags.missing', 'context.service.criticality == "critical" && context.calendar.changeFreeze'];
     const policy = compileCelPolicy(policyText('paths', { verdicts: whens }), 'paths.cel.yaml', engine);
     const backend = createCelBackend([policy], {});
     const plain = plainBackend([compileCelPolicy(policyText('paths', { verdicts: whens }), 'paths.cel.yaml', defaultCelEngine())]);
     for (const changeFreeze of [false, true]) {
       for (const criticality of ['critical', 'low'] as const) {
         const input = { diagnosis: diagnosis({ signals: {} }), context: context({ calendar: { changeFreeze }, service: { criticality } }), action: action('scale') };
-        expect(backend.judge(input)).toEqual(plain.judge(input));
+        expect(withoutMessages(backend.judge(input))).toEqual(withoutMessages(plain.judge(input)));
       }
     }
-    for (const w of whens.slice(0, 3)) expect(counts.get(w)).toBeUndefined();
+    for (const w of whens.slice(0, 2)) expect(counts.get(w)).toBeUndefined();
+    // a missing key is CEL's error (failing closed) unless the rest of an && is false: CEL evaluates it
+    expect(counts.get(whens[2]!)).toBe(4);
     expect(counts.get(whens[3]!)).toBe(2); // only for the two critical inputs, where its head held
   });
 

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadBundle } from '../../engine/bundle.ts';
 import { BundleError, InputError } from '../../engine/errors.ts';
 import { POLICY_LIMITS, RegoProposal, RegoVerdict, compileBundleModules, createInterpreterBackend, isWellFormedProposal, isWellFormedVerdict, regoPolicies } from '../../engine/rego/backend.ts';
-import type { Action, Context, Diagnosis, PolicyInput } from '../../engine/types.ts';
+import type { Action, Context, Diagnosis, PolicyError, PolicyInput } from '../../engine/types.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'arbiter-rego-backend-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -103,31 +103,60 @@ describe('verdicts', () => {
   });
 });
 
-describe('shape errors name the policy', () => {
+describe('malformed members fail closed and name the policy (DESIGN §4.8)', () => {
   const cases: Array<[string, string, RegExp]> = [
-    ['an unknown effect', 'verdicts contains {"effect": "maybe", "reason": "x"} if true', /policy bad \(bad\.rego:2\).*effect/],
-    ['a missing reason', 'verdicts contains {"effect": "allow"} if true', /policy bad \(bad\.rego:2\).*reason/],
-    ['a misspelt field', 'verdicts contains {"effect": "allow", "reason": "x", "priorty": 3} if true', /policy bad.*priorty/],
-    ['a negative weight', 'verdicts contains {"effect": "allow", "reason": "x", "weight": -1} if true', /policy bad.*weight/],
-    ['a string instead of a set', 'verdicts := "deny"', /policy bad.*must be a set or an array/],
+    ['an unknown effect', 'verdicts contains {"effect": "maybe", "reason": "x"} if true', /effect/],
+    ['a missing reason', 'verdicts contains {"effect": "allow"} if true', /reason/],
+    ['a misspelt field', 'verdicts contains {"effect": "allow", "reason": "x", "priorty": 3} if true', /priorty/],
+    ['a negative weight', 'verdicts contains {"effect": "allow", "reason": "x", "weight": -1} if true', /weight/],
+    ['a string instead of a set', 'verdicts := "deny"', /must be a set or an array/],
   ];
   for (const [what, rule, message] of cases) {
-    it(`${what} is a BundleError`, () => {
+    it(`${what} is an escalate verdict and an error naming the policy`, () => {
       const b = backendOf({ 'bad.rego': `package arbiter.policies.bad\n${rule}\n` });
-      let err: unknown;
-      try {
-        judge(b, action('restart'));
-      } catch (e) {
-        err = e;
-      }
-      expect(err).toBeInstanceOf(BundleError);
-      expect((err as Error).message).toMatch(message);
+      const errors: PolicyError[] = [];
+      const vs = b.judge({ diagnosis, context, action: action('restart') }, errors);
+      expect(vs).toHaveLength(1);
+      expect(vs[0]).toMatchObject({ policy: 'bad', effect: 'escalate' });
+      expect(vs[0]!.error).toMatch(message);
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatchObject({ policy: 'bad', phase: 'judge', source: { file: 'bad.rego' } });
+      expect(errors[0]!.message).toMatch(message);
     });
   }
 
-  it('an unknown action kind in a proposal is a BundleError', () => {
-    const b = backendOf({ 'bad.rego': 'package arbiter.policies.bad\nproposals contains {"kind": "reboot-the-world"} if true\n' });
-    expect(() => b.propose({ diagnosis, context })).toThrow(/policy bad \(bad\.rego:2\).*kind/);
+  it('a malformed verdict keeps the priority it states', () => {
+    const b = backendOf({ 'bad.rego': 'package arbiter.policies.bad\nverdicts contains {"effect": "denny", "priority": 70, "reason": "x"} if true\n' });
+    expect(judge(b, action('restart'))[0]).toMatchObject({ effect: 'escalate', priority: 70, weight: 1, cost: 0 });
+  });
+
+  it('an unknown action kind in a proposal adds no proposal and is reported', () => {
+    const b = backendOf({ 'bad.rego': 'package arbiter.policies.bad\nproposals contains {"kind": "reboot-the-world"} if true\nproposals contains {"kind": "restart"} if true\n' });
+    const errors: PolicyError[] = [];
+    expect(b.propose({ diagnosis, context }, errors).map((p) => p.kind)).toEqual(['restart']);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ policy: 'bad', phase: 'propose', source: { file: 'bad.rego', row: 2 } });
+    expect(errors[0]!.message).toMatch(/kind/);
+  });
+
+  it('an evaluation error fails only its package, at the highest priority its verdict rules write', () => {
+    const b = backendOf({
+      'good.rego': 'package arbiter.policies.good\nverdicts contains {"effect": "allow", "reason": "fine", "priority": 5} if true\n',
+      'bad.rego': [
+        'package arbiter.policies.bad',
+        'x := 1 if true',
+        'x := 2 if true',
+        'verdicts contains {"effect": "allow", "reason": "a", "priority": 20, "cost": 3} if x == 1',
+        'verdicts contains {"effect": "deny", "reason": "b", "priority": 40, "weight": 2} if true',
+      ].join('\n'),
+    });
+    const errors: PolicyError[] = [];
+    const vs = b.judge({ diagnosis, context, action: action('restart') }, errors);
+    expect(vs.map((v) => `${v.policy}:${v.effect}`).sort()).toEqual(['bad:escalate', 'good:allow']);
+    expect(vs.find((v) => v.policy === 'bad')).toMatchObject({ priority: 40, weight: 3, cost: 3 });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ policy: 'bad', phase: 'judge' });
+    expect(errors[0]!.message).toMatch(/conflict/);
   });
 });
 
@@ -224,16 +253,24 @@ describe('rule index on input.action.kind', () => {
 });
 
 describe('safety', () => {
-  it('a policy that loops is stopped with an error naming the policy', () => {
+  const failure = (b: ReturnType<typeof backendOf>): { verdicts: ReturnType<typeof judge>; errors: PolicyError[] } => {
+    const errors: PolicyError[] = [];
+    return { verdicts: b.judge({ diagnosis, context, action: action('restart') }, errors), errors };
+  };
+
+  it('a policy that loops is stopped with an error naming the policy, and fails closed', () => {
     const b = backendOf(
       { 'spin.rego': 'package arbiter.policies.spin\nverdicts contains {"effect": "allow", "reason": "x"} if {\n  count([x | some x in numbers.range(1, 1000000); x >= 0]) > 0\n}\n' },
       {},
       { maxSteps: 20_000 },
     );
-    expect(() => judge(b, action('restart'))).toThrow(/policy spin: eval_cancel_error.*\(limits: 20000 steps/);
+    const { verdicts, errors } = failure(b);
+    expect(verdicts.map((v) => [v.policy, v.effect])).toEqual([['spin', 'escalate']]);
+    expect(errors.map((e) => e.policy)).toEqual(['spin']);
+    expect(errors[0]!.message).toMatch(/eval_cancel_error.*\(limits: 20000 steps/);
   });
 
-  it('a policy that loops within its step budget is stopped by the 250 ms time budget, naming the policy', () => {
+  it('a policy that loops within its step budget is stopped by the 250 ms time budget, naming the policy, and fails closed', () => {
     expect(POLICY_LIMITS.timeoutMs).toBe(250);
     const b = backendOf(
       {
@@ -244,7 +281,10 @@ describe('safety', () => {
       { maxSteps: Number.MAX_SAFE_INTEGER },
     );
     const start = performance.now();
-    expect(() => judge(b, action('restart'))).toThrow(/policy slow.*eval_cancel_error: evaluation exceeded its time budget \(250 ms\).*250 ms; does a rule loop\?/);
+    const { verdicts, errors } = failure(b);
+    expect(verdicts.map((v) => [v.policy, v.effect])).toEqual([['slow', 'escalate']]);
+    expect(errors.map((e) => e.policy)).toEqual(['slow']);
+    expect(errors[0]!.message).toMatch(/eval_cancel_error: evaluation exceeded its time budget \(250 ms\).*250 ms; does a rule loop\?/);
     expect(performance.now() - start).toBeLessThan(2_000);
   });
 
