@@ -6,7 +6,7 @@ import type { CompiledRule, RuleNode } from './compile.ts';
 import { BuiltinError, BuiltinHalt, checkElementCount, checkStringLength, lookupBuiltin } from './builtins/registry.ts';
 import type { BuiltinContext } from './builtins/registry.ts';
 import { printLine } from './builtins/runtime.ts';
-import { RObject, RSet, equal, formatNumber, formatTerm, isNumber, keyOf } from './value.ts';
+import { BigNum, RObject, RSet, equal, formatNumber, formatTerm, isNumber, keyOf } from './value.ts';
 import type { Value } from './value.ts';
 
 type K = () => boolean | void;
@@ -615,7 +615,7 @@ export class Evaluator {
         return v === undefined ? undefined : this.walkValue(v, path, i, f, true);
       }
       const key = this.valueOf(path[i] as Term, f);
-      const sk = typeof key === 'string' ? key : typeof key === 'number' || typeof key === 'bigint' ? formatNumber(key) : undefined;
+      const sk = typeof key === 'string' ? key : key !== undefined && isNumber(key) ? formatNumber(key) : undefined;
       if (sk === undefined) return undefined;
       base = base instanceof RObject ? base.get(sk) : undefined;
       node = node.children.get(sk);
@@ -810,7 +810,7 @@ export class Evaluator {
     }
     return this.evalTerm(p, f, (key) => {
       // data keys are strings: `data[2]` finds "2" as OPA does
-      const sk = typeof key === 'string' ? key : typeof key === 'number' || typeof key === 'bigint' ? formatNumber(key) : undefined;
+      const sk = typeof key === 'string' ? key : isNumber(key) ? formatNumber(key) : undefined;
       if (sk === undefined) return false;
       const child = node?.children.get(sk);
       const baseChild = base instanceof RObject ? base.get(sk) : undefined;
@@ -1238,7 +1238,8 @@ function lookupData(v: Value, key: Value): Value | undefined {
 export function lookup(v: Value, key: Value): Value | undefined {
   if (Array.isArray(v)) {
     if (!isNumber(key)) return undefined;
-    const n = Number(key);
+    // Array.Get takes the index's text as an int (Number.Int): `xs[1.0]` finds nothing
+    const n = key instanceof BigNum ? (/^[+-]?\d+$/.test(key.text) ? Number(key.text) : NaN) : Number(key);
     if (!Number.isInteger(n) || n < 0 || n >= v.length) return undefined;
     return v[n];
   }

@@ -11,7 +11,7 @@ import type { CompileOptions, CompiledQuery, CompiledRule, RuleNode } from './co
 import { DEFAULT_LIMITS, Evaluator } from './eval.ts';
 import type { EvalLimits, RuleTracer } from './eval.ts';
 import { parseModule, parseQuery } from './parser.ts';
-import { RObject, RSet, normalizeNumber } from './value.ts';
+import { BigNum, RObject, RSet, normalizeNumber } from './value.ts';
 import type { Value } from './value.ts';
 
 export { RegoError } from './ast.ts';
@@ -137,7 +137,7 @@ export function evalCompiledQuery(compiled: Compiled, q: CompiledQuery, opts: Ev
  * which lets callers convert a document once and reuse it across evaluations.
  */
 export function documentValue(x: unknown, what: 'input' | 'data', limits: Pick<EvalLimits, 'maxInputDepth' | 'maxInputNodes'> = DEFAULT_LIMITS): Value {
-  if (x instanceof RObject || x instanceof RSet) return x;
+  if (x instanceof RObject || x instanceof RSet || x instanceof BigNum) return x;
   return convertDocument(x, 0, { what, limits, nodes: 0 });
 }
 

@@ -6,6 +6,7 @@ import YAML from 'yaml';
 import { InputError } from '../errors.ts';
 import { RObject, RSet, RegoError, RegoTypeError, compileModules, compileQueryBody, evalCompiledQuery, formatNumber, parseQuery } from './index.ts';
 import type { Body, Compiled, CompiledQuery, Expr, Term, Value } from './index.ts';
+import { BigNum } from './value.ts';
 
 /** Files larger than this are refused (OPA has no limit; a CLI reading untrusted paths should). */
 const MAX_FILE_BYTES = 64 * 1024 * 1024;
@@ -302,7 +303,7 @@ function printGo(v: Printable | undefined, indent: string, out: string[]): void 
     out.push(v ? 'true' : 'false');
     return;
   }
-  if (typeof v === 'number' || typeof v === 'bigint') {
+  if (typeof v === 'number' || typeof v === 'bigint' || v instanceof BigNum) {
     out.push(formatNumber(v));
     return;
   }
@@ -344,7 +345,7 @@ function printGo(v: Printable | undefined, indent: string, out: string[]): void 
 
 /** Compact JSON of a value (Go's json.Marshal form). */
 export function compactGo(v: Value): string {
-  if (v === null || typeof v !== 'object') {
+  if (v === null || typeof v !== 'object' || v instanceof BigNum) {
     const out: string[] = [];
     printGo(v, '', out);
     return out.join('');

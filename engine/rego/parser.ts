@@ -422,7 +422,7 @@ class Parser {
       // `-1` and `- 1` alike: OPA scans past the space and still reads a negative number literal
       if (next.kind === 'number') {
         this.pos += 2;
-        return this.refTail({ type: 'scalar', value: negate(parseNumber(next.text)), loc: this.loc(t) }, true);
+        return this.refTail({ type: 'scalar', value: parseNumber(`-${next.text}`), loc: this.loc(t) }, true);
       }
       // OPA's grammar has unary minus on number literals only (`-x` is `0 - x` nowhere)
       this.pos++;
@@ -654,10 +654,6 @@ function dottedName(t: Term): string | null {
     parts.push(p.value);
   }
   return parts.join('.');
-}
-
-function negate(n: number | bigint): number | bigint {
-  return typeof n === 'bigint' ? -n : -n;
 }
 
 function describe(t: Token): string {

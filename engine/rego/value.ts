@@ -2,12 +2,14 @@
 //
 //   null | boolean | number | bigint | string | Value[] | RSet | RObject
 //
-// Numbers: a JS `number` for every integer in the safe range and every decimal; a `bigint` only for integers
-// outside ±2^53 (so big integers never lose digits). Use `normalizeNumber` after integer arithmetic on bigints.
-// Arrays are plain frozen-by-convention JS arrays. Sets and objects are classes with structural keys, because
-// Rego object keys may be any value and `{1, 1.0}` is a one-element set.
+// Numbers follow OPA's ast.Number, which is the number's text (json.Number). Three representations, one meaning:
+//   number  a safe integer, or a non-integer double whose text is what JS prints for it (`0.5`, `1e-7`)
+//   bigint  an integer beyond ±2^53, written as its digits
+//   BigNum  any other text OPA keeps as written or computes (`1.0`, `1e2`, `-0`, `120.00000000000000001`)
+// Equal numbers are equal whatever their text (`1 == 1.0`); the text is what json.marshal, sprintf and the output
+// print. Arithmetic reproduces OPA's math/big in builtins/arithmetic.ts.
 
-export type RNumber = number | bigint;
+export type RNumber = number | bigint | BigNum;
 export type Value = null | boolean | RNumber | string | Value[] | RSet | RObject;
 
 export type TypeName = 'null' | 'boolean' | 'number' | 'string' | 'array' | 'object' | 'set';
@@ -24,73 +26,148 @@ export function typeName(v: Value): TypeName {
       return 'string';
   }
   if (Array.isArray(v)) return 'array';
-  return v instanceof RSet ? 'set' : 'object';
+  if (v instanceof RObject) return 'object';
+  return v instanceof RSet ? 'set' : 'number';
 }
 
-export const isNumber = (v: Value): v is RNumber => typeof v === 'number' || typeof v === 'bigint';
+export const isNumber = (v: Value): v is RNumber => typeof v === 'number' || typeof v === 'bigint' || v instanceof BigNum;
 export const isString = (v: Value): v is string => typeof v === 'string';
 export const isArray = (v: Value): v is Value[] => Array.isArray(v);
 export const isSet = (v: Value): v is RSet => v instanceof RSet;
 export const isObject = (v: Value): v is RObject => v instanceof RObject;
 
 /** A bigint inside the safe range becomes a number, so each integer has one representation. */
-export function normalizeNumber(n: RNumber): RNumber {
+export function normalizeNumber(n: bigint | number): number | bigint {
   if (typeof n === 'bigint' && n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(n);
   return n;
 }
 
-/** Parse a JSON/Rego number literal without losing integer digits. */
-export function parseNumber(text: string): RNumber {
+/** An exact decimal: value = coef * 10^exp, coef without trailing zeros (0 is coef 0, exp 0). */
+export interface ExactDecimal {
+  coef: bigint;
+  exp: number;
+}
+
+const DECIMAL_TEXT = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
+
+function decimalOfText(text: string): ExactDecimal {
+  const m = DECIMAL_TEXT.exec(text);
+  if (!m) return { coef: 0n, exp: 0 };
+  const [, sign, int = '', frac = '', e] = m;
+  let digits = `${int}${frac}`.replace(/^0+/, '');
+  let exp = (e === undefined ? 0 : Number(e)) - frac.length;
+  const trimmed = digits.replace(/0+$/, '');
+  exp += digits.length - trimmed.length;
+  digits = trimmed;
+  if (digits === '') return { coef: 0n, exp: 0 };
+  const coef = BigInt(digits);
+  return { coef: sign === '-' ? -coef : coef, exp };
+}
+
+/**
+ * A number OPA keeps as text that JS cannot print back (`1.0`, `1e2`, `-0`, a computed `0.30000000000000000002`).
+ * Compared, hashed and keyed by its exact decimal value; printed as its text.
+ */
+export class BigNum {
+  private dec: ExactDecimal | undefined = undefined;
+  private cachedKey: string | undefined = undefined;
+  constructor(readonly text: string) {}
+
+  decimal(): ExactDecimal {
+    return (this.dec ??= decimalOfText(this.text));
+  }
+
+  /** The structural key: equal to the key of an equal number in any representation. */
+  key(): string {
+    if (this.cachedKey !== undefined) return this.cachedKey;
+    const { coef, exp } = this.decimal();
+    let key: string;
+    if (exp >= 0 && exp <= MAX_EXPANDED_EXP) key = `#${(coef * 10n ** BigInt(exp)).toString()}`;
+    else if (exp >= 0) key = `#~${coef}e${exp}`;
+    else {
+      const d = Number(this.text);
+      const back = Number.isFinite(d) ? decimalOfText(formatNumber(d)) : undefined;
+      key = back && back.coef === coef && back.exp === exp ? `#${formatNumber(d)}` : `#~${coef}e${exp}`;
+    }
+    return (this.cachedKey = key);
+  }
+
+  isInteger(): boolean {
+    return this.decimal().exp >= 0;
+  }
+
+  /** The value as a JS number or bigint: exact for integers, the nearest double otherwise. */
+  plain(): number | bigint {
+    const { coef, exp } = this.decimal();
+    if (exp >= 0 && exp <= MAX_EXPANDED_EXP) return normalizeNumber(coef * 10n ** BigInt(exp));
+    return Number(this.text);
+  }
+}
+
+// integers written with an exponent are expanded to digits (for keys and bigint values) up to this exponent
+const MAX_EXPANDED_EXP = 4096;
+
+/** A number from its OPA text (a Rego literal, a JSON number, an arithmetic result), in its canonical representation. */
+export function numberFromText(text: string): RNumber {
   if (/^-?\d+$/.test(text)) {
     const n = Number(text);
-    return Number.isSafeInteger(n) ? n : BigInt(text);
+    if (Number.isSafeInteger(n)) return text === formatNumber(n) ? n : new BigNum(text);
+    const b = BigInt(text);
+    return b.toString() === text ? b : new BigNum(text);
   }
   const n = Number(text);
-  return Number.isFinite(n) ? n : (overflowingLiteral(text) ?? n);
+  return Number.isFinite(n) && !Number.isInteger(n) && String(n) === text ? n : new BigNum(text);
 }
 
-// Literals beyond the double range (`2e308`): OPA keeps a number's text, so they stay exact (a bigint when integral)
-// and print as written. Only such literals are recorded, by magnitude; the table is bounded.
-const overflowTexts = new Map<bigint, string>();
-const MAX_OVERFLOW_TEXTS = 1024;
-const MAX_EXACT_DIGITS = 4096;
-const DOUBLE_MAX = BigInt(Number.MAX_VALUE);
-
-function overflowingLiteral(text: string): bigint | undefined {
-  const m = /^(-?)(\d*)(?:\.(\d*))?[eE]\+?(\d+)$/.exec(text);
-  if (!m) return undefined;
-  const [, sign, int = '', frac = '', expText = ''] = m;
-  const fraction = frac.replace(/0+$/, '');
-  const exp = Number(expText);
-  // not an integer (digits below the point survive the exponent), or absurdly long: left as the double's Infinity
-  if (fraction.length > exp || int.length + exp > MAX_EXACT_DIGITS) return undefined;
-  const magnitude = BigInt(`${int}${fraction}${'0'.repeat(exp - fraction.length)}`);
-  const written = sign ? text.slice(1) : text;
-  if (overflowTexts.size < MAX_OVERFLOW_TEXTS && !overflowTexts.has(magnitude)) overflowTexts.set(magnitude, written);
-  return sign ? -magnitude : magnitude;
-}
-
-/** The source text of a number literal beyond the double range (`2e308`), if it was written as one. */
-export function overflowLiteralText(n: bigint): string | undefined {
-  if (overflowTexts.size === 0 || (n <= DOUBLE_MAX && n >= -DOUBLE_MAX)) return undefined;
-  const text = overflowTexts.get(n < 0n ? -n : n);
-  return text === undefined ? undefined : n < 0n ? `-${text}` : text;
-}
+/** Parse a Rego/JSON number literal keeping its text (OPA's ast.Number is the literal's text). */
+export const parseNumber = numberFromText;
 
 export function isInteger(n: RNumber): boolean {
-  return typeof n === 'bigint' || Number.isInteger(n);
+  if (typeof n === 'number') return Number.isInteger(n);
+  return typeof n === 'bigint' || n.isInteger();
 }
 
-/** The number as a JS double (may round big integers: use only where OPA also works in floats). */
+/** The number as a JS number or bigint (exact for integers, nearest double otherwise), for builtins that need no text. */
+export function plainNumber(n: RNumber): number | bigint {
+  return n instanceof BigNum ? n.plain() : n;
+}
+
+/** The number as a JS double (may round: use only where OPA also works in floats). */
 export function toDouble(n: RNumber): number {
-  return typeof n === 'bigint' ? Number(n) : n;
+  return typeof n === 'number' ? n : typeof n === 'bigint' ? Number(n) : Number(n.text);
 }
 
-/** OPA's number text: integers without exponent, decimals in shortest round-trip form. */
+/** OPA's number text: as written or computed for a BigNum, integers without exponent, decimals as JS prints them. */
 export function formatNumber(n: RNumber): string {
-  if (typeof n === 'bigint') return overflowLiteralText(n) ?? n.toString();
-  if (Number.isInteger(n) && Math.abs(n) < 1e21) return n.toFixed(0);
-  return String(n);
+  if (typeof n === 'number') return Number.isInteger(n) && Math.abs(n) < 1e21 ? n.toFixed(0) : String(n);
+  if (typeof n === 'bigint') return n.toString();
+  return n.text;
+}
+
+/** The exact decimal value of a number. */
+export function decimalOf(n: RNumber): ExactDecimal {
+  if (n instanceof BigNum) return n.decimal();
+  return decimalOfText(formatNumber(n));
+}
+
+function compareDecimals(a: ExactDecimal, b: ExactDecimal): number {
+  const sa = a.coef < 0n ? -1 : a.coef > 0n ? 1 : 0;
+  const sb = b.coef < 0n ? -1 : b.coef > 0n ? 1 : 0;
+  if (sa !== sb || sa === 0) return sa < sb ? -1 : sa > sb ? 1 : 0;
+  // same sign, both nonzero: compare magnitudes by order of magnitude first, then digits
+  const da = (sa < 0 ? -a.coef : a.coef).toString();
+  const db = (sb < 0 ? -b.coef : b.coef).toString();
+  const ma = da.length + a.exp;
+  const mb = db.length + b.exp;
+  let c: number;
+  if (ma !== mb) c = ma < mb ? -1 : 1;
+  else {
+    const len = Math.max(da.length, db.length);
+    const pa = da.padEnd(len, '0');
+    const pb = db.padEnd(len, '0');
+    c = pa < pb ? -1 : pa > pb ? 1 : 0;
+  }
+  return sa < 0 ? -c : c;
 }
 
 // ── structural keys ────────────────────────────────────────────────────────────────────────────
@@ -109,6 +186,7 @@ export function keyOf(v: Value): string {
       return `"${v}`;
   }
   if (Array.isArray(v)) return `[${v.map(keyOf).join('\u0000')}]`;
+  if (v instanceof BigNum) return v.key();
   if (v.key !== undefined) return v.key;
   if (v instanceof RSet) return (v.key = `{${v.sortedKeys().join('\u0000')}}`);
   const parts: string[] = [];
@@ -291,6 +369,8 @@ const TYPE_ORDER: Record<TypeName, number> = { null: 0, boolean: 1, number: 2, s
 export function compareNumbers(a: RNumber, b: RNumber): number {
   if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0;
   if (typeof a === 'bigint' && typeof b === 'bigint') return a < b ? -1 : a > b ? 1 : 0;
+  // OPA compares numbers as exact rationals of their text (ast.Compare via big.Rat)
+  if (a instanceof BigNum || b instanceof BigNum) return compareDecimals(decimalOf(a), decimalOf(b));
   // mixed: compare exactly where the double is an integer, else by double
   const [x, y] = [a, b];
   if (typeof x === 'number' && !Number.isInteger(x)) return x < Number(y) ? -1 : x > Number(y) ? 1 : 0;
@@ -371,7 +451,7 @@ export function fromJSON(x: unknown): Value {
       return normalizeNumber(x);
   }
   if (Array.isArray(x)) return x.map(fromJSON);
-  if (x instanceof RSet || x instanceof RObject) return x;
+  if (x instanceof RSet || x instanceof RObject || x instanceof BigNum) return x;
   const o = new RObject();
   for (const k of Object.keys(x as object)) o.set(k, fromJSON((x as Record<string, unknown>)[k]));
   return o;
@@ -383,6 +463,7 @@ export function fromJSON(x: unknown): Value {
  */
 export function toJSON(v: Value): unknown {
   if (v === null || typeof v !== 'object') return v;
+  if (v instanceof BigNum) return v.plain();
   if (Array.isArray(v)) return v.map(toJSON);
   if (v instanceof RSet) return v.sorted().map(toJSON);
   const out: Record<string, unknown> = {};
@@ -405,6 +486,7 @@ export function stringifyJSON(v: Value, quote: (s: string) => string = JSON.stri
     case 'string':
       return quote(v);
   }
+  if (v instanceof BigNum) return v.text;
   const text = (x: Value): string => stringifyJSON(x, quote);
   if (Array.isArray(v)) return `[${v.map(text).join(',')}]`;
   if (v instanceof RSet) return `[${v.sorted().map(text).join(',')}]`;
@@ -428,6 +510,7 @@ export function formatTerm(v: Value, quote: (s: string) => string = JSON.stringi
     case 'string':
       return quote(v);
   }
+  if (v instanceof BigNum) return v.text;
   const text = (x: Value): string => formatTerm(x, quote);
   if (Array.isArray(v)) return `[${v.map(text).join(', ')}]`;
   if (v instanceof RSet) return v.size === 0 ? 'set()' : `{${v.sorted().map(text).join(', ')}}`;

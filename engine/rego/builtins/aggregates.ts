@@ -1,5 +1,7 @@
 // Builtins: count, sum, product, max, min, sort, all, any (OPA's topdown/aggregates.go)
-import { RObject, RSet, compare, isInteger, normalizeNumber } from '../value.ts';
+import * as F from '../bigfloat.ts';
+import { RObject, RSet, compare, isNumber, normalizeNumber } from '../value.ts';
+import { fromBigFloat, toBigFloat } from './arithmetic.ts';
 import type { RNumber, Value } from '../value.ts';
 import { OperandTypeError, T, register } from './registry.ts';
 
@@ -20,27 +22,63 @@ register({
   },
 });
 
-function fold(name: string, v: Value, start: bigint, op: (a: bigint, b: bigint) => bigint, fop: (a: number, b: number) => number): Value {
+// OPA 1.9's builtinSum: integers (int64 text) add exactly; any other element sends the whole sum through a 64-bit
+// big.Float. builtinProduct always multiplies big.Floats (exact while the product fits 64 bits).
+const INT64 = 2n ** 63n;
+
+function numbers(name: string, v: Value): RNumber[] {
   const xs = elements(name, v);
-  let exact = true;
-  let acc = start;
-  let facc = Number(start);
-  for (const x of xs) {
-    if (typeof x !== 'number' && typeof x !== 'bigint') throw new OperandTypeError(name, 1, `one of {array, set} of numbers`, v);
-    if (exact && isInteger(x)) {
-      acc = op(acc, BigInt(x));
-      facc = Number(acc);
-    } else {
-      if (exact) facc = Number(acc);
-      exact = false;
-      facc = fop(facc, Number(x));
-    }
-  }
-  return exact ? normalizeNumber(acc) : (facc as RNumber);
+  for (const x of xs) if (!isNumber(x)) throw new OperandTypeError(name, 1, `one of {array, set} of numbers`, v);
+  return xs as RNumber[];
 }
 
-register({ name: 'sum', sig: { args: [T.union(T.array(T.number), T.set(T.number))], result: T.number }, fn: ([v]) => fold('sum', v!, 0n, (a, b) => a + b, (a, b) => a + b) });
-register({ name: 'product', sig: { args: [T.union(T.array(T.number), T.set(T.number))], result: T.number }, fn: ([v]) => fold('product', v!, 1n, (a, b) => a * b, (a, b) => a * b) });
+const int64Text = (x: RNumber): boolean =>
+  typeof x === 'number' ? Number.isInteger(x) : typeof x === 'bigint' ? x >= -INT64 && x < INT64 : /^-?\d+$/.test(x.text) && BigInt(x.text) >= -INT64 && BigInt(x.text) < INT64;
+
+register({
+  name: 'sum',
+  sig: { args: [T.union(T.array(T.number), T.set(T.number))], result: T.number },
+  fn: ([v]) => {
+    const xs = numbers('sum', v!);
+    if (xs.every(int64Text)) {
+      let small = 0;
+      let safe = true;
+      for (const x of xs) {
+        if (typeof x !== 'number') safe = false;
+        else small += x;
+      }
+      if (safe && Number.isSafeInteger(small)) return small === 0 ? 0 : small;
+      let acc = 0n;
+      for (const x of xs) acc += typeof x === 'bigint' ? x : BigInt(typeof x === 'number' ? x : x.text);
+      return normalizeNumber(acc);
+    }
+    let acc = F.parseDecimal('0') as F.BigFloat;
+    for (const x of xs) acc = F.add(acc, toBigFloat(x));
+    return fromBigFloat(acc);
+  },
+});
+
+register({
+  name: 'product',
+  sig: { args: [T.union(T.array(T.number), T.set(T.number))], result: T.number },
+  fn: ([v]) => {
+    const xs = numbers('product', v!);
+    let small = 1;
+    let safe = true;
+    for (const x of xs) {
+      if (typeof x !== 'number' || !Number.isSafeInteger(x)) {
+        safe = false;
+        break;
+      }
+      small *= x;
+    }
+    // a zero product may be -0 in big.Float (a negative factor), so only nonzero safe products skip the float path
+    if (safe && Number.isSafeInteger(small) && small !== 0) return small;
+    let acc: F.BigFloat = { neg: false, mant: 1n, exp: 0 };
+    for (const x of xs) acc = F.mul(acc, toBigFloat(x));
+    return fromBigFloat(acc);
+  },
+});
 
 function extreme(name: string, dir: number): void {
   register({

@@ -1,48 +1,87 @@
 // Builtins: plus, minus, mul, div, rem, abs, round, ceil, floor, numbers.range, numbers.range_step, rand.intn
-// Integers stay exact (bigint past ±2^53, as OPA's big numbers); decimals are doubles.
-import { RSet, isInteger, normalizeNumber, typeName } from '../value.ts';
+// OPA 1.9's topdown/arithmetic.go: operands whose text is an integer in (-1000, 1000) use machine ints; everything
+// else goes through math/big.Float at 64-bit precision (builtins.NumberToFloat) and back to text
+// (builtins.FloatToNumber). The fast path below takes safe JS integers when the exact result is a safe integer,
+// which is what the 64-bit float path gives too (such results need fewer than 64 bits).
+import * as F from '../bigfloat.ts';
+import { BigNum, RSet, formatNumber, isInteger, normalizeNumber, numberFromText } from '../value.ts';
 import type { RNumber, Value } from '../value.ts';
-import { BuiltinError, OperandTypeError, T, checkElementCount, expectNumber, register } from './registry.ts';
+import { BuiltinError, OperandTypeError, T, checkElementCount, expectExactNumber, expectNumber, register } from './registry.ts';
 
 /** OPA's wording for non-integer operands (an eval_type_error). */
 class IntegerOperandError extends BuiltinError {
   override readonly code = 'eval_type_error';
 }
 
-const big = (n: RNumber): bigint => (typeof n === 'bigint' ? n : BigInt(n));
-const dbl = (n: RNumber): number => (typeof n === 'bigint' ? Number(n) : n);
-const bothInt = (a: RNumber, b: RNumber): boolean => isInteger(a) && isInteger(b);
+const big = (n: number | bigint): bigint => (typeof n === 'bigint' ? n : BigInt(n));
 
-/** Integer result in its canonical representation (number when safe). */
-function int(n: bigint): RNumber {
-  return normalizeNumber(n);
+// non-integer operands are parsed from their text; policies use few distinct constants, so keep the parses
+const parsed = new Map<string, F.BigFloat>();
+const MAX_PARSED = 4096;
+
+/** builtins.NumberToFloat: SetString of the number's text on a 64-bit big.Float. */
+export function toBigFloat(n: RNumber): F.BigFloat {
+  if (typeof n === 'number' && Number.isSafeInteger(n) && !Object.is(n, -0)) return n < 0 ? { neg: true, mant: BigInt(-n), exp: 0 } : { neg: false, mant: BigInt(n), exp: 0 };
+  const text = formatNumber(n);
+  let f = parsed.get(text);
+  if (f === undefined) {
+    f = F.parseDecimal(text);
+    if (f === undefined) throw new BuiltinError('number', `illegal value ${text}`);
+    if (parsed.size >= MAX_PARSED) parsed.clear();
+    parsed.set(text, f);
+  }
+  return f;
 }
 
-function finite(name: string, n: number): number {
-  if (!Number.isFinite(n)) throw new BuiltinError(name, 'arithmetic result is not a finite number');
-  return n;
+/** builtins.FloatToNumber: the shortest text ('f' for integers, 'g' otherwise), as a number. */
+export function fromBigFloat(f: F.BigFloat): RNumber {
+  if (f.mant === 0n) return f.neg ? new BigNum('-0') : 0;
+  // an integer that fits a double exactly prints as its digits
+  if (f.exp >= 0 && F.bitLength(f.mant) + f.exp <= 53) {
+    const v = Number(f.mant) * 2 ** f.exp;
+    return f.neg ? -v : v;
+  }
+  return numberFromText(F.toNumberText(f));
 }
 
-function arith(name: string, infix: string, op: (a: bigint, b: bigint) => bigint, fop: (a: number, b: number) => number): void {
+/** ast.Number.Int(): the text is an integer that fits an int64 (not `1.0`, not `1e2`). */
+function textInt(n: RNumber): number | undefined {
+  if (typeof n === 'number') return Number.isInteger(n) ? n : undefined;
+  if (typeof n === 'bigint') return undefined; // beyond ±2^53: never in the small-int window
+  return /^[+-]?\d+$/.test(n.text) ? Number(n.text) : undefined;
+}
+
+/** inSmallIntRange: OPA's machine-int fast path. */
+const small = (n: number | undefined): n is number => n !== undefined && n > -1000 && n < 1000;
+
+function binary(name: string, a: RNumber, b: RNumber, int: (x: number, y: number) => number, float: (x: F.BigFloat, y: F.BigFloat) => F.BigFloat): RNumber {
+  if (typeof a === 'number' && typeof b === 'number' && Number.isSafeInteger(a) && Number.isSafeInteger(b)) {
+    const r = int(a, b);
+    // a zero result may be -0 on the float path (0 * -5000), so only the small window returns it directly
+    if (Number.isSafeInteger(r) && (r !== 0 || (a > -1000 && a < 1000 && b > -1000 && b < 1000))) return r === 0 ? 0 : r;
+  } else {
+    const x = textInt(a);
+    const y = textInt(b);
+    if (small(x) && small(y)) {
+      const r = int(x, y);
+      return r === 0 ? 0 : r;
+    }
+  }
+  void name;
+  return fromBigFloat(float(toBigFloat(a), toBigFloat(b)));
+}
+
+function arith(name: string, infix: string, int: (x: number, y: number) => number, float: (x: F.BigFloat, y: F.BigFloat) => F.BigFloat): void {
   register({
     name,
     infix,
     sig: { args: [T.number, T.number], result: T.number },
-    fn: ([a, b]) => {
-      const x = expectNumber(name, 1, a!);
-      const y = expectNumber(name, 2, b!);
-      if (typeof x === 'number' && typeof y === 'number' && Number.isInteger(x) && Number.isInteger(y)) {
-        const r = fop(x, y);
-        if (Number.isSafeInteger(r)) return r;
-      }
-      if (bothInt(x, y)) return int(op(big(x), big(y)));
-      return finite(name, fop(dbl(x), dbl(y)));
-    },
+    fn: ([a, b]) => binary(name, expectExactNumber(name, 1, a!), expectExactNumber(name, 2, b!), int, float),
   });
 }
 
-arith('plus', '+', (a, b) => a + b, (a, b) => a + b);
-arith('mul', '*', (a, b) => a * b, (a, b) => a * b);
+arith('plus', '+', (a, b) => a + b, (a, b) => F.add(a, b));
+arith('mul', '*', (a, b) => a * b, (a, b) => F.mul(a, b));
 
 register({
   name: 'minus',
@@ -58,58 +97,98 @@ register({
     if (b instanceof RSet) throw new OperandTypeError('minus', 2, 'number', b);
     const x = a!;
     const y = b!;
-    if (typeof x !== 'number' && typeof x !== 'bigint') throw new OperandTypeError('minus', 1, 'one of {number, set}', x);
-    if (typeof y !== 'number' && typeof y !== 'bigint') throw new OperandTypeError('minus', 2, 'one of {number, set}', y);
-    if (typeof x === 'number' && typeof y === 'number') {
-      const r = x - y;
-      if (!Number.isInteger(x) || !Number.isInteger(y) || Number.isSafeInteger(r)) return r;
-    }
-    if (bothInt(x, y)) return int(big(x) - big(y));
-    return finite('minus', dbl(x) - dbl(y));
+    if (!isNum(x)) throw new OperandTypeError('minus', 1, 'one of {number, set}', x);
+    if (!isNum(y)) throw new OperandTypeError('minus', 2, 'one of {number, set}', y);
+    return binary('minus', x, y, (p, q) => p - q, (p, q) => F.sub(p, q));
   },
 });
+
+const isNum = (v: Value): v is RNumber => typeof v === 'number' || typeof v === 'bigint' || v instanceof BigNum;
 
 register({
   name: 'div',
   infix: '/',
   sig: { args: [T.number, T.number], result: T.number },
   fn: ([a, b]) => {
-    const x = expectNumber('div', 1, a!);
-    const y = expectNumber('div', 2, b!);
-    if (dbl(y) === 0 && (typeof y !== 'bigint' || y === 0n)) throw new BuiltinError('div', 'divide by zero');
-    if (bothInt(x, y) && big(x) % big(y) === 0n) return int(big(x) / big(y));
-    return finite('div', dbl(x) / dbl(y));
+    const x = expectExactNumber('div', 1, a!);
+    const y = expectExactNumber('div', 2, b!);
+    // arithDivide: every quotient is a big.Float quotient; a divisor that is exactly 0 (0, 0.0, -0) is an error
+    if (typeof x === 'number' && typeof y === 'number' && Number.isSafeInteger(x) && Number.isSafeInteger(y) && y !== 0 && x !== 0 && x % y === 0) return x / y;
+    const fy = toBigFloat(y);
+    if (fy.mant === 0n) throw new BuiltinError('div', 'divide by zero');
+    return fromBigFloat(F.quo(toBigFloat(x), fy));
   },
 });
+
+/** builtins.NumberToInt: through the 64-bit float (integers beyond 64 bits round), exact integers only. */
+function floatInt(n: RNumber): bigint | undefined {
+  if (typeof n === 'number' && Number.isSafeInteger(n)) return BigInt(n);
+  const f = toBigFloat(n);
+  return F.isInt(f) ? F.truncate(f) : undefined;
+}
 
 register({
   name: 'rem',
   infix: '%',
   sig: { args: [T.number, T.number], result: T.number },
   fn: ([a, b]) => {
-    const x = expectNumber('rem', 1, a!);
-    const y = expectNumber('rem', 2, b!);
-    if (!bothInt(x, y)) throw new BuiltinError('rem', 'modulo on floating-point number');
-    if (big(y) === 0n) throw new BuiltinError('rem', 'modulo by zero');
-    return int(big(x) % big(y));
+    const x = expectExactNumber('rem', 1, a!);
+    const y = expectExactNumber('rem', 2, b!);
+    const sx = textInt(x);
+    const sy = textInt(y);
+    if (small(sx) && small(sy)) {
+      if (sy === 0) throw new BuiltinError('rem', 'modulo by zero');
+      const r = sx % sy;
+      return r === 0 ? 0 : r;
+    }
+    const ix = floatInt(x);
+    const iy = floatInt(y);
+    if (ix === undefined || iy === undefined) throw new BuiltinError('rem', 'modulo on floating-point number');
+    // arithRem checks b.Int64(): the low 64 bits, so a divisor that is a multiple of 2^64 also counts as zero
+    if (BigInt.asIntN(64, iy) === 0n) throw new BuiltinError('rem', 'modulo by zero');
+    return normalizeNumber(ix % iy);
   },
 });
 
-function unary(name: string, f: (n: number) => number): void {
+const HALF: F.BigFloat = { neg: false, mant: 1n, exp: -1 };
+const ONE: F.BigFloat = { neg: false, mant: 1n, exp: 0 };
+
+/** arithRound: add (or subtract) one half at 64 bits, then truncate: half away from zero. */
+function roundFloat(a: F.BigFloat): F.BigFloat {
+  return F.fromBigInt(F.truncate(a.neg ? F.sub(a, HALF) : F.add(a, HALF)));
+}
+
+/** arithCeil as OPA wrote it: truncate, and add one unless the truncation is negative or exact (so ceil(-0.5) is 1). */
+function ceilFloat(a: F.BigFloat): F.BigFloat {
+  const i = F.truncate(a);
+  const f = F.fromBigInt(i);
+  if (i < 0n || F.cmp(a, f) === 0) return f;
+  return F.add(f, ONE);
+}
+
+/** arithFloor as OPA wrote it: truncate, and subtract one only if the truncation is negative and inexact (floor(-0.5) is 0). */
+function floorFloat(a: F.BigFloat): F.BigFloat {
+  const i = F.truncate(a);
+  const f = F.fromBigInt(i);
+  if (i >= 0n || F.cmp(a, f) === 0) return f;
+  return F.sub(f, ONE);
+}
+
+function unary(name: string, int: (n: number) => number, float: (f: F.BigFloat) => F.BigFloat): void {
   register({
     name,
     sig: { args: [T.number], result: T.number },
     fn: ([a]) => {
-      const x = expectNumber(name, 1, a!);
-      if (typeof x === 'bigint') return name === 'abs' && x < 0n ? int(-x) : x;
-      return f(x);
+      const x = expectExactNumber(name, 1, a!);
+      if (typeof x === 'number' && Number.isSafeInteger(x)) return int(x) === 0 ? 0 : int(x);
+      return fromBigFloat(float(toBigFloat(x)));
     },
   });
 }
-unary('abs', Math.abs);
-unary('round', (n) => (n < 0 ? -Math.round(-n) : Math.round(n)));
-unary('ceil', Math.ceil);
-unary('floor', Math.floor);
+unary('abs', Math.abs, (f) => ({ ...f, neg: false }));
+unary('round', (n) => n, roundFloat);
+unary('ceil', (n) => n, ceilFloat);
+unary('floor', (n) => n, floorFloat);
 
 function range(name: string, a: Value, b: Value, step: Value | undefined): Value {
   const x = expectNumber(name, 1, a);
@@ -128,8 +207,8 @@ function range(name: string, a: Value, b: Value, step: Value | undefined): Value
   const count = (from <= to ? to - from : from - to) / s + 1n;
   checkElementCount(name, count);
   const out: Value[] = [];
-  if (from <= to) for (let i = from; i <= to; i += s) out.push(int(i));
-  else for (let i = from; i >= to; i -= s) out.push(int(i));
+  if (from <= to) for (let i = from; i <= to; i += s) out.push(normalizeNumber(i));
+  else for (let i = from; i >= to; i -= s) out.push(normalizeNumber(i));
   return out;
 }
 
@@ -148,7 +227,7 @@ register({
     if (typeof s !== 'string') throw new OperandTypeError('rand.intn', 1, 'string', s!);
     const max = expectNumber('rand.intn', 2, n!);
     if (!isInteger(max)) throw new BuiltinError('rand.intn', 'operand 2 must be integer');
-    const m = Math.abs(dbl(max));
+    const m = Math.abs(Number(max));
     if (m === 0) return 0;
     const key = `rand.intn\u0000${s}\u0000${m}`;
     const hit = ctx.cache.get(key);
@@ -159,4 +238,3 @@ register({
   },
 });
 
-void typeName;

@@ -2,8 +2,8 @@
 import { constants, createHmac, createPrivateKey, createPublicKey, sign, timingSafeEqual, verify, X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { register, T, BuiltinError, expectObject, expectString, OperandTypeError } from './registry.ts';
-import { RObject, fromJSON, isNumber, stringifyJSON } from '../value.ts';
-import type { Value } from '../value.ts';
+import { RObject, formatNumber, fromJSON, isNumber, stringifyJSON } from '../value.ts';
+import type { RNumber, Value } from '../value.ts';
 
 // ── algorithms ──────────────────────────────────────────────────────────────────────────────────
 
@@ -222,9 +222,8 @@ function parseConstraints(name: string, c: RObject, nowNs: bigint): Constraints 
   return out;
 }
 
-function decimalText(n: number | bigint): string {
-  if (typeof n === 'bigint') return n.toString();
-  return Number.isInteger(n) && Math.abs(n) < 1e21 ? n.toFixed(0) : String(n);
+function decimalText(n: RNumber): string {
+  return formatNumber(n);
 }
 
 const SCALE = 12;

@@ -177,7 +177,7 @@ export function allBuiltins(): BuiltinDef[] {
 
 // ── operand checks shared by every family (positions are 1-based, as in OPA's messages) ────────
 
-import { RObject, RSet, isNumber } from '../value.ts';
+import { RObject, RSet, isNumber, plainNumber } from '../value.ts';
 import type { RNumber } from '../value.ts';
 
 export function expectString(builtin: string, pos: number, v: Value): string {
@@ -185,7 +185,14 @@ export function expectString(builtin: string, pos: number, v: Value): string {
   return v;
 }
 
-export function expectNumber(builtin: string, pos: number, v: Value): RNumber {
+/** A number operand as a JS number or bigint (a BigNum's exact integer, or its nearest double): for builtins that need no text. */
+export function expectNumber(builtin: string, pos: number, v: Value): number | bigint {
+  if (!isNumber(v)) throw new OperandTypeError(builtin, pos, 'number', v);
+  return plainNumber(v);
+}
+
+/** A number operand as it is, text included (arithmetic, sprintf). */
+export function expectExactNumber(builtin: string, pos: number, v: Value): RNumber {
   if (!isNumber(v)) throw new OperandTypeError(builtin, pos, 'number', v);
   return v;
 }

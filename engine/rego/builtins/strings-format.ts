@@ -1,7 +1,8 @@
 // Go-compatible text rendering for Rego values: OPA's term String() (used by sprintf for non-scalar arguments) and a
 // Go fmt.Sprintf interpreter for the verbs policies use. Written here because no JS library follows Go's fmt rules.
+import { fmtE, fmtF, roundDecimal, toDecimal, type Decimal } from '../bigfloat.ts';
 import type { Value } from '../value.ts';
-import { formatNumber, formatTerm, isInteger, overflowLiteralText } from '../value.ts';
+import { BigNum, formatNumber, formatTerm, isInteger } from '../value.ts';
 
 /** A Go string literal as strconv.Quote writes it (JSON escapes plus Go's \a \b \f \v and \x forms). */
 export function goQuote(s: string): string {
@@ -41,12 +42,20 @@ type GoArg =
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
+/** builtinSprintf's conversion of a number: its text as an int64, else as a big.Int's digits, else a float64, else the text. */
 export function toGoArg(v: Value): GoArg {
+  if (v instanceof BigNum) {
+    if (/^[+-]?\d+$/.test(v.text)) {
+      const n = BigInt(v.text);
+      return n >= INT64_MIN && n <= INT64_MAX ? { go: 'int', n } : { go: '*big.Int', n };
+    }
+    // strconv.ParseFloat fails only on overflow (underflow reads as zero)
+    const f = Number(v.text);
+    return Number.isFinite(f) ? { go: 'float64', f } : { go: 'string', s: v.text };
+  }
   if (typeof v === 'bigint') {
     if (v >= INT64_MIN && v <= INT64_MAX) return { go: 'int', n: v };
-    // a literal such as 2e308 is neither an integer's digits nor a float64 to Go: OPA prints its text
-    const text = overflowLiteralText(v);
-    return text !== undefined ? { go: 'string', s: text } : { go: '*big.Int', n: v };
+    return { go: '*big.Int', n: v };
   }
   if (typeof v === 'number') {
     if (Number.isInteger(v) && isInteger(v) && Math.abs(v) < 1e21) {
@@ -129,34 +138,69 @@ function formatInt(n: bigint, verb: string, spec: Spec): string | undefined {
   return pad(signed(body, neg, spec), { ...spec, zero: spec.zero && zeroOk && !spec.minus }, true);
 }
 
-/** Go's %e mantissa/exponent layout: d.ddde+XX (at least two exponent digits). */
-function goExp(f: number, prec: number | undefined, upper: boolean): string {
-  const t = prec === undefined ? Math.abs(f).toExponential() : Math.abs(f).toExponential(prec);
-  const [mant, exp] = t.split('e') as [string, string];
-  const e = Number(exp);
-  const es = `${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
-  return `${mant}${upper ? 'E' : 'e'}${es}`;
+/** The exact decimal expansion of a finite double (every double is a dyadic rational). */
+function exactDecimal(f: number): Decimal {
+  const a = Math.abs(f);
+  if (a === 0) return { mant: '', exp: 0 };
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, a);
+  const bits = view.getBigUint64(0);
+  const biased = Number(bits >> 52n);
+  const frac = bits & ((1n << 52n) - 1n);
+  return biased === 0 ? toDecimal(frac, -1074) : toDecimal(frac | (1n << 52n), biased - 1075);
 }
 
-/** Go's %g: shortest digits (or `prec` significant), exponent form when exp < -4 or exp >= precision. */
-function goG(f: number, prec: number | undefined, upper: boolean): string {
+/** strconv's shortest digits for a double: JS finds the same shortest, closest digit string. */
+function shortestDecimal(f: number): Decimal {
   const a = Math.abs(f);
-  if (a === 0) return '0';
-  const digits = prec === undefined ? a.toExponential() : a.toExponential(Math.max(prec, 1) - 1);
-  const [mant, expText] = digits.split('e') as [string, string];
-  const exp = Number(expText);
-  const eprec = prec === undefined ? 6 : Math.max(prec, 1);
-  const sig = mant.replace('.', '').replace(/0+$/, '') || '0';
-  if (exp < -4 || exp >= eprec) {
-    const m = sig.length > 1 ? `${sig[0]}.${sig.slice(1)}` : sig;
-    return `${m}${upper ? 'E' : 'e'}${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+  if (a === 0) return { mant: '', exp: 0 };
+  const [mant, exp] = a.toExponential().split('e') as [string, string];
+  const digits = mant.replace('.', '').replace(/0+$/, '');
+  return { mant: digits, exp: Number(exp) + 1 };
+}
+
+/** Go's %e: d.ddde±XX, correctly rounded from the exact value (ties to even). */
+function goExp(f: number, prec: number | undefined, upper: boolean): string {
+  let d: Decimal;
+  let p: number;
+  if (prec === undefined) {
+    d = shortestDecimal(f);
+    p = Math.max(d.mant.length - 1, 0);
+  } else {
+    d = roundDecimal(exactDecimal(f), 1 + prec);
+    p = prec;
   }
-  if (exp >= 0) {
-    const intPart = sig.slice(0, exp + 1).padEnd(exp + 1, '0');
-    const frac = sig.slice(exp + 1);
-    return frac ? `${intPart}.${frac}` : intPart;
+  return fmtE(d, p, upper ? 'E' : 'e');
+}
+
+/** Go's %g: shortest digits (or `prec` significant), exponent form when exp < -4 or exp >= the precision. */
+function goG(f: number, prec: number | undefined, upper: boolean): string {
+  const shortest = prec === undefined;
+  let d: Decimal;
+  let p: number;
+  if (shortest) {
+    d = shortestDecimal(f);
+    p = d.mant.length;
+  } else {
+    p = prec === 0 ? 1 : prec;
+    d = roundDecimal(exactDecimal(f), p);
   }
-  return `0.${'0'.repeat(-exp - 1)}${sig}`;
+  let eprec = p;
+  if (eprec > d.mant.length && d.mant.length >= d.exp) eprec = d.mant.length;
+  if (shortest) eprec = 6;
+  const exp = d.exp - 1;
+  if (d.mant !== '' && (exp < -4 || exp >= eprec)) {
+    if (p > d.mant.length) p = d.mant.length;
+    return fmtE(d, Math.max(p - 1, 0), upper ? 'E' : 'e');
+  }
+  if (p > d.exp) p = d.mant.length;
+  return fmtF(d, Math.max(p - d.exp, 0));
+}
+
+/** Go's %f: fixed decimals, correctly rounded from the exact value (ties to even, unlike toFixed). */
+function goFixed(f: number, prec: number): string {
+  const d = exactDecimal(f);
+  return fmtF(roundDecimal(d, d.exp + prec), prec);
 }
 
 function formatFloat(f: number, verb: string, spec: Spec): string | undefined {
@@ -170,7 +214,7 @@ function formatFloat(f: number, verb: string, spec: Spec): string | undefined {
       break;
     case 'f':
     case 'F':
-      body = Math.abs(f).toFixed(spec.prec ?? 6);
+      body = goFixed(f, spec.prec ?? 6);
       break;
     case 'e':
     case 'E':

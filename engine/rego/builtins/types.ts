@@ -1,10 +1,11 @@
 // Builtins: is_number, is_string, is_boolean, is_array, is_set, is_object, is_null, type_name, to_number
-import { RObject, RSet, parseNumber, typeName } from '../value.ts';
+import { RObject, RSet, isNumber, numberFromText, typeName } from '../value.ts';
+import { goQuote } from './strings-format.ts';
 import type { Value } from '../value.ts';
 import { BuiltinError, OperandTypeError, T, register } from './registry.ts';
 
 const checks: Array<[string, (v: Value) => boolean]> = [
-  ['is_number', (v) => typeof v === 'number' || typeof v === 'bigint'],
+  ['is_number', isNumber],
   ['is_string', (v) => typeof v === 'string'],
   ['is_boolean', (v) => typeof v === 'boolean'],
   ['is_array', (v) => Array.isArray(v)],
@@ -22,13 +23,23 @@ register({
   fn: ([v]) => {
     if (v === null) return 0;
     if (typeof v === 'boolean') return v ? 1 : 0;
-    if (typeof v === 'number' || typeof v === 'bigint') return v;
+    if (isNumber(v)) return v;
     if (typeof v === 'string') {
-      const s = v.trim() === v ? v : '';
-      if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) return parseNumber(s.replace(/^\+/, ''));
-      if (/^0x[0-9a-fA-F]+$/.test(s)) return parseNumber(BigInt(s).toString());
-      if (/^[+-]?(nan|inf|infinity)$/i.test(s)) throw new OperandTypeError('to_number', 1, 'valid number string', v);
-      throw new BuiltinError('to_number', `strconv.ParseFloat: parsing ${JSON.stringify(v)}: invalid syntax`);
+      // builtinToNumber: inf/nan refused, then strconv.ParseFloat must accept the text, which becomes the number's text
+      if (/^[+-]*(nan|inf|infinity)$/i.test(v)) throw new OperandTypeError('to_number', 1, 'valid number string', v);
+      if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v)) {
+        if (!Number.isFinite(Number(v))) throw new BuiltinError('to_number', `strconv.ParseFloat: parsing ${goQuote(v)}: value out of range`);
+        return numberFromText(v);
+      }
+      // a hexadecimal float needs its p exponent (`0x1Fp0`); plain `0x1F` is a syntax error to ParseFloat
+      const hex = /^([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?[pP]([+-]?\d+)$/.exec(v);
+      if (hex && (hex[2] || hex[3])) {
+        const [, sign, int = '', frac = '', exp = '0'] = hex;
+        const f = Number(BigInt(`0x${int}${frac}` === '0x' ? '0' : `0x${int}${frac}`)) * 2 ** (Number(exp) - 4 * frac.length);
+        if (!Number.isFinite(f)) throw new BuiltinError('to_number', `strconv.ParseFloat: parsing ${goQuote(v)}: value out of range`);
+        return sign === '-' ? -f : f;
+      }
+      throw new BuiltinError('to_number', `strconv.ParseFloat: parsing ${goQuote(v)}: invalid syntax`);
     }
     throw new OperandTypeError('to_number', 1, 'one of {null, boolean, number, string}', v!);
   },
