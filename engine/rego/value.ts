@@ -104,6 +104,10 @@ export class BigNum {
   }
 }
 
+function expandInteger(d: ExactDecimal): bigint {
+  return d.coef * 10n ** BigInt(d.exp);
+}
+
 // integers written with an exponent are expanded to digits (for keys and bigint values) up to this exponent
 const MAX_EXPANDED_EXP = 4096;
 
@@ -179,7 +183,8 @@ export function keyOf(v: Value): string {
     case 'boolean':
       return v ? 't' : 'f';
     case 'number':
-      return `#${formatNumber(v)}`;
+      // integral doubles past 1e21 print with an exponent; key them by their digits like the equal bigint
+      return Number.isInteger(v) && Math.abs(v) >= 1e21 && Number.isFinite(v) ? `#${expandInteger(decimalOfText(String(v)))}` : `#${formatNumber(v)}`;
     case 'bigint':
       return `#${v.toString()}`;
     case 'string':

@@ -11,10 +11,10 @@ exhausted if {
 	is_number(signals.dbMaxConnections)
 }
 
-# CEL's int(): truncation toward zero
+# CEL's int(): truncation toward zero (not ceil(x) below zero: OPA's ceil(-0.5) is 1)
 truncate(x) := floor(x) if x >= 0
 
-truncate(x) := ceil(x) if x < 0
+truncate(x) := 0 - floor(0 - x) if x < 0
 
 cap := truncate(signals.dbMaxConnections * 0.8) if exhausted
 

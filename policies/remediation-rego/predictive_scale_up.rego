@@ -9,10 +9,10 @@ ahead if peak
 
 ahead if forecast
 
-# CEL's int(): truncation toward zero
+# CEL's int(): truncation toward zero (not ceil(x) below zero: OPA's ceil(-0.5) is 1)
 truncate(x) := floor(x) if x >= 0
 
-truncate(x) := ceil(x) if x < 0
+truncate(x) := 0 - floor(0 - x) if x < 0
 
 percent := truncate(((input.diagnosis.signals.forecastLoadRatio - 1.0) * 100.0) + 0.5) if forecast else := 50
 

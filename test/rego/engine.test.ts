@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RegoError, compileModules, compileQueryBody, evalCompiledQuery, evalQuery, evalRef } from '../../engine/rego/index.ts';
 import { parseQuery } from '../../engine/rego/parser.ts';
-import { RObject, RSet, toJSON } from '../../engine/rego/value.ts';
+import { RObject, RSet, formatNumber, toJSON } from '../../engine/rego/value.ts';
+import type { RNumber } from '../../engine/rego/value.ts';
 
 const policy = compileModules([
   {
@@ -60,12 +61,13 @@ describe('evalQuery', () => {
     expect(r.map((b) => b.bindings.get('x'))).toEqual([2, 3]);
   });
 
-  it('integer arithmetic agrees with BigInt for any operands', () => {
+  // OPA 1.9 computes beyond ±999 in a 64-bit big.Float (topdown/arithmetic.go): exact while results fit 64 bits
+  it('integer arithmetic agrees with BigInt while results fit a 64-bit mantissa', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }), fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }), (a, b) => {
+      fc.property(fc.bigInt({ min: -(2n ** 31n), max: 2n ** 31n }), fc.bigInt({ min: -(2n ** 31n), max: 2n ** 31n }), (a, b) => {
         const r = evalQuery(policy, `x := ${a} + ${b}; y := ${a} * ${b}`)[0]?.bindings;
-        expect(BigInt(r?.get('x') as number | bigint)).toBe(a + b);
-        expect(BigInt(r?.get('y') as number | bigint)).toBe(a * b);
+        expect(BigInt(formatNumber(r?.get('x') as RNumber))).toBe(a + b);
+        expect(BigInt(formatNumber(r?.get('y') as RNumber))).toBe(a * b);
       }),
       { numRuns: 50 },
     );
