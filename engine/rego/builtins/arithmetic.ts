@@ -67,9 +67,19 @@ function binary(name: string, a: RNumber, b: RNumber, int: (x: number, y: number
       return r === 0 ? 0 : r;
     }
   }
-  void name;
-  return fromBigFloat(float(toBigFloat(a), toBigFloat(b)));
+  // a pure function of the two texts: policies repeat the same constants and inputs, so remember recent results
+  const key = `${name}\u0000${formatNumber(a)}\u0000${formatNumber(b)}`;
+  let r = results.get(key);
+  if (r === undefined) {
+    r = fromBigFloat(float(toBigFloat(a), toBigFloat(b)));
+    if (results.size >= MAX_RESULTS) results.clear();
+    results.set(key, r);
+  }
+  return r;
 }
+
+const results = new Map<string, RNumber>();
+const MAX_RESULTS = 4096;
 
 function arith(name: string, infix: string, int: (x: number, y: number) => number, float: (x: F.BigFloat, y: F.BigFloat) => F.BigFloat): void {
   register({

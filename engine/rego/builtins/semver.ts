@@ -1,40 +1,73 @@
 // Builtins: semver.is_valid, semver.compare
-// Semantic Versioning 2.0.0: strict MAJOR.MINOR.PATCH[-pre][+build]; build metadata does not affect precedence.
 import type { Value } from '../value.ts';
 import { BuiltinError, T, expectString, register } from './registry.ts';
 
-const SEMVER =
-  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+// OPA's internal/semver Parse, not the SemVer grammar: one leading `v` is dropped, the first `+` starts metadata and
+// the first `-` a pre-release (each `[0-9A-Za-z-]+` dot-separated, or empty), and the three numbers are whatever
+// strconv.ParseInt(s, 10, 64) takes: leading zeros and a sign are accepted.
+const IDENTIFIERS = /^[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*$/;
+const INT64_MAX = 2n ** 63n - 1n;
 
 interface Version {
   core: [bigint, bigint, bigint];
-  pre: string[];
+  pre: string;
 }
 
-function parseVersion(s: string): Version | undefined {
-  const m = SEMVER.exec(s);
-  if (!m) return undefined;
-  return { core: [BigInt(m[1] as string), BigInt(m[2] as string), BigInt(m[3] as string)], pre: m[4] ? m[4].split('.') : [] };
+const cut = (s: string, sep: string): [string, string] => {
+  const i = s.indexOf(sep);
+  return i < 0 ? [s, ''] : [s.slice(0, i), s.slice(i + 1)];
+};
+
+function parseInt64(s: string): bigint | undefined {
+  if (!/^[+-]?\d+$/.test(s)) return undefined;
+  const n = BigInt(s);
+  return n > INT64_MAX || n < -INT64_MAX - 1n ? undefined : n;
+}
+
+function parseVersion(text: string): Version | undefined {
+  let version = text.startsWith('v') ? text.slice(1) : text;
+  let meta: string;
+  let pre: string;
+  [version, meta] = cut(version, '+');
+  if (meta !== '' && !IDENTIFIERS.test(meta)) return undefined;
+  [version, pre] = cut(version, '-');
+  if (pre !== '' && !IDENTIFIERS.test(pre)) return undefined;
+  if (version.split('.').length !== 3) return undefined;
+  const [a = '', b = '', c = ''] = version.split('.');
+  const core = [parseInt64(a), parseInt64(b), parseInt64(c)];
+  if (core.some((n) => n === undefined)) return undefined;
+  return { core: core as [bigint, bigint, bigint], pre };
 }
 
 const sign = (a: bigint | string, b: bigint | string): number => (a < b ? -1 : a > b ? 1 : 0);
+const allDecimals = (s: string): boolean => /^[0-9]+$/.test(s);
 
-export function compareVersions(a: Version, b: Version): number {
+/** Version.Compare: numbers, then no pre-release above any, then pre-release fields left to right. */
+export function compareVersions(v: Version, o: Version): number {
   for (let i = 0; i < 3; i++) {
-    const c = sign(a.core[i] as bigint, b.core[i] as bigint);
+    const c = sign(v.core[i] as bigint, o.core[i] as bigint);
     if (c) return c;
   }
-  // a version without pre-release identifiers has higher precedence
-  if (!a.pre.length || !b.pre.length) return b.pre.length - a.pre.length === 0 ? 0 : a.pre.length ? -1 : 1;
-  for (let i = 0; i < Math.min(a.pre.length, b.pre.length); i++) {
-    const x = a.pre[i] as string;
-    const y = b.pre[i] as string;
-    const xn = /^\d+$/.test(x);
-    const yn = /^\d+$/.test(y);
-    const c = xn && yn ? sign(BigInt(x), BigInt(y)) : xn ? -1 : yn ? 1 : sign(x, y);
+  if (v.pre === o.pre) return 0;
+  if (v.pre === '') return 1;
+  if (o.pre === '') return -1;
+  let [a, afterA] = cut(v.pre, '.');
+  let [b, afterB] = cut(o.pre, '.');
+  for (;;) {
+    if (a === '' && b !== '') return -1;
+    if (a !== '' && b === '') return 1;
+    const ai = allDecimals(a);
+    const bi = allDecimals(b);
+    if (ai && !bi) return -1;
+    if (!ai && bi) return 1;
+    const c = ai && bi ? sign(BigInt(a), BigInt(b)) : sign(a, b);
     if (c) return c;
+    if (afterA !== '' && afterB === '') return 1;
+    if (afterA === '' && afterB !== '') return -1;
+    if (afterA === '' && afterB === '') return 0;
+    [a, afterA] = cut(afterA, '.');
+    [b, afterB] = cut(afterB, '.');
   }
-  return sign(BigInt(a.pre.length), BigInt(b.pre.length));
 }
 
 register({
@@ -50,7 +83,7 @@ register({
     const version = (pos: number, v: Value): Version => {
       const s = expectString('semver.compare', pos, v);
       const parsed = parseVersion(s);
-      if (!parsed) throw new BuiltinError('semver.compare', `operand ${pos}: string ${JSON.stringify(s)} is not a valid SemVer`);
+      if (!parsed) throw new BuiltinError('semver.compare', `operand ${pos}: string ${s} is not a valid SemVer`);
       return parsed;
     };
     return compareVersions(version(1, a as Value), version(2, b as Value));

@@ -45,6 +45,13 @@ register({
   },
 });
 
+/** builtinIndexOf / builtinIndexOfN refuse an empty needle (topdown/strings.go: "empty search character"). */
+function nonEmptyNeedle(name: string, v: Value): string {
+  const s = expectString(name, 2, v);
+  if (s === '') throw new BuiltinError(name, 'empty search character');
+  return s;
+}
+
 /** Code-point index of `needle` in `hay` at or after code point `from`, or -1. */
 function runeIndex(hay: string[], needle: string[], from: number): number {
   outer: for (let i = from; i + needle.length <= hay.length; i++) {
@@ -57,7 +64,10 @@ function runeIndex(hay: string[], needle: string[], from: number): number {
 register({
   name: 'indexof',
   sig: { args: [S, S], result: T.number },
-  fn: ([a, b]) => runeIndex([...expectString('indexof', 1, a as Value)], [...expectString('indexof', 2, b as Value)], 0),
+  fn: ([a, b]) => {
+    const hay = expectString('indexof', 1, a as Value);
+    return runeIndex([...hay], [...nonEmptyNeedle('indexof', b as Value)], 0);
+  },
 });
 
 register({
@@ -65,7 +75,7 @@ register({
   sig: { args: [S, S], result: T.array(T.number) },
   fn: ([a, b]) => {
     const hay = [...expectString('indexof_n', 1, a as Value)];
-    const needle = [...expectString('indexof_n', 2, b as Value)];
+    const needle = [...nonEmptyNeedle('indexof_n', b as Value)];
     const out: Value[] = [];
     for (let i = runeIndex(hay, needle, 0); i >= 0 && i < hay.length; i = runeIndex(hay, needle, i + 1)) out.push(i);
     return out;
@@ -75,8 +85,22 @@ register({
 function stringMap(name: string, f: (s: string) => string): void {
   register({ name, sig: { args: [S], result: S }, fn: ([a]) => f(expectString(name, 1, a as Value)) });
 }
-stringMap('lower', (s) => s.toLowerCase());
-stringMap('upper', (s) => s.toUpperCase());
+// Go's strings.ToLower/ToUpper map each rune alone (unicode.ToLower/ToUpper, simple case mapping): `ß` stays `ß`,
+// `Σ` is always `σ`. JS maps whole strings with special casing, so map code point by code point and keep a rune
+// whose JS mapping is not a single rune (İ is Go's one special lower case: `i`).
+function mapRunes(s: string, f: (c: string) => string): string {
+  let ascii = true;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) { ascii = false; break; }
+  if (ascii) return f(s);
+  let out = '';
+  for (const c of s) {
+    const m = f(c);
+    out += [...m].length === 1 ? m : c === '\u0130' ? 'i' : c;
+  }
+  return out;
+}
+stringMap('lower', (s) => mapRunes(s, (c) => c.toLowerCase()));
+stringMap('upper', (s) => mapRunes(s, (c) => c.toUpperCase()));
 stringMap('strings.reverse', (s) => [...s].reverse().join(''));
 
 /** Length of `text` with every `old` replaced by `repl`, computed before building it (an empty `old` matches between every character). */
