@@ -1,7 +1,7 @@
 // `arbiter eval`: the `opa eval` subset (DESIGN §8) — same loader, same output as `opa eval --format json|pretty`.
 import { InputError } from '../../engine/errors.ts';
 import { parseDocument } from '../../engine/ingest.ts';
-import { evalOpa, formatOpaJson, formatOpaPretty, loadEvalPaths } from '../../engine/rego/opa-eval.ts';
+import { evalOpa, formatOpaJson, formatOpaPretty, loadEvalPaths, parseExactJSON } from '../../engine/rego/opa-eval.ts';
 import { readInputFile } from '../../app/context.ts';
 import { parseCommandLine } from './args.ts';
 
@@ -14,6 +14,13 @@ const USAGE = `usage: arbiter eval [-d PATH]... [-i FILE] [-f json|pretty] [--st
 
 exit codes: 0 evaluated (defined or undefined), 1 evaluation error, 2 usage or compile error
 `;
+
+/** `-i FILE`: checked like every input document; JSON is then read again keeping number texts, as OPA does. */
+function parseInputDocument(text: string, source: string): unknown {
+  const value = parseDocument(text, source);
+  const first = text.trimStart()[0];
+  return first === '{' || first === '[' ? parseExactJSON(text) : value;
+}
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseCommandLine(argv, USAGE, {
@@ -28,7 +35,7 @@ export async function run(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new InputError(`expected exactly one QUERY, got ${positionals.length}\n${USAGE}`);
   if (values.format !== 'json' && values.format !== 'pretty') throw new InputError('must be json or pretty', '--format');
   const loaded = loadEvalPaths(values.data);
-  const input = values.input !== undefined ? parseDocument(readInputFile(values.input), values.input) : undefined;
+  const input = values.input !== undefined ? parseInputDocument(readInputFile(values.input), values.input) : undefined;
   const output = evalOpa({
     modules: loaded.modules,
     data: loaded.data,

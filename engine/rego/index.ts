@@ -160,7 +160,7 @@ function convertDocument(x: unknown, depth: number, c: Conversion): Value {
     case 'bigint':
       return normalizeNumber(x);
   }
-  if (x instanceof RObject || x instanceof RSet) return x;
+  if (x instanceof RObject || x instanceof RSet || x instanceof BigNum) return x;
   if (depth >= c.limits.maxInputDepth) {
     throw new RegoError('eval_input_error', `${c.what} is nested deeper than ${c.limits.maxInputDepth} levels (limits.maxInputDepth)`);
   }

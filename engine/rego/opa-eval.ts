@@ -7,6 +7,7 @@ import { InputError } from '../errors.ts';
 import { RObject, RSet, RegoError, RegoTypeError, compileModules, compileQueryBody, evalCompiledQuery, formatNumber, parseQuery } from './index.ts';
 import type { Body, Compiled, CompiledQuery, Expr, Term, Value } from './index.ts';
 import { BigNum } from './value.ts';
+import { parseJSONText } from './builtins/encoding-json.ts';
 
 /** Files larger than this are refused (OPA has no limit; a CLI reading untrusted paths should). */
 const MAX_FILE_BYTES = 64 * 1024 * 1024;
@@ -18,7 +19,7 @@ export interface LoadedPaths {
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
-  return !!v && typeof v === 'object' && !Array.isArray(v);
+  return !!v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof BigNum);
 }
 
 function readText(file: string): string {
@@ -27,10 +28,29 @@ function readText(file: string): string {
   return readFileSync(file, 'utf8');
 }
 
+/**
+ * JSON as OPA reads it (util.Unmarshal with UseNumber): numbers keep their text (`1.0`, `1e2`, integers past 2^53),
+ * as plain data whose number leaves may be BigNum/bigint values.
+ */
+export function parseExactJSON(text: string): unknown {
+  return plainDocument(parseJSONText(text));
+}
+
+function plainDocument(v: Value): unknown {
+  if (Array.isArray(v)) return v.map(plainDocument);
+  if (v instanceof RObject) {
+    // JSON keys are strings; a prototype-free record keeps a `__proto__` key an ordinary key
+    const out = Object.create(null) as Record<string, unknown>;
+    for (const [k, x] of v.unorderedEntries()) out[k as string] = plainDocument(x);
+    return out;
+  }
+  return v;
+}
+
 /** JSON or YAML (by extension), no YAML aliases. */
 export function parseDataFile(text: string, file: string): unknown {
   try {
-    if (file.endsWith('.json')) return JSON.parse(text);
+    if (file.endsWith('.json')) return parseExactJSON(text);
     return YAML.parse(text, { maxAliasCount: 0, uniqueKeys: true });
   } catch (err) {
     throw new InputError(`cannot parse: ${(err as Error).message.split('\n')[0]}`, file);

@@ -1,7 +1,7 @@
 // Builtins: json.patch, json.filter, json.remove, json.verify_schema, json.match_schema
 // Documents are Rego values; every operation copies on write, so inputs are never changed.
 import type { Value } from '../value.ts';
-import { RObject, RSet, equal, formatNumber } from '../value.ts';
+import { RObject, RSet, equal, formatNumber, isNumber, keyOf } from '../value.ts';
 import { BuiltinError, OperandTypeError, T, expectObject, register } from './registry.ts';
 import { JSONSyntaxError, parseJSONText } from './encoding-json.ts';
 import { SchemaError, compileSchema, plainJSON, schemaErrors } from './json-schema.ts';
@@ -9,18 +9,25 @@ import { OperandMessageError, elementError } from './strings-operands.ts';
 
 // ── paths ────────────────────────────────────────────────────────────────────────────────────
 
-const segmentText = (s: Value): string => (typeof s === 'string' ? s : typeof s === 'number' || typeof s === 'bigint' ? formatNumber(s) : '');
+const segmentText = (s: Value): string => (typeof s === 'string' ? s : isNumber(s) ? formatNumber(s) : '');
 
-/** "a/b/c" (leading/trailing slashes ignored, ~0 ~1 unescaped) or ["a", "b", "c"]. */
-function pathOf(p: Value): string[] | undefined {
+/**
+ * topdown/json.go parsePath: "a/b/c" (leading slashes dropped, ~1 ~0 unescaped, "" is no path) gives string segments;
+ * an array path's segments are its values as they are, so `["a", 0]` names the key 0, not "0".
+ */
+function pathOf(p: Value): Value[] | undefined {
   if (typeof p === 'string') {
-    const trimmed = p.replace(/^\/+|\/+$/g, '');
-    return trimmed === '' ? [] : trimmed.split('/').map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
+    if (p === '') return [];
+    return p
+      .replace(/^\/+/, '')
+      .split('/')
+      .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
   }
-  if (Array.isArray(p)) return p.map(segmentText);
+  if (Array.isArray(p)) return p;
   return undefined;
 }
 
+/** The filter object of pathsToObject: children by segment (structural key). */
 interface PathTree {
   leaf: boolean;
   children: Map<string, PathTree>;
@@ -34,9 +41,12 @@ function pathTree(name: string, paths: Value): PathTree {
     if (segs === undefined) {
       throw new OperandMessageError(name, `operand 2 must be one of {set, array} containing string paths or array of path segments but got ${typeName(p)}`);
     }
+    // an empty path adds nothing to the filter (pathsToObject skips it)
+    if (segs.length === 0) continue;
     let node = root;
-    for (const s of segs) {
+    for (const seg of segs) {
       if (node.leaf) break;
+      const s = keyOf(seg);
       let next = node.children.get(s);
       if (!next) {
         next = { leaf: false, children: new Map() };
@@ -68,7 +78,7 @@ function prunePaths(v: Value, tree: PathTree, keepListed: boolean): Value | unde
   if (v instanceof RObject) {
     const out = new RObject();
     for (const [k, val] of v.entries()) {
-      const kept = member(val, tree.children.get(segmentText(k)));
+      const kept = member(val, tree.children.get(keyOf(k)));
       if (kept !== undefined) out.set(k, kept);
     }
     return out;
@@ -76,7 +86,8 @@ function prunePaths(v: Value, tree: PathTree, keepListed: boolean): Value | unde
   if (Array.isArray(v)) {
     const out: Value[] = [];
     v.forEach((x, i) => {
-      const kept = member(x, tree.children.get(String(i)));
+      // array elements are looked up by their index as a string (InternedIntegerString), so a number segment misses
+      const kept = member(x, tree.children.get(keyOf(String(i))));
       if (kept !== undefined) out.push(kept);
     });
     return out;
@@ -84,7 +95,7 @@ function prunePaths(v: Value, tree: PathTree, keepListed: boolean): Value | unde
   if (v instanceof RSet) {
     const out = new RSet();
     for (const x of v) {
-      const kept = member(x, tree.children.get(segmentText(x)));
+      const kept = member(x, tree.children.get(keyOf(x)));
       if (kept !== undefined) out.add(kept);
     }
     return out;

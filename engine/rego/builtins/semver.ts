@@ -83,7 +83,7 @@ register({
     const version = (pos: number, v: Value): Version => {
       const s = expectString('semver.compare', pos, v);
       const parsed = parseVersion(s);
-      if (!parsed) throw new BuiltinError('semver.compare', `operand ${pos}: string ${s} is not a valid SemVer`);
+      if (!parsed) throw new BuiltinError('semver.compare', `operand ${pos}: string ${JSON.stringify(s)} is not a valid SemVer`);
       return parsed;
     };
     return compareVersions(version(1, a as Value), version(2, b as Value));

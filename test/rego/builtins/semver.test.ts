@@ -9,12 +9,24 @@ const ctx: BuiltinContext = { nowNs: 0n, strict: true, cache: new Map(), random:
 const call = (name: string, ...args: Value[]): Value | undefined => lookupBuiltin(name)!.fn(args, ctx);
 
 describe('semver', () => {
-  it('validates strictly', () => {
+  it('validates as OPA\'s internal/semver Parse does, not as the SemVer grammar reads', () => {
     expect(call('semver.is_valid', '1.0.0')).toBe(true);
     expect(call('semver.is_valid', '1.0.0-rc.1+build.5')).toBe(true);
     expect(call('semver.is_valid', '1')).toBe(false);
-    expect(call('semver.is_valid', '01.0.0')).toBe(false);
     expect(call('semver.is_valid', 1)).toBe(false);
+    // the numbers are strconv.ParseInt: leading zeros and a sign pass; one leading `v` is dropped
+    expect(call('semver.is_valid', '01.0.0')).toBe(true);
+    expect(call('semver.is_valid', '+1.0.0')).toBe(false); // the first `+` starts the metadata, leaving no numbers
+    expect(call('semver.is_valid', 'v1.2.3')).toBe(true);
+    expect(call('semver.is_valid', 'vv1.2.3')).toBe(false);
+    // pre-release and metadata are dot-separated [0-9A-Za-z-]+ runs (leading zeros allowed) or empty
+    expect(call('semver.is_valid', '1.0.0-01')).toBe(true);
+    expect(call('semver.is_valid', '1.0.0+')).toBe(true);
+    expect(call('semver.is_valid', '1.0.0-')).toBe(true);
+    expect(call('semver.is_valid', '1.0.0-a..b')).toBe(false);
+    expect(call('semver.is_valid', '1.0.0+a_b')).toBe(false);
+    expect(call('semver.is_valid', '1.0.0.0')).toBe(false);
+    expect(call('semver.is_valid', '9223372036854775808.0.0')).toBe(false); // past int64
   });
   it('compares by SemVer 2.0.0 precedence', () => {
     const chain = ['1.0.0-alpha', '1.0.0-alpha.1', '1.0.0-alpha.beta', '1.0.0-beta', '1.0.0-beta.2', '1.0.0-beta.11', '1.0.0-rc.1', '1.0.0', '2.0.0'];
