@@ -131,7 +131,7 @@ function pow5(n: number, prec: number): BigFloat {
 const DECIMAL = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
 
 /** Float.SetString on a Float of precision 0 (becomes 64), for decimal number text; undefined if not a number. */
-export function parseDecimal(text: string): BigFloat | undefined {
+export function parseDecimal(text: string, prec = PREC): BigFloat | undefined {
   const m = DECIMAL.exec(text);
   if (!m) return undefined;
   const [, sign = '', int = '', frac = '', expText] = m;
@@ -143,9 +143,9 @@ export function parseDecimal(text: string): BigFloat | undefined {
   if (!Number.isSafeInteger(exp10)) return undefined;
   // z holds the unrounded digits at precision 64; 5^|e| is a Float of precision 128
   const z: BigFloat = { neg, mant: digits, exp: exp10 };
-  if (exp10 === 0) return round(neg, digits, 0, PREC);
-  const p = pow5(Math.abs(exp10), PREC + 64);
-  return exp10 < 0 ? quo(z, p) : mul(z, p);
+  if (exp10 === 0) return round(neg, digits, 0, prec);
+  const p = pow5(Math.abs(exp10), prec + 64);
+  return exp10 < 0 ? quo(z, p, prec) : mul(z, p, prec);
 }
 
 // ── Text('f' | 'g', -1) (ftoa.go): exact decimal, then the shortest digits that read back ────────
