@@ -78,6 +78,7 @@ describe('OPA number regression table', () => {
     // strings.ToUpper/ToLower map rune by rune
     ['upper("straße")', '"STRAßE"', 'topdown/strings.go builtinUpper (Go strings.ToUpper)'],
     ['lower("ΑΣ")', '"ασ"', 'topdown/strings.go builtinLower (no final sigma in Go)'],
+    ['[upper("ᾳ"), lower("İ")]', '["ᾼ","i"]', 'Go unicode.ToUpper/ToLower simple mappings'],
     ['indexof("abc", "")', undefined, 'topdown/strings.go builtinIndexOf: empty search character'],
     ['indexof_n("abc", "")', undefined, 'topdown/strings.go builtinIndexOfN: empty search character'],
     // json.filter: array elements are found by their index as a string, so the number 0 names no element

@@ -100,7 +100,16 @@ function mapRunes(s: string, f: (c: string) => string): string {
   return out;
 }
 stringMap('lower', (s) => mapRunes(s, (c) => c.toLowerCase()));
-stringMap('upper', (s) => mapRunes(s, (c) => c.toUpperCase()));
+stringMap('upper', (s) => mapRunes(s, upperRune));
+
+/** One rune upper-cased with Unicode's simple mapping: JS gives the full one, which differs for Greek with iota. */
+function upperRune(c: string): string {
+  const cp = c.codePointAt(0) as number;
+  // ᾀ..ᾧ → ᾈ..ᾯ, ᾳ → ᾼ, ῃ → ῌ, ῳ → ῼ (their full mappings are two letters, e.g. ἈΙ)
+  if (cp >= 0x1f80 && cp <= 0x1faf && (cp & 0xf) < 8) return String.fromCodePoint(cp + 8);
+  if (cp === 0x1fb3 || cp === 0x1fc3 || cp === 0x1ff3) return String.fromCodePoint(cp + 9);
+  return c.toUpperCase();
+}
 stringMap('strings.reverse', (s) => [...s].reverse().join(''));
 
 /** Length of `text` with every `old` replaced by `repl`, computed before building it (an empty `old` matches between every character). */
