@@ -63,6 +63,9 @@ describe('OPA number regression table', () => {
     // Array.Get takes Number.Int() of the index text: 1.0 is not an int
     ['[1, 2, 3][1.0]', undefined, 'ast/term.go Array.Get'],
     ['[1, 2, 3][1]', '2', 'ast/term.go Array.Get'],
+    // builtins.IntOperand takes Number.Int() (the text), BigIntOperand takes NumberToInt (the value)
+    ['substring("abc", 1.0, 1)', undefined, 'topdown/builtins/builtins.go IntOperand'],
+    ['bits.and(3.0, 1)', '1', 'topdown/builtins/builtins.go BigIntOperand'],
     // to_number: strconv.ParseFloat must accept the text, which becomes the number (hex needs its p exponent)
     ['to_number("0x1F")', undefined, 'topdown/casts.go builtinToNumber'],
     ['json.marshal(to_number("1.50"))', '"1.50"', 'topdown/casts.go builtinToNumber'],

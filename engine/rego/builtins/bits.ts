@@ -1,5 +1,5 @@
 // Builtins: bits.and, bits.or, bits.xor, bits.negate, bits.lsh, bits.rsh (integers only, exact)
-import { isInteger, normalizeNumber } from '../value.ts';
+import { isInteger, isNumber, normalizeNumber, plainNumber } from '../value.ts';
 import type { RNumber, Value } from '../value.ts';
 import { BuiltinError, OperandTypeError, T, checkNumberDigits, register } from './registry.ts';
 
@@ -9,9 +9,10 @@ class IntegerOperandError extends BuiltinError {
 }
 
 function intArg(name: string, pos: number, v: Value): bigint {
-  if (typeof v !== 'number' && typeof v !== 'bigint') throw new OperandTypeError(name, pos, 'number', v);
-  if (!isInteger(v as RNumber)) throw new IntegerOperandError(name, `operand ${pos} must be integer number but got floating-point number`);
-  return BigInt(v);
+  if (!isNumber(v)) throw new OperandTypeError(name, pos, 'number', v);
+  const n = plainNumber(v);
+  if (!isInteger(n)) throw new IntegerOperandError(name, `operand ${pos} must be integer number but got floating-point number`);
+  return BigInt(n);
 }
 
 function binary(name: string, op: (a: bigint, b: bigint) => bigint | undefined): void {

@@ -2,7 +2,7 @@
 import { createHash, createHmac, createPrivateKey, createPublicKey, timingSafeEqual, X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { register, T, BuiltinError, OperandTypeError, expectString } from './registry.ts';
-import { RObject, fromJSON, normalizeNumber } from '../value.ts';
+import { fromJSON, isNumber, normalizeNumber, RObject, toDouble } from '../value.ts';
 import type { Value } from '../value.ts';
 import { Asn1Error, altNames, children, oid, pkixName, readAll, readTlv } from './crypto-asn1.ts';
 import type { Tlv } from './crypto-asn1.ts';
@@ -226,7 +226,7 @@ register({
       if (!['DNSName', 'CurrentTime', 'MaxConstraintComparisons', 'KeyUsages'].includes(String(k))) throw new BuiltinError(name, `invalid key option: ${String(k)}`);
     }
     const current = opts.get('CurrentTime');
-    const nowNs = typeof current === 'number' || typeof current === 'bigint' ? BigInt(Math.trunc(Number(current))) : ctx.nowNs;
+    const nowNs = current !== undefined && isNumber(current) ? BigInt(Math.trunc(toDouble(current))) : ctx.nowNs;
     let parsed: ParsedCert[];
     try {
       parsed = parseCertificates(name, input);

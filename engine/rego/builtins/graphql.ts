@@ -4,7 +4,7 @@
 import { GraphQLError, Kind, buildASTSchema, parse, validate, validateSchema } from 'graphql';
 import type { ASTNode, DocumentNode, GraphQLSchema, TypeNode, ValueNode } from 'graphql';
 import { register, T, BuiltinError, OperandTypeError } from './registry.ts';
-import { RObject, fromJSON } from '../value.ts';
+import { BigNum, fromJSON, RObject } from '../value.ts';
 import type { Value } from '../value.ts';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -398,6 +398,7 @@ function printAst(ast: RObject, kind: 'query' | 'schema'): string {
 function fromValue(v: Value): unknown {
   if (v instanceof RObject) return Object.fromEntries([...v.entries()].map(([k, x]) => [String(k), fromValue(x)]));
   if (Array.isArray(v)) return v.map(fromValue);
+  if (v instanceof BigNum) return v.plain();
   return typeof v === 'bigint' ? v.toString() : v;
 }
 

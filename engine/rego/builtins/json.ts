@@ -65,7 +65,7 @@ function typeName(v: Value): string {
   if (Array.isArray(v)) return 'array';
   if (v instanceof RSet) return 'set';
   if (v instanceof RObject) return 'object';
-  return typeof v === 'bigint' ? 'number' : typeof v;
+  return isNumber(v) ? 'number' : typeof v;
 }
 
 /**

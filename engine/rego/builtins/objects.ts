@@ -1,13 +1,17 @@
 // Builtins: object.get, object.remove, object.union, object.union_n, object.filter, object.keys, object.subset, walk
 // (OPA's topdown/object.go and walk.go). `walk` is a relation: it returns every [path, value] pair as an array and
 // the evaluator enumerates them.
-import { RObject, RSet, equal } from '../value.ts';
+import { BigNum, equal, RObject, RSet } from '../value.ts';
 import type { Value } from '../value.ts';
 import { OperandTypeError, T, expectArray, expectObject, register } from './registry.ts';
 
 function child(v: Value, key: Value): Value | undefined {
   if (v instanceof RObject) return v.get(key);
-  if (Array.isArray(v)) return typeof key === 'number' && Number.isInteger(key) && key >= 0 && key < v.length ? v[key] : undefined;
+  if (Array.isArray(v)) {
+    // an index is an int text (Number.Int): 1.0 is none
+    const i = key instanceof BigNum ? (/^[+-]?\d+$/.test(key.text) ? Number(key.text) : NaN) : key;
+    return typeof i === 'number' && Number.isInteger(i) && i >= 0 && i < v.length ? v[i] : undefined;
+  }
   if (v instanceof RSet) return v.has(key) ? key : undefined;
   return undefined;
 }

@@ -1,7 +1,7 @@
 // Operand checks with OPA's exact messages beyond registry.ts's plain "must be X but got Y" (element and enum errors),
 // shared by the B1 families.
 import type { Value } from '../value.ts';
-import { RSet, typeName } from '../value.ts';
+import { BigNum, RSet, typeName } from '../value.ts';
 import { BuiltinError, OperandTypeError } from './registry.ts';
 
 /** A type error whose message is spelled out in full (OPA's NewOperandElementErr / NewOperandEnumErr / custom). */
@@ -37,6 +37,11 @@ export function expectStringOrStrings(builtin: string, pos: number, v: Value): s
 /** A number operand that must be an integer (OPA: "operand N must be integer number but got floating-point number"). */
 export function expectInt(builtin: string, pos: number, v: Value): number {
   if (typeof v === 'bigint') return Number(v);
+  // Number.Int(): the text must be an integer (`-0` is 0, `1.0` is not)
+  if (v instanceof BigNum) {
+    if (/^[+-]?\d+$/.test(v.text)) return Number(v.text);
+    throw new OperandMessageError(builtin, `operand ${pos} must be integer number but got floating-point number`);
+  }
   if (typeof v !== 'number') throw new OperandTypeError(builtin, pos, 'number', v);
   if (!Number.isInteger(v)) throw new OperandMessageError(builtin, `operand ${pos} must be integer number but got floating-point number`);
   return v;

@@ -1,7 +1,7 @@
 // Builtins: time.parse_ns, time.parse_rfc3339_ns, time.parse_duration_ns, time.date, time.clock, time.weekday, time.add_date, time.diff, time.format
 // Times are int64 nanoseconds as in Go; zones come from Intl (IANA), never from the host clock.
 import type { Value } from '../value.ts';
-import { normalizeNumber } from '../value.ts';
+import { isNumber, normalizeNumber } from '../value.ts';
 import { BuiltinError, OperandTypeError, T, expectNumber, expectString, register } from './registry.ts';
 import { expectInt } from './strings-operands.ts';
 import {
@@ -91,7 +91,7 @@ function zonedTime(name: string, v: Value): ZonedTime {
       const l = expectString(name, 1, v[2] as Value);
       layout = NAMED_LAYOUTS[l] ?? l;
     }
-  } else if (typeof v === 'number' || typeof v === 'bigint') {
+  } else if (isNumber(v)) {
     nsVal = v;
   } else throw new OperandTypeError(name, 1, TIME_OPERAND, v);
   const n = expectNumber(name, 1, nsVal);
