@@ -1,6 +1,6 @@
 // Builtins: bits.and, bits.or, bits.xor, bits.negate, bits.lsh, bits.rsh (integers only, exact)
 import { isInteger, isNumber, normalizeNumber, plainNumber } from '../value.ts';
-import type { RNumber, Value } from '../value.ts';
+import type { Value } from '../value.ts';
 import { BuiltinError, OperandTypeError, T, checkNumberDigits, register } from './registry.ts';
 
 /** OPA's wording for non-integer and negative operands (still eval_type_error). */
