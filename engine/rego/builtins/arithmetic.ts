@@ -67,19 +67,31 @@ function binary(name: string, a: RNumber, b: RNumber, int: (x: number, y: number
       return r === 0 ? 0 : r;
     }
   }
-  // a pure function of the two texts: policies repeat the same constants and inputs, so remember recent results
-  const key = `${name}\u0000${formatNumber(a)}\u0000${formatNumber(b)}`;
-  let r = results.get(key);
+  // a pure function of the operands: policies repeat the same constants and inputs, so remember recent results
+  // (keyed by the operands themselves: equal doubles and bigints are one key, a BigNum by identity)
+  const memo = memos.get(name) as Memo;
+  let row = memo.rows.get(a);
+  let r = row?.get(b);
   if (r === undefined) {
     r = fromBigFloat(float(toBigFloat(a), toBigFloat(b)));
-    if (results.size >= MAX_RESULTS) results.clear();
-    results.set(key, r);
+    if (memo.size >= MAX_REMEMBERED) {
+      memo.rows.clear();
+      memo.size = 0;
+      row = undefined;
+    }
+    if (row === undefined) memo.rows.set(a, (row = new Map()));
+    row.set(b, r);
+    memo.size++;
   }
   return r;
 }
 
-const results = new Map<string, RNumber>();
-const MAX_RESULTS = 4096;
+interface Memo {
+  rows: Map<RNumber, Map<RNumber, RNumber>>;
+  size: number;
+}
+const memos = new Map<string, Memo>(['plus', 'minus', 'mul'].map((op) => [op, { rows: new Map(), size: 0 }]));
+const MAX_REMEMBERED = 4096;
 
 function arith(name: string, infix: string, int: (x: number, y: number) => number, float: (x: F.BigFloat, y: F.BigFloat) => F.BigFloat): void {
   register({
