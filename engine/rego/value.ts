@@ -71,7 +71,11 @@ function decimalOfText(text: string): ExactDecimal {
 export class BigNum {
   private dec: ExactDecimal | undefined = undefined;
   private cachedKey: string | undefined = undefined;
-  constructor(readonly text: string) {}
+  /** The nearest double (±Infinity past the double range). */
+  readonly approx: number;
+  constructor(readonly text: string) {
+    this.approx = Number(text);
+  }
 
   decimal(): ExactDecimal {
     return (this.dec ??= decimalOfText(this.text));
@@ -115,12 +119,26 @@ const MAX_EXPANDED_EXP = 4096;
 export function numberFromText(text: string): RNumber {
   if (/^-?\d+$/.test(text)) {
     const n = Number(text);
-    if (Number.isSafeInteger(n)) return text === formatNumber(n) ? n : new BigNum(text);
+    if (Number.isSafeInteger(n)) return text === formatNumber(n) ? n : bigNum(text);
     const b = BigInt(text);
-    return b.toString() === text ? b : new BigNum(text);
+    return b.toString() === text ? b : bigNum(text);
   }
   const n = Number(text);
-  return Number.isFinite(n) && !Number.isInteger(n) && String(n) === text ? n : new BigNum(text);
+  return Number.isFinite(n) && !Number.isInteger(n) && String(n) === text ? n : bigNum(text);
+}
+
+// recent BigNums by text: a policy computing the same value again gets the same object, with its decimal and key
+// already worked out (and arithmetic's memo, keyed by operand identity, finds it)
+const interned = new Map<string, BigNum>();
+const MAX_INTERNED = 4096;
+
+function bigNum(text: string): BigNum {
+  let b = interned.get(text);
+  if (b === undefined) {
+    if (interned.size >= MAX_INTERNED) interned.clear();
+    interned.set(text, (b = new BigNum(text)));
+  }
+  return b;
 }
 
 /** Parse a Rego/JSON number literal keeping its text (OPA's ast.Number is the literal's text). */
@@ -374,8 +392,14 @@ const TYPE_ORDER: Record<TypeName, number> = { null: 0, boolean: 1, number: 2, s
 export function compareNumbers(a: RNumber, b: RNumber): number {
   if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0;
   if (typeof a === 'bigint' && typeof b === 'bigint') return a < b ? -1 : a > b ? 1 : 0;
-  // OPA compares numbers as exact rationals of their text (ast.Compare via big.Rat)
-  if (a instanceof BigNum || b instanceof BigNum) return compareDecimals(decimalOf(a), decimalOf(b));
+  // OPA compares numbers as exact rationals of their text (ast.Compare via big.Rat). Two numbers nearest to
+  // different doubles are ordered like those doubles, so only a tie needs the exact decimals.
+  if (a instanceof BigNum || b instanceof BigNum) {
+    const da = typeof a === 'number' ? a : typeof a === 'bigint' ? Number(a) : a.approx;
+    const db = typeof b === 'number' ? b : typeof b === 'bigint' ? Number(b) : b.approx;
+    if (da !== db && !Number.isNaN(da) && !Number.isNaN(db)) return da < db ? -1 : 1;
+    return compareDecimals(decimalOf(a), decimalOf(b));
+  }
   // mixed: compare exactly where the double is an integer, else by double
   const [x, y] = [a, b];
   if (typeof x === 'number' && !Number.isInteger(x)) return x < Number(y) ? -1 : x > Number(y) ? 1 : 0;

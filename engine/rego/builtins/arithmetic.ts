@@ -67,13 +67,20 @@ function binary(name: string, a: RNumber, b: RNumber, int: (x: number, y: number
       return r === 0 ? 0 : r;
     }
   }
-  // a pure function of the operands: policies repeat the same constants and inputs, so remember recent results
-  // (keyed by the operands themselves: equal doubles and bigints are one key, a BigNum by identity)
+  return remembered(name, a, b, () => fromBigFloat(float(toBigFloat(a), toBigFloat(b))));
+}
+
+/**
+ * A float-path result, remembered: a pure function of the operands, and policies repeat the same constants and
+ * inputs. Keyed by the operands themselves (equal doubles and bigints are one key, a BigNum by identity; BigNums are
+ * interned by text).
+ */
+function remembered(name: string, a: RNumber, b: RNumber, compute: () => RNumber): RNumber {
   const memo = memos.get(name) as Memo;
   let row = memo.rows.get(a);
   let r = row?.get(b);
   if (r === undefined) {
-    r = fromBigFloat(float(toBigFloat(a), toBigFloat(b)));
+    r = compute();
     if (memo.size >= MAX_REMEMBERED) {
       memo.rows.clear();
       memo.size = 0;
@@ -90,7 +97,7 @@ interface Memo {
   rows: Map<RNumber, Map<RNumber, RNumber>>;
   size: number;
 }
-const memos = new Map<string, Memo>(['plus', 'minus', 'mul'].map((op) => [op, { rows: new Map(), size: 0 }]));
+const memos = new Map<string, Memo>(['plus', 'minus', 'mul', 'div', 'abs', 'round', 'ceil', 'floor'].map((op) => [op, { rows: new Map(), size: 0 }]));
 const MAX_REMEMBERED = 4096;
 
 function arith(name: string, infix: string, int: (x: number, y: number) => number, float: (x: F.BigFloat, y: F.BigFloat) => F.BigFloat): void {
@@ -138,7 +145,7 @@ register({
     if (typeof x === 'number' && typeof y === 'number' && Number.isSafeInteger(x) && Number.isSafeInteger(y) && y !== 0 && x !== 0 && x % y === 0) return x / y;
     const fy = toBigFloat(y);
     if (fy.mant === 0n) throw new BuiltinError('div', 'divide by zero');
-    return fromBigFloat(F.quo(toBigFloat(x), fy));
+    return remembered('div', x, y, () => fromBigFloat(F.quo(toBigFloat(x), fy)));
   },
 });
 
@@ -203,7 +210,7 @@ function unary(name: string, int: (n: number) => number, float: (f: F.BigFloat) 
     fn: ([a]) => {
       const x = expectExactNumber(name, 1, a!);
       if (typeof x === 'number' && Number.isSafeInteger(x)) return int(x) === 0 ? 0 : int(x);
-      return fromBigFloat(float(toBigFloat(x)));
+      return remembered(name, x, 0, () => fromBigFloat(float(toBigFloat(x))));
     },
   });
 }
