@@ -23,7 +23,8 @@ export { typeOfJsonSchema } from './schema.ts';
 export { parseModule, parseQuery } from './parser.ts';
 export { canonical as canonicalModule, formatModule } from './format.ts';
 export { RegoTypeError } from './typecheck.ts';
-export { RObject, RSet, formatNumber, fromJSON, keyOf, stringifyJSON, toJSON } from './value.ts';
+export { BigNum, RObject, RSet, formatNumber, fromJSON, keyOf, stringifyJSON, toJSON } from './value.ts';
+export { parseJSONText } from './builtins/encoding-json.ts';
 export type { Value } from './value.ts';
 
 export interface Compiled {

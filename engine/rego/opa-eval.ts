@@ -4,10 +4,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { InputError } from '../errors.ts';
-import { RObject, RSet, RegoError, RegoTypeError, compileModules, compileQueryBody, evalCompiledQuery, formatNumber, parseQuery } from './index.ts';
+import { BigNum, RObject, RSet, RegoError, RegoTypeError, compileModules, compileQueryBody, evalCompiledQuery, formatNumber, parseJSONText, parseQuery } from './index.ts';
 import type { Body, Compiled, CompiledQuery, Expr, Term, Value } from './index.ts';
-import { BigNum } from './value.ts';
-import { parseJSONText } from './builtins/encoding-json.ts';
 
 /** Files larger than this are refused (OPA has no limit; a CLI reading untrusted paths should). */
 const MAX_FILE_BYTES = 64 * 1024 * 1024;

@@ -122,8 +122,9 @@ describe('the fast paths give what the 64-bit float path gives', () => {
         }
         return true;
       }),
+      { numRuns: 50 },
     );
-  });
+  }, 30_000);
 
   it('on doubles and on a repeated operation (the remembered result is the computed one)', () => {
     const dbl = fc.double({ min: -1e6, max: 1e6, noNaN: true }).filter((d) => !Object.is(d, -0));
