@@ -60,7 +60,7 @@ export async function busFixture(repoCount: number): Promise<BusFixture> {
   const bundle = await core.loadBundle(DEFAULT_BUNDLE);
   let configs = 0;
 
-  const git = (bare: string, args: string[]): string => execFileSync('git', args, { cwd: bare, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const git = (bare: string, args: string[]): string => execFileSync('git', args, { cwd: bare, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
 
   return {
     dir: tmp.path,
