@@ -77,6 +77,12 @@ export interface RepositoryFigures {
 
 export type Counter = 'suppressed' | 'redelivered';
 
+/** A CommonJS package's named exports, whether the loader put them on the module or on its `default` (bundled). */
+function named<T extends object>(mod: T): T {
+  const fallback = (mod as { default?: T }).default;
+  return fallback && typeof fallback === 'object' ? { ...fallback, ...mod } : mod;
+}
+
 const nanos = (ms: number): number => Math.round(ms * 1_000_000);
 
 function unavailable(err: unknown, what: string): TransientError {
@@ -97,8 +103,8 @@ export class WorkBus {
   ) {}
 
   static async connect(options: BusOptions): Promise<WorkBus> {
-    const { connect } = await import('@nats-io/transport-node');
-    const { jetstream, jetstreamManager } = await import('@nats-io/jetstream');
+    const { connect } = named(await import('@nats-io/transport-node'));
+    const { jetstream, jetstreamManager } = named(await import('@nats-io/jetstream'));
     let nc: NatsConnection;
     try {
       // reconnect for ever: a restarted bus is picked up again; requests in between fail with a transient error
@@ -108,7 +114,7 @@ export class WorkBus {
     }
     try {
       const jsm = await jetstreamManager(nc);
-      const { Kvm } = await import('@nats-io/kv');
+      const { Kvm } = named(await import('@nats-io/kv'));
       const js = jetstream(nc);
       const kv = await new Kvm(js).create(FIGURES_BUCKET, { history: 1 });
       const bus = new WorkBus(options, nc, jsm, js, kv);
@@ -121,7 +127,7 @@ export class WorkBus {
   }
 
   private async ensureStream(): Promise<void> {
-    const { StorageType, RetentionPolicy } = await import('@nats-io/jetstream');
+    const { StorageType, RetentionPolicy } = named(await import('@nats-io/jetstream'));
     const config = { subjects: [`${SUBJECT_PREFIX}.>`], storage: StorageType.File, retention: RetentionPolicy.Workqueue, duplicate_window: nanos(this.options.dedupeWindowMs) };
     try {
       await this.jsm.streams.info(STREAM);
@@ -136,7 +142,7 @@ export class WorkBus {
     const existing = this.consumers.get(repository);
     if (existing) return existing;
     if (!this.ensured.has(repository)) {
-      const { AckPolicy, DeliverPolicy } = await import('@nats-io/jetstream');
+      const { AckPolicy, DeliverPolicy } = named(await import('@nats-io/jetstream'));
       const config = { durable_name: `repo-${repository}`, filter_subject: `${SUBJECT_PREFIX}.${repository}`, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, max_ack_pending: 1, ack_wait: nanos(this.options.ackWaitMs), max_deliver: -1 };
       try {
         await this.jsm.consumers.info(STREAM, config.durable_name);

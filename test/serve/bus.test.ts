@@ -10,11 +10,10 @@ import { validateServeConfig } from '../../serve/config.ts';
 import { startServer, type RunningServer } from '../../serve/server.ts';
 import { startWorker, workerTarget, type RunningWorker, type WorkerTarget } from '../../serve/worker.ts';
 import { busFixture, until, type BusFixture } from '../support/bus-fixture.ts';
-import { natsMissing, startNats, type NatsServer } from '../support/nats.ts';
+import { startNats, type NatsServer } from '../support/nats.ts';
+import { describeNeeding } from '../support/needs.ts';
 
 const ARBITER = fileURLToPath(new URL('../../bin/arbiter', import.meta.url));
-const missing = natsMissing();
-if (missing) process.stderr.write(`skipping the bus tests: ${missing}\n`);
 
 describe('queue configuration', () => {
   it('a nats queue needs a nats:// URL, named by field', () => {
@@ -41,7 +40,7 @@ describe('fingerprint', () => {
   });
 });
 
-describe.skipIf(missing !== null)('on a real NATS JetStream', () => {
+describeNeeding(['nats-server'], 'on a real NATS JetStream', () => {
   let nats: NatsServer;
   let fx: BusFixture;
   const workers: RunningWorker[] = [];
