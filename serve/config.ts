@@ -97,6 +97,24 @@ export const ServeConfigSchema = z
       })
       .strict()
       .default({ tier: 'heuristic', timeout: '3m', maxRetries: 2 }),
+    /** Where accepted diagnoses wait: in this process (default), or on a NATS JetStream bus shared with workers. */
+    queue: z
+      .discriminatedUnion('kind', [
+        z.object({ kind: z.literal('memory') }).strict(),
+        z
+          .object({
+            kind: z.literal('nats'),
+            url: z.string().regex(/^(nats|tls):\/\/[^\s]+$/, 'must be a nats:// URL'),
+            /** An unacknowledged message (a worker died mid-decision) is delivered again after this long. */
+            ackWait: Duration.default('30s'),
+            /** Alerts with the same fingerprint (service, cause, incident) inside this window are suppressed. */
+            dedupeWindow: Duration.default('2m'),
+            /** Decisions one worker process carries out at once. */
+            concurrency: z.number().int().min(1).max(64).default(1),
+          })
+          .strict(),
+      ])
+      .default({ kind: 'memory' }),
   })
   .strict()
   .refine((c) => !(c.argocd && c.flux), { message: 'configure argocd or flux, not both', path: ['flux'] });

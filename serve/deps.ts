@@ -11,6 +11,7 @@ import { loadSigner } from '../gitops/sign/load.ts';
 import type { Signer } from '../gitops/sign/signer.ts';
 import { PrometheusClient, type MetricRule } from '../gitops/verify/metrics.ts';
 import { ArgoCdWatcher, FluxCommandWatcher, type ReconcileWatcher } from '../gitops/verify/reconciliation.ts';
+import type { WorkBus } from './bus.ts';
 import type { ServeConfig } from './config.ts';
 import type { AlertDiagnosis } from './diagnosis.ts';
 
@@ -28,6 +29,8 @@ export interface ServerDeps {
   /** The LLM diagnosis tier for /v1/alertmanager (serve.yaml `diagnosis.tier: llm`); absent: the heuristic mapping. */
   alertDiagnosis?: AlertDiagnosis;
   log?: (line: string) => void;
+  /** The work bus when `queue.kind` is nats (connected from the config otherwise); a given one is not closed. */
+  bus?: WorkBus;
 }
 
 export function signerFrom(config: ServeConfig): Promise<Signer> {

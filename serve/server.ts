@@ -20,6 +20,7 @@ import { Repository } from '../gitops/repo.ts';
 import { parseDuration, verifyActuation, type VerificationResult } from '../app/verify.ts';
 import type { ServeConfig } from './config.ts';
 import { metricRules, type ServerDeps } from './deps.ts';
+import { repositoryId, WorkBus } from './bus.ts';
 
 export type { ServerDeps } from './deps.ts';
 import { errorResponse, HttpError } from './errors.ts';
@@ -135,6 +136,14 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
 
   const metrics = metricRules(config);
 
+  // with a bus configured the intake only stores diagnoses (202 once the bus has them); workers carry them out
+  const queueConfig = config.queue.kind === 'nats' ? config.queue : undefined;
+  const bus = queueConfig
+    ? (deps.bus ?? (await WorkBus.connect({ url: queueConfig.url, ackWaitMs: parseDuration(queueConfig.ackWait)!, dedupeWindowMs: parseDuration(queueConfig.dedupeWindow)!, name: 'arbiter-intake' })))
+    : undefined;
+  const repository = repositoryId(config.repo, config.branch);
+  const queued = { enqueued: 0, suppressed: 0 };
+
   function remember(result: ActResult, verification: RecentDecision['verification']): RecentDecision {
     const d = result.decision;
     const entry: RecentDecision = {
@@ -189,7 +198,18 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
     verifications.add(task);
   }
 
+  async function enqueue(diagnosis: Diagnosis, res: ServerResponse): Promise<void> {
+    const stored = await bus!.enqueue(repository, diagnosis);
+    if (stored.duplicate) {
+      queued.suppressed++;
+      await bus!.bump('suppressed', repository).catch(() => undefined);
+    } else queued.enqueued++;
+    log(`diagnosis ${diagnosis.id} (${diagnosis.incident}) ${stored.duplicate ? `suppressed: same fingerprint as stored message ${stored.seq}` : `stored as message ${stored.seq}`}`);
+    send(res, 202, { decision: null, actuation: null, queued: { stream: stored.stream, seq: stored.seq, duplicate: stored.duplicate, fingerprint: stored.fingerprint } });
+  }
+
   async function handleIntake(diagnosis: Diagnosis, res: ServerResponse): Promise<void> {
+    if (bus) return enqueue(diagnosis, res);
     const result: ActResult = await queue.run(() =>
         act({
           diagnosis,
@@ -212,6 +232,17 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
     log(`decision ${decision.id} (${decision.incident}): ${decision.mode}${decision.action ? ` ${decision.action.kind}` : ''}${actuation.commit ? ` commit ${actuation.commit}` : ''}${actuation.repeated ? ' (repeated)' : ''}`);
     send(res, verification === 'pending' ? 202 : 200, { decision, actuation, verification });
     if (verification === 'pending') scheduleVerification(decision, actuation.commit!, diagnosis.signals, entry);
+  }
+
+  async function busStatus(): Promise<Record<string, unknown>> {
+    // enqueued/suppressedHere: this intake since it started; the rest is the bus's, shared by every intake and worker
+    const base = { kind: 'nats', repository, connected: bus!.connected, enqueued: queued.enqueued, suppressedHere: queued.suppressed };
+    try {
+      const f = await bus!.figures(repository);
+      return { ...base, backlog: f.backlog, inFlight: f.inFlight, redelivered: f.redelivered, suppressed: f.suppressed };
+    } catch (err) {
+      return { ...base, backlog: null, inFlight: null, redelivered: null, suppressed: null, error: err instanceof Error ? err.message : String(err) };
+    }
   }
 
   async function status(): Promise<unknown> {
@@ -240,6 +271,7 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
       bundle: { revision: deps.bundle.revision, digest: deps.bundle.digest },
       verification: { enabled: config.verification.enabled && deps.prometheus !== undefined, pending: verifications.size, controller: deps.watcher?.name ?? null },
       reconcile: reconcileState,
+      queue: bus ? await busStatus() : { kind: 'memory', pending: queue.size },
       lastDecisions: recent.slice(0, 20),
     };
   }
@@ -379,6 +411,7 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
       server.closeAllConnections();
       await stopped;
       await pool?.close();
+      if (!deps.bus) await bus?.close();
       log('stopped');
     },
   };

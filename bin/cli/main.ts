@@ -17,6 +17,7 @@ const COMMANDS: Record<string, { summary: string; load(): Promise<CommandModule>
   replay: { summary: 'replay past diagnoses in shadow mode against ground truth', load: () => import('./replay.ts') },
   reconcile: { summary: 'carry out due follow-ups: scheduled reverts and staged promotions', load: () => import('./reconcile.ts') },
   serve: { summary: 'HTTP intake for diagnoses, CloudEvents and Alertmanager', load: () => import('./serve.ts') },
+  worker: { summary: 'carry out diagnoses queued on the work bus (serve.yaml queue: nats)', load: () => import('./worker.ts') },
   verify: { summary: 'verify an actuated decision (reconciliation, metric) and revert it if it did not help', load: () => import('./verify.ts') },
   build: { summary: 'compile the bundle\'s Rego to wasm with an opa binary on PATH', load: () => import('./build.ts') },
   schema: { summary: 'print the JSON Schema of a Diagnosis or a Context', load: () => import('./schema.ts') },

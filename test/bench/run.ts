@@ -10,6 +10,7 @@ const SECTIONS: Array<{ key: string; file: string }> = [
   { key: 'actuate', file: './actuate.ts' },
   { key: 'audit', file: './audit.ts' },
   { key: 'e2e', file: './e2e.ts' },
+  { key: 'scale', file: './scale.ts' },
 ];
 
 function flatten(prefix: string, value: unknown, out: Array<[string, string]>): void {

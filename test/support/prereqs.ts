@@ -93,6 +93,14 @@ export const TOOLS = {
     noService: true,
     locate: () => onPath('prometheus'),
   },
+  'nats-server': {
+    why: 'the work-bus tests and the scale bench start a real NATS server with JetStream on 127.0.0.1 (test/serve/bus.test.ts)',
+    without: 'the bus tests skip with this reason; the bench reports scale.skipped',
+    required: false,
+    debian: 'nats-server',
+    noService: true,
+    locate: () => onPath('nats-server'),
+  },
 } satisfies Record<string, Tool>;
 
 export type ToolId = keyof typeof TOOLS;
