@@ -1,7 +1,6 @@
 // `arbiter schema diagnosis|context`: the JSON Schema of an input document, generated from the zod schemas.
-import { InputError } from '../../engine/errors.ts';
 import { DOCUMENT_SCHEMAS, jsonSchemaOf, type SchemaName } from '../../engine/schemas.ts';
-import { parseCommandLine } from './args.ts';
+import { parseCommandLine, UsageError } from './args.ts';
 
 const USAGE = `usage: arbiter schema diagnosis|context
 
@@ -13,7 +12,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!args) return 0;
   const [name, ...extra] = args.positionals;
   if (!name || extra.length > 0 || !(name in DOCUMENT_SCHEMAS)) {
-    throw new InputError(`expected one of ${Object.keys(DOCUMENT_SCHEMAS).join(', ')}\n${USAGE}`);
+    throw new UsageError(`expected one of ${Object.keys(DOCUMENT_SCHEMAS).join(', ')}`);
   }
   process.stdout.write(`${JSON.stringify(jsonSchemaOf(name as SchemaName), null, 2)}\n`);
   return 0;
