@@ -49,7 +49,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!values.config || !values.decision) throw new UsageError(`--config and --decision are required`);
   const signal = values.signal === undefined ? undefined : Number(values.signal);
   if (signal !== undefined && !Number.isFinite(signal)) throw new InputError('must be a number', '--signal');
-  const config = loadServeConfig(values.config);
+  const config = loadServeConfig(values.config, process.env, { intakeToken: false });
   if (!config.prometheus) throw new InputError('verification needs prometheus.url in the config', `${config.source}: prometheus`);
   const log = (line: string): void => void process.stderr.write(`arbiter verify: ${line}\n`);
 
