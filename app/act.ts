@@ -2,7 +2,6 @@
 // sync → context from Git → decide → idempotency → plan → signed commit (branch or PR) → publish → ledger entry,
 // retried as a whole on a concurrent update (fetch, re-plan on the new tip, re-check idempotency). The Git writes
 // go through app/transaction.ts; the context comes from app/context.ts.
-import { readFile } from 'node:fs/promises';
 import { isInsidePaths } from '../actions/manifests.ts';
 import { checkRender } from '../actions/render.ts';
 import { PlanRefusedError, type ActionDefinition, type FileEdit, type Plan } from '../actions/types.ts';
@@ -20,7 +19,7 @@ import { actuationBody, commitSubject, decisionTrailers, formatMessage } from '.
 import { decisionNotification, LogNotifier, type NotificationOutcome, type Notifier } from '../gitops/notify.ts';
 import { Repository } from '../gitops/repo.ts';
 import type { Signer } from '../gitops/sign/signer.ts';
-import { contextFromRepository, sourcesFromTree } from './context.ts';
+import { contextFromRepository, readInputFile, sourcesFromTree } from './context.ts';
 import { loadDecisionCore, type BundleLike, type DecisionCore } from './core.ts';
 import { repairLedger } from './repair.ts';
 import { land, retrying, writeChange, type BranchMove } from './transaction.ts';
@@ -78,9 +77,10 @@ const isoNow = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 async function readInput(value: string | { text: string; source: string }, what: string): Promise<{ text: string; source: string }> {
   if (typeof value !== 'string') return value;
   try {
-    return { text: await readFile(value, 'utf8'), source: value };
+    return { text: readInputFile(value), source: value === '-' ? 'stdin' : value };
   } catch (err) {
-    throw new InputError(`cannot read ${what}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, value);
+    if (err instanceof InputError) throw new InputError(`cannot read ${what}: ${err.detail}`, err.field);
+    throw err;
   }
 }
 

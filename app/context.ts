@@ -105,8 +105,29 @@ export async function sourcesFromTree(store: ObjectStore, tree: string, parsers:
   return out;
 }
 
-/** A document the user named: a regular file of at most 1 MiB, else an InputError naming it. */
+/** Standard input is read once per process: a second `-` would see it empty, so it is refused instead. */
+let stdinRead = false;
+
+/** `-`: standard input, at most 1 MiB (the same limit as a file). */
+function readStandardInput(): string {
+  if (stdinRead) throw new InputError('standard input was already read by another option', '-');
+  stdinRead = true;
+  let text: string;
+  try {
+    text = readFileSync(0, 'utf8');
+  } catch (err) {
+    throw new InputError(`cannot read standard input (${(err as NodeJS.ErrnoException).code ?? String(err)})`, '-');
+  }
+  if (Buffer.byteLength(text, 'utf8') > MAX_FILE_BYTES) throw new InputError(`document is larger than ${MAX_FILE_BYTES} bytes`, 'stdin');
+  return text;
+}
+
+/**
+ * A document the user named: a regular file of at most 1 MiB, else an InputError naming it. `-` is standard input
+ * (the one place every command reads a named document: `--diagnosis -`, `--context -`, `--alert -`, `--input -`).
+ */
 export function readInputFile(file: string): string {
+  if (file === '-') return readStandardInput();
   let stat;
   try {
     stat = statSync(file);

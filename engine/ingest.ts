@@ -40,6 +40,11 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   }
 }
 
+/** Every schema issue as `field: problem` (a configuration reports all its problems at once). */
+export function schemaProblems(error: z.ZodError, pathPrefix = ''): string[] {
+  return error.issues.map((issue) => `${fieldPath(issue.path, pathPrefix) || '(document)'}: ${describeIssue(issue)}`);
+}
+
 /** Turns the first schema issue into an InputError naming the document and the field. */
 export function schemaError(error: z.ZodError, source: string, pathPrefix = ''): InputError {
   const issue = error.issues[0]!;

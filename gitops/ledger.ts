@@ -130,7 +130,7 @@ const DecisionEntrySchema = z
     followUp: FollowUpSchema.optional(),
   })
   .loose();
-const LedgerEntrySchema = z.discriminatedUnion('kind', [
+export const LedgerEntrySchema = z.discriminatedUnion('kind', [
   DecisionEntrySchema,
   z.object({ ...eventFields, kind: z.literal('Verification'), outcome: z.enum(['reconciled', 'recovered', 'failed', 'unverified']) }).strict(),
   z.object({ ...eventFields, kind: z.literal('Compensation'), outcome: z.enum(['reverted', 'failed']) }).strict(),

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../engine/errors.ts';
-import { parseDocument, schemaError } from '../engine/ingest.ts';
+import { parseDocument, schemaError, schemaProblems } from '../engine/ingest.ts';
 import { parseDuration } from '../app/verify.ts';
 import { FORGE_IDS, type ForgeId } from '../gitops/forge/registry.ts';
 
@@ -156,15 +156,46 @@ function diagnosisTier(d: ServeConfigRaw['diagnosis'], source: string, base: str
   return { ...rest, ...(apiKey ? { apiKey } : {}) };
 }
 
-/** Validates a parsed config document; `source` names the file in errors, relative paths resolve against `base`. */
-export function validateServeConfig(value: unknown, source: string, base: string, env: NodeJS.ProcessEnv = process.env): ServeConfig {
+/** What a command needs from the config: `verify` does not take diagnoses, so it does not read the intake token. */
+export interface ConfigNeeds {
+  intakeToken?: boolean;
+}
+
+/**
+ * Validates a parsed config document; `source` names the file in errors, relative paths resolve against `base`.
+ * Every problem is reported at once (schema issues, then secrets and the port), one `field: problem` per line.
+ */
+export function validateServeConfig(value: unknown, source: string, base: string, env: NodeJS.ProcessEnv = process.env, needs: ConfigNeeds = {}): ServeConfig {
   const r = ServeConfigSchema.safeParse(value ?? {}, { reportInput: true });
-  if (!r.success) throw schemaError(r.error, source);
+  if (!r.success) {
+    if (r.error.issues.length === 1) throw schemaError(r.error, source);
+    throw configProblems(source, schemaProblems(r.error));
+  }
   const c = r.data;
+  const problems: string[] = [];
+  const collect = <T>(fn: () => T): T | undefined => {
+    try {
+      return fn();
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      problems.push(`${(err.field ?? '').replace(`${source}: `, '') || '(document)'}: ${err.detail}`);
+      return undefined;
+    }
+  };
   const at = (p: string): string => (isAbsolute(p) ? p : resolve(base, p));
   const colon = c.listen.lastIndexOf(':');
   const port = Number(c.listen.slice(colon + 1));
-  if (port > 65535) throw new InputError('the port must be at most 65535', `${source}: listen`);
+  if (port > 65535) problems.push('listen: the port must be at most 65535');
+  const forgeToken = c.forge ? collect(() => readSecret(c.forge!.token, 'forge.token', source, base, env)) : undefined;
+  const intakeToken = needs.intakeToken === false ? undefined : collect(() => readSecret(c.intake.token, 'intake.token', source, base, env));
+  const argocdToken = c.argocd ? collect(() => readSecret(c.argocd!.token, 'argocd.token', source, base, env)) : undefined;
+  const prometheusToken = c.prometheus ? collect(() => readSecret(c.prometheus!.token, 'prometheus.token', source, base, env)) : undefined;
+  const diagnosis = collect(() => diagnosisTier(c.diagnosis, source, base, env));
+  if (problems.length === 1) {
+    const [field, ...rest] = problems[0]!.split(': ');
+    throw new InputError(rest.join(': '), `${source}: ${field}`);
+  }
+  if (problems.length > 1) throw configProblems(source, problems);
   return {
     ...c,
     source,
@@ -174,20 +205,25 @@ export function validateServeConfig(value: unknown, source: string, base: string
     ...(c.bundle ? { bundle: at(c.bundle) } : {}),
     signing: { ...c.signing, key: at(c.signing.key) },
     ...(c.cacheDir ? { cacheDir: at(c.cacheDir) } : {}),
-    forge: c.forge ? { kind: c.forge.kind, url: c.forge.url, repo: c.forge.repo, token: readSecret(c.forge.token, 'forge.token', source, base, env) } : undefined,
-    intake: { maxBodyBytes: c.intake.maxBodyBytes, token: readSecret(c.intake.token, 'intake.token', source, base, env) },
-    argocd: c.argocd ? { url: c.argocd.url, applications: c.argocd.applications, token: readSecret(c.argocd.token, 'argocd.token', source, base, env) } : undefined,
-    prometheus: c.prometheus ? { url: c.prometheus.url, token: readSecret(c.prometheus.token, 'prometheus.token', source, base, env) } : undefined,
-    diagnosis: diagnosisTier(c.diagnosis, source, base, env),
+    forge: c.forge ? { kind: c.forge.kind, url: c.forge.url, repo: c.forge.repo, token: forgeToken } : undefined,
+    intake: { maxBodyBytes: c.intake.maxBodyBytes, token: intakeToken },
+    argocd: c.argocd ? { url: c.argocd.url, applications: c.argocd.applications, token: argocdToken } : undefined,
+    prometheus: c.prometheus ? { url: c.prometheus.url, token: prometheusToken } : undefined,
+    diagnosis: diagnosis!,
   };
 }
 
-export function loadServeConfig(file: string, env: NodeJS.ProcessEnv = process.env): ServeConfig {
+/** Several problems: the first line counts them, then one indented `field: problem` line each. */
+function configProblems(source: string, problems: string[]): InputError {
+  return new InputError(`${problems.length} problems:\n${problems.map((p) => `  ${p}`).join('\n')}`, source);
+}
+
+export function loadServeConfig(file: string, env: NodeJS.ProcessEnv = process.env, needs: ConfigNeeds = {}): ServeConfig {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new InputError(`cannot read the config file (${(err as NodeJS.ErrnoException).code ?? String(err)})`, '--config');
   }
-  return validateServeConfig(parseDocument(text, file), file, dirname(resolve(file)), env);
+  return validateServeConfig(parseDocument(text, file), file, dirname(resolve(file)), env, needs);
 }

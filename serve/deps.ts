@@ -1,4 +1,6 @@
 // Builds what the server needs from its configuration: signer, bundle, forge, notifier, controller watcher, Prometheus.
+import type { Logger } from 'pino';
+import { createLogger } from './observability.ts';
 import { DEFAULT_BUNDLE } from '../app/bundle.ts';
 import type { DecisionBundle } from '../engine/decide.ts';
 import { DecisionPool } from '../engine/pool.ts';
@@ -28,9 +30,12 @@ export interface ServerDeps {
   prometheus?: PrometheusClient;
   /** The LLM diagnosis tier for /v1/alertmanager (serve.yaml `diagnosis.tier: llm`); absent: the heuristic mapping. */
   alertDiagnosis?: AlertDiagnosis;
+  /** Free-text events (decisions, verifications); default: an `info` line of the JSON logger. */
   log?: (line: string) => void;
   /** The work bus when `queue.kind` is nats (connected from the config otherwise); a given one is not closed. */
   bus?: WorkBus;
+  /** The JSON logger for request lines and warnings (serve/observability.ts); default: JSON lines on stderr. */
+  logger?: Logger;
 }
 
 export function signerFrom(config: ServeConfig): Promise<Signer> {
@@ -58,13 +63,15 @@ export function watcherFrom(config: ServeConfig): ReconcileWatcher | undefined {
 
 /** Everything `startServer` needs; `overrides` replace parts (tests substitute the decision core). */
 export async function serverDeps(config: ServeConfig, overrides: Partial<ServerDeps> & { core?: DecisionCore } = {}): Promise<ServerDeps> {
-  const log = overrides.log ?? ((line: string) => process.stderr.write(`arbiter serve: ${line}\n`));
+  const logger = overrides.logger ?? createLogger();
+  const log = overrides.log ?? ((line: string) => logger.info(line));
   const core = overrides.core ?? (await loadDecisionCore());
   const bundleDir = config.bundle ?? DEFAULT_BUNDLE;
   const bundle = overrides.bundle ?? (await core.loadBundle(bundleDir));
   return {
     core,
     log,
+    logger,
     signer: overrides.signer !== undefined ? overrides.signer : await signerFrom(config),
     bundle,
     // decisions run in worker threads that are terminated on overrun (a substituted bundle decides in process)

@@ -24,6 +24,7 @@ import { repositoryId, WorkBus } from './bus.ts';
 
 export type { ServerDeps } from './deps.ts';
 import { errorResponse, HttpError } from './errors.ts';
+import { createLogger, createObservability, observeRequest } from './observability.ts';
 import { diagnosisFromAlertmanagerBody, diagnosisFromBody, diagnosisFromCloudEvent } from './intake.ts';
 
 /** Runs tasks one at a time, in arrival order: one queue per repository, so two requests never race needlessly. */
@@ -119,20 +120,48 @@ function publicLocation(repo: string): string {
   return repo.replace(/\/\/[^/@]*@/, '//');
 }
 
+/** Configurations that run but with less protection than an operator would assume: logged as warnings at startup. */
+export function degradedConfiguration(config: ServeConfig, deps: Pick<ServerDeps, 'prometheus' | 'forge' | 'signer'>): { code: string; message: string }[] {
+  const out: { code: string; message: string }[] = [];
+  if (!config.intake.token) out.push({ code: 'no-intake-token', message: 'no intake token configured; anyone who can reach this address can submit diagnoses' });
+  if (!config.verification.enabled || !deps.prometheus) {
+    out.push({
+      code: 'verification-disabled',
+      message: `verification is disabled (${!deps.prometheus ? 'no prometheus configured' : 'verification.enabled is false'}): auto and notify actions are committed and never checked or reverted`,
+    });
+  }
+  if (!deps.forge) out.push({ code: 'no-forge', message: 'no forge configured: approval-mode decisions push their branch but open no pull request (a human must open it by hand)' });
+  if (!deps.signer) out.push({ code: 'unsigned', message: 'no signing key: commits are unsigned and `arbiter audit` cannot verify them' });
+  return out;
+}
+
 export async function startServer(config: ServeConfig, deps: ServerDeps): Promise<RunningServer> {
   const inProcess = deps.core ?? (await loadDecisionCore());
   // a runaway policy evaluation blocks a pool worker (terminated on overrun), never this event loop
   const pool = deps.decisionPool;
-  const core: DecisionCore = pool ? { ...inProcess, decide: ({ diagnosis, context, service }) => pool.decide({ diagnosis, context, ...(service ? { service } : {}) }) } : inProcess;
-  const log = deps.log ?? ((line: string) => process.stderr.write(`arbiter serve: ${line}\n`));
+  const untimed: DecisionCore = pool ? { ...inProcess, decide: ({ diagnosis, context, service }) => pool.decide({ diagnosis, context, ...(service ? { service } : {}) }) } : inProcess;
+  const logger = deps.logger ?? createLogger();
+  const log = deps.log ?? ((line: string) => logger.info(line));
   const queue = new RepositoryQueue();
   const recent: RecentDecision[] = [];
   const verifications = new Set<Promise<unknown>>();
+  const obs = createObservability({ logger, queueDepth: () => queue.size, pendingVerifications: () => verifications.size });
+  const core: DecisionCore = {
+    ...untimed,
+    async decide(input) {
+      const end = obs.evaluationSeconds.startTimer();
+      try {
+        return await untimed.decide(input);
+      } finally {
+        end();
+      }
+    },
+  };
   const inFlight = new Set<Promise<unknown>>();
   const shutdown = new AbortController();
   let closing = false;
   const reconcileState: { lastRun: string | null; lastError: string | null; steps: number } = { lastRun: null, lastError: null, steps: 0 };
-  if (!config.intake.token) log('warning: no intake token configured; anyone who can reach this address can submit diagnoses');
+  for (const warning of degradedConfiguration(config, deps)) logger.warn({ warning: warning.code }, warning.message);
 
   const metrics = metricRules(config);
 
@@ -188,10 +217,12 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
     })
       .then((v) => {
         entry.verification = v.outcome;
+        obs.verifications.inc({ outcome: v.outcome });
         log(`verification of ${decision.id}: ${v.outcome}${v.compensation ? `; compensation ${v.compensation.outcome}${v.compensation.commit ? ` ${v.compensation.commit}` : ''}` : ''}`);
       })
       .catch((err: unknown) => {
         entry.verification = 'error';
+        obs.verifications.inc({ outcome: 'error' });
         if (!shutdown.signal.aborted) log(`verification of ${decision.id} failed: ${err instanceof Error ? err.message : String(err)}`);
       })
       .finally(() => verifications.delete(task));
@@ -210,6 +241,7 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
 
   async function handleIntake(diagnosis: Diagnosis, res: ServerResponse): Promise<void> {
     if (bus) return enqueue(diagnosis, res);
+    const endActuation = obs.actuationSeconds.startTimer();
     const result: ActResult = await queue.run(() =>
         act({
           diagnosis,
@@ -225,6 +257,9 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
         }),
       );
     const { decision, actuation } = result;
+    endActuation({ mode: decision.mode });
+    const outcome = actuation.repeated ? 'repeated' : actuation.pullRequest ? 'pull-request' : actuation.commit ? 'committed' : 'recorded';
+    obs.decisions.inc({ mode: decision.mode, action: decision.action?.kind ?? 'none', outcome });
     const verifies = (decision.mode === 'auto' || decision.mode === 'notify') && actuation.commit !== null && !actuation.repeated && decision.action !== null;
     let verification: RecentDecision['verification'] = 'not-applicable';
     if (verifies) verification = config.verification.enabled && deps.prometheus ? 'pending' : 'disabled';
@@ -287,8 +322,16 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
       '/v1/cloudevents': diagnosisFromCloudEvent,
       '/v1/alertmanager': diagnosisFromAlertmanagerBody,
     };
-    if (path !== '/v1/status' && !intake[path]) throw new HttpError(404, `no such endpoint ${path}`);
+    if (path !== '/v1/status' && path !== '/metrics' && !intake[path]) throw new HttpError(404, `no such endpoint ${path}`);
     if (!authorized(req, config.intake.token)) throw new HttpError(401, 'missing or wrong bearer token', 'authorization', { 'www-authenticate': 'Bearer realm="arbiter"' });
+    if (path === '/metrics') {
+      // behind the intake token like /v1/status: Prometheus sends it with `authorization: { credentials_file: … }`
+      if (req.method !== 'GET') throw new HttpError(405, 'use GET', undefined, { allow: 'GET' });
+      const text = await obs.registry.metrics();
+      res.writeHead(200, { 'content-type': obs.registry.contentType, 'content-length': String(Buffer.byteLength(text)) });
+      res.end(text);
+      return;
+    }
     if (path === '/v1/status') {
       if (req.method !== 'GET') throw new HttpError(405, 'use GET', undefined, { allow: 'GET' });
       return send(res, 200, await status());
@@ -302,6 +345,7 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
   }
 
   const server = createServer((req, res) => {
+    observeRequest(obs, req, res);
     const task = route(req, res)
       .catch((err: unknown) => {
         const response = errorResponse(err);

@@ -3,7 +3,7 @@ import { act, type ActResult } from '../../app/act.ts';
 import { DEFAULT_BUNDLE } from '../../app/bundle.ts';
 import { InputError } from '../../engine/errors.ts';
 import { loadSigner } from '../../gitops/sign/load.ts';
-import { parseCommandLine } from './args.ts';
+import { parseCommandLine, UsageError } from './args.ts';
 import { FORGE_USAGE, forgeFromFlags } from './options.ts';
 
 const USAGE = `usage: arbiter act --diagnosis FILE --repo PATH|URL --signing-key FILE [options]
@@ -58,7 +58,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!args) return 0;
   const { values } = args;
   for (const required of ['diagnosis', 'repo', 'signing-key'] as const) {
-    if (!values[required]) throw new InputError(`--${required} is required\n${USAGE}`);
+    if (!values[required]) throw new UsageError(`--${required} is required`);
   }
   if (values.now !== undefined && !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(values.now)) {
     throw new InputError('must be an RFC 3339 timestamp such as 2026-11-21T02:13:00Z', '--now');

@@ -1,8 +1,15 @@
 // Command-line parsing shared by every command: node's own `parseArgs`, strict, with `-h/--help` and usage errors as
-// InputError (exit 2) that repeat the usage text.
+// UsageError (exit 2): one line, then main.ts adds a one-line hint (`run 'arbiter help act'`), never the whole usage.
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { InputError } from '../../engine/errors.ts';
+
+/** A wrong command line: the message is one line; bin/cli/main.ts prints the hint naming the command's help. */
+export class UsageError extends InputError {
+  constructor(message: string) {
+    super(message.split('\n')[0]!);
+  }
+}
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
@@ -22,7 +29,7 @@ export function parseCommandLine<const O extends OptionsConfig>(argv: string[], 
       options: { ...options, ...HELP },
     });
   } catch (err) {
-    throw new InputError(`${(err as Error).message}\n${usage}`);
+    throw new UsageError(`${(err as Error).message}`);
   }
   if ((parsed.values as { help?: boolean }).help) {
     process.stdout.write(usage);

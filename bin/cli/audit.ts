@@ -1,7 +1,7 @@
 // `arbiter audit`: reconstruct the decision log from Git and verify it (DESIGN §6 Audit). Exit 1 when anything is wrong.
 import { InputError } from '../../engine/errors.ts';
 import { audit, formatAuditReport } from '../../gitops/audit.ts';
-import { parseCommandLine } from './args.ts';
+import { parseCommandLine, UsageError } from './args.ts';
 
 const USAGE = `usage: arbiter audit --repo PATH|URL --allowed-signers FILE [--branch main] [--expect-ledger OID] [--json]
 
@@ -25,7 +25,7 @@ export async function run(argv: string[]): Promise<number> {
   });
   if (!args) return 0;
   const { values } = args;
-  if (!values.repo || !values['allowed-signers']) throw new InputError(`--repo and --allowed-signers are required\n${USAGE}`);
+  if (!values.repo || !values['allowed-signers']) throw new UsageError(`--repo and --allowed-signers are required`);
   const expectLedger = values['expect-ledger'];
   if (expectLedger !== undefined && !/^[0-9a-f]{40}$/.test(expectLedger)) throw new InputError('must be a full commit id (40 hex) printed by an earlier audit', '--expect-ledger');
   const report = await audit({

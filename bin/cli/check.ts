@@ -6,7 +6,7 @@ import { loadBundle, readBundleFiles, type BundleFile } from '../../engine/bundl
 import { defaultCelEngine } from '../../engine/cel/index.ts';
 import { checkPolicyFiles, renderFindings, type CheckFinding } from '../../engine/check.ts';
 import { BundleError, InputError } from '../../engine/errors.ts';
-import { parseCommandLine } from './args.ts';
+import { parseCommandLine, UsageError } from './args.ts';
 import { DEFAULT_BUNDLE } from '../../app/bundle.ts';
 
 const USAGE = `usage: arbiter check [--strict] [--bundle DIR | PATH...]
@@ -40,7 +40,7 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseCommandLine(argv, USAGE, { bundle: { type: 'string' }, strict: { type: 'boolean', default: false } }, true);
   if (!args) return 0;
   const { values, positionals } = args;
-  if (values.bundle !== undefined && positionals.length > 0) throw new InputError(`give --bundle DIR or PATHs, not both\n${USAGE}`);
+  if (values.bundle !== undefined && positionals.length > 0) throw new UsageError(`give --bundle DIR or PATHs, not both`);
   const celEngine = defaultCelEngine();
   const options = { strict: values.strict, celEngine };
   let findings: CheckFinding[];

@@ -10,7 +10,7 @@ import { InputError } from '../../engine/errors.ts';
 import { renderDecision } from '../../engine/explain.ts';
 import { parseContextOverride, parseDiagnosis, type ContextOverride } from '../../engine/ingest.ts';
 import { Rfc3339, type CatalogService, type Context, type Decision, type Diagnosis } from '../../engine/types.ts';
-import { parseCommandLine } from './args.ts';
+import { parseCommandLine, UsageError } from './args.ts';
 
 const USAGE = `usage: arbiter decide --diagnosis FILE [--context FILE] [--bundle DIR] [--repo DIR] [--now RFC3339] [--explain] [--json]
 
@@ -59,7 +59,7 @@ export async function run(argv: string[]): Promise<number> {
   });
   if (!args) return 0;
   const { values } = args;
-  if (!values.diagnosis) throw new InputError(`--diagnosis FILE is required\n${USAGE}`);
+  if (!values.diagnosis) throw new UsageError(`--diagnosis FILE is required`);
   const inputs = await loadDecisionInputs({
     diagnosisFile: values.diagnosis,
     ...(values.context ? { contextFile: values.context } : {}),

@@ -1,12 +1,11 @@
 // `arbiter diagnose`: an Alertmanager webhook or a partial Diagnosis in, a complete Diagnosis (source: llm) out, from the
 // diagnosis tier (diagnose/). The model proposes; `arbiter decide`/`act` and the policies decide.
-import { readFileSync } from 'node:fs';
 import { canonicalJson } from '../../engine/canonical.ts';
 import { InputError } from '../../engine/errors.ts';
-import { MAX_DOCUMENT_BYTES, parseDocument } from '../../engine/ingest.ts';
+import { parseDocument } from '../../engine/ingest.ts';
 import type { Diagnosis } from '../../engine/types.ts';
 import { DEFAULT_MODEL, diagnose, modelName, seedFromAlert, seedFromPartialDiagnosis } from '../../diagnose/index.ts';
-import { parseCommandLine } from './args.ts';
+import { parseCommandLine, UsageError } from './args.ts';
 import { readInputFile } from '../../app/context.ts';
 
 const USAGE = `usage: arbiter diagnose (--alert FILE | --diagnosis FILE) [--prometheus URL] [--repo PATH|URL] [--branch NAME]
@@ -29,10 +28,7 @@ The key and endpoint come from ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL. Exit co
 `;
 
 function readInput(file: string): string {
-  if (file !== '-') return readInputFile(file);
-  const text = readFileSync(0, 'utf8');
-  if (Buffer.byteLength(text, 'utf8') > MAX_DOCUMENT_BYTES) throw new InputError(`document is larger than ${MAX_DOCUMENT_BYTES} bytes`, 'stdin');
-  return text;
+  return readInputFile(file);
 }
 
 function summary(d: Diagnosis): string {
@@ -59,7 +55,7 @@ export async function run(argv: string[]): Promise<number> {
   });
   if (!args) return 0;
   const { values } = args;
-  if (!values.alert === !values.diagnosis) throw new InputError(`give exactly one of --alert FILE or --diagnosis FILE\n${USAGE}`);
+  if (!values.alert === !values.diagnosis) throw new UsageError(`give exactly one of --alert FILE or --diagnosis FILE`);
   if (values.prometheus !== undefined && !/^https?:\/\/\S+$/.test(values.prometheus)) throw new InputError('must be an http(s) URL', '--prometheus');
   const maxTurns = values['max-turns'] === undefined ? undefined : Number(values['max-turns']);
   if (maxTurns !== undefined && !(Number.isInteger(maxTurns) && maxTurns >= 1 && maxTurns <= 50)) throw new InputError('must be a whole number from 1 to 50', '--max-turns');

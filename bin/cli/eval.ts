@@ -3,7 +3,7 @@ import { InputError } from '../../engine/errors.ts';
 import { parseDocument } from '../../engine/ingest.ts';
 import { evalOpa, formatOpaJson, formatOpaPretty, loadEvalPaths, parseExactJSON } from '../../engine/rego/opa-eval.ts';
 import { readInputFile } from '../../app/context.ts';
-import { parseCommandLine } from './args.ts';
+import { parseCommandLine, UsageError } from './args.ts';
 
 const USAGE = `usage: arbiter eval [-d PATH]... [-i FILE] [-f json|pretty] [--strict-builtin-errors] QUERY
 
@@ -32,7 +32,7 @@ export async function run(argv: string[]): Promise<number> {
   }, true);
   if (!args) return 0;
   const { values, positionals } = args;
-  if (positionals.length !== 1) throw new InputError(`expected exactly one QUERY, got ${positionals.length}\n${USAGE}`);
+  if (positionals.length !== 1) throw new UsageError(`expected exactly one QUERY, got ${positionals.length}`);
   if (values.format !== 'json' && values.format !== 'pretty') throw new InputError('must be json or pretty', '--format');
   const loaded = loadEvalPaths(values.data);
   const input = values.input !== undefined ? parseInputDocument(readInputFile(values.input), values.input) : undefined;

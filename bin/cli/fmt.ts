@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from '
 import { join } from 'node:path';
 import { InputError } from '../../engine/errors.ts';
 import { RegoError, formatModule } from '../../engine/rego/index.ts';
-import { parseCommandLine } from './args.ts';
+import { parseCommandLine, UsageError } from './args.ts';
 
 const USAGE = `usage: arbiter fmt [-l] [-w] [-d] [--fail] PATH...
 
@@ -90,7 +90,7 @@ export async function run(argv: string[]): Promise<number> {
   );
   if (!args) return 0;
   const { values, positionals } = args;
-  if (positionals.length === 0) throw new InputError(`expected at least one PATH\n${USAGE}`);
+  if (positionals.length === 0) throw new UsageError(`expected at least one PATH`);
   const files = positionals.flatMap(regoFiles);
   let differs = false;
   let broken = false;

@@ -2,9 +2,8 @@
 // shadow mode, compared with what humans did.
 import { DEFAULT_BUNDLE } from '../../app/bundle.ts';
 import { loadBundle } from '../../engine/bundle.ts';
-import { InputError } from '../../engine/errors.ts';
 import { formatReplay, loadReplaySet, parseGates, replay } from '../../scenarios/runner/replay.ts';
-import { parseCommandLine } from './args.ts';
+import { parseCommandLine, UsageError } from './args.ts';
 
 
 const USAGE = `usage: arbiter replay DIR [--bundle DIR] [--gates auto=0.9,notify=0.7] [--json]
@@ -19,7 +18,7 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseCommandLine(argv, USAGE, { bundle: { type: 'string' }, gates: { type: 'string' }, json: { type: 'boolean', default: false } }, true);
   if (!args) return 0;
   const { values, positionals } = args;
-  if (positionals.length !== 1) throw new InputError(`expected exactly one DIR, got ${positionals.length}\n${USAGE}`);
+  if (positionals.length !== 1) throw new UsageError(`expected exactly one DIR, got ${positionals.length}`);
   const dir = positionals[0] as string;
   const gates = values.gates ? parseGates(values.gates) : undefined;
   const set = loadReplaySet(dir);

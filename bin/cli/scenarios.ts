@@ -2,7 +2,7 @@
 import { InputError } from '../../engine/errors.ts';
 import { jsonReport, junitReport, prettyLine, prettySummary, REPORTERS, summarize, type ReporterName } from '../../scenarios/runner/reporters.ts';
 import { collectScenarioFiles, runScenarios } from '../../scenarios/runner/run.ts';
-import { parseCommandLine } from './args.ts';
+import { parseCommandLine, UsageError } from './args.ts';
 
 const USAGE = `usage: arbiter scenarios run [DIR|FILE...] [--reporter pretty|json|junit] [--concurrency N]
 
@@ -17,7 +17,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (sub !== 'run') throw new InputError(`unknown subcommand "${sub ?? ''}"\n${USAGE}`);
+  if (sub !== 'run') throw new UsageError(`unknown subcommand "${sub ?? ''}"`);
   const args = parseCommandLine(rest, USAGE, { reporter: { type: 'string', default: 'pretty' }, concurrency: { type: 'string', default: '2' } }, true);
   if (!args) return 0;
   const { values, positionals } = args;

@@ -1,6 +1,6 @@
 // `arbiter serve --config FILE`: the HTTP intake (DESIGN §8). Runs until SIGTERM/SIGINT, then shuts down gracefully.
+import { UsageError } from './args.ts';
 import { parseArgs } from 'node:util';
-import { InputError } from '../../engine/errors.ts';
 import { loadServeConfig } from '../../serve/config.ts';
 import { serverDeps } from '../../serve/deps.ts';
 import { startServer } from '../../serve/server.ts';
@@ -19,13 +19,13 @@ export async function run(argv: string[]): Promise<number> {
   try {
     ({ values } = parseArgs({ args: argv, strict: true, allowPositionals: false, options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } } }));
   } catch (err) {
-    throw new InputError(`${(err as Error).message}\n${USAGE}`);
+    throw new UsageError(`${(err as Error).message}`);
   }
   if (values.help) {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (!values.config) throw new InputError(`--config is required\n${USAGE}`);
+  if (!values.config) throw new UsageError(`--config is required`);
   const config = loadServeConfig(values.config);
   const server = await startServer(config, await serverDeps(config));
   // the ready line goes to stdout so a supervisor (or a test) can read the bound address

@@ -4,6 +4,7 @@ import { InputError } from '../../engine/errors.ts';
 import { runCelTests, type PolicyTestOptions, type PolicyTestResult } from '../../engine/policytest.ts';
 import { DEFAULT_BUNDLE } from '../../app/bundle.ts';
 import { parseCommandLine } from './args.ts';
+import { painter } from './colour.ts';
 
 const USAGE = `usage: arbiter test [--bundle DIR] [-v] [--run REGEX] [--coverage]
 
@@ -11,6 +12,10 @@ const USAGE = `usage: arbiter test [--bundle DIR] [-v] [--run REGEX] [--coverage
   -v             show proposals, verdicts and rationale for passing tests too
   --run REGEX    only tests whose "file: name" matches
   --coverage     after the summary, which Rego rules the tests made produce a value (per file)
+  --fail-on-empty  exit 1 when the bundle has no tests at all (as \`opa test --fail-on-empty\`)
+
+A --run filter that matches no test prints "no tests were run" on stderr and exits 1: a typo in a filter must not
+look like a passing run. PASS/FAIL are coloured on a terminal only (NO_COLOR turns colour off).
 `;
 
 /** Rego tests (`test_*` rules of `*_test.rego`), reported together with the CEL ones; the tester loads only when needed. */
@@ -34,6 +39,7 @@ export async function run(argv: string[]): Promise<number> {
     verbose: { type: 'boolean', default: false },
     run: { type: 'string' },
     coverage: { type: 'boolean', default: false },
+    'fail-on-empty': { type: 'boolean', default: false },
   });
   if (!args) return 0;
   const { values } = args;
@@ -49,8 +55,9 @@ export async function run(argv: string[]): Promise<number> {
   const bundle = await loadBundle(values.bundle ?? DEFAULT_BUNDLE);
   const results = [...runCelTests(bundle, options), ...(await runRegoTestsIfAny(bundle, options))];
   const out: string[] = [];
+  const paint = painter(process.stdout);
   for (const r of results) {
-    out.push(`${r.passed ? 'PASS' : 'FAIL'} ${r.file}: ${r.name} (${r.durationMs.toFixed(1)}ms)`);
+    out.push(`${r.passed ? paint('green', 'PASS') : paint('red', 'FAIL')} ${r.file}: ${r.name} (${r.durationMs.toFixed(1)}ms)`);
     if (!r.passed) for (const line of r.diff ?? []) out.push(`    ${line}`);
     if (verbose) for (const line of r.detail ?? []) out.push(`    ${line}`);
   }
@@ -58,5 +65,9 @@ export async function run(argv: string[]): Promise<number> {
   out.push(`${results.length - failed} passed, ${failed} failed`);
   if (values.coverage) out.push(...(await regoCoverageLines(bundle, options)));
   process.stdout.write(`${out.join('\n')}\n`);
+  if (results.length === 0 && (values.run !== undefined || values['fail-on-empty'])) {
+    process.stderr.write(`arbiter test: no tests were run${values.run !== undefined ? ` (--run ${JSON.stringify(values.run)} matched no test)` : ''}\n`);
+    return 1;
+  }
   return failed > 0 ? 1 : 0;
 }

@@ -1,5 +1,6 @@
 // `arbiter verify`: verification and compensation (DESIGN §7) for one decision carried out by `arbiter act`, exactly
 // as `arbiter serve` runs it after acting. Settings come from the serve config file.
+import { UsageError } from './args.ts';
 import { parseArgs } from 'node:util';
 import { getAction } from '../../actions/index.ts';
 import { InputError } from '../../engine/errors.ts';
@@ -39,16 +40,16 @@ export async function run(argv: string[]): Promise<number> {
       options: { config: { type: 'string' }, decision: { type: 'string' }, signal: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
     }));
   } catch (err) {
-    throw new InputError(`${(err as Error).message}\n${USAGE}`);
+    throw new UsageError(`${(err as Error).message}`);
   }
   if (values.help) {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (!values.config || !values.decision) throw new InputError(`--config and --decision are required\n${USAGE}`);
+  if (!values.config || !values.decision) throw new UsageError(`--config and --decision are required`);
   const signal = values.signal === undefined ? undefined : Number(values.signal);
   if (signal !== undefined && !Number.isFinite(signal)) throw new InputError('must be a number', '--signal');
-  const config = loadServeConfig(values.config);
+  const config = loadServeConfig(values.config, process.env, { intakeToken: false });
   if (!config.prometheus) throw new InputError('verification needs prometheus.url in the config', `${config.source}: prometheus`);
   const log = (line: string): void => void process.stderr.write(`arbiter verify: ${line}\n`);
 

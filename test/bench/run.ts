@@ -1,4 +1,5 @@
-// `npm run bench` prints a readable table; `npm run bench -- --json` prints one JSON document.
+// `npm run bench` prints a readable table; `npm run --silent bench -- --json` prints one JSON document (without
+// `--silent` npm prints its `> script` banner on stdout first).
 // Each section lives in its own module exporting `bench(): Promise<Record<string, unknown>>` under a top-level key.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
