@@ -25,12 +25,9 @@ function parseInt64(s: string): bigint | undefined {
 }
 
 function parseVersion(text: string): Version | undefined {
-  let version = text.startsWith('v') ? text.slice(1) : text;
-  let meta: string;
-  let pre: string;
-  [version, meta] = cut(version, '+');
+  const [withPre, meta] = cut(text.startsWith('v') ? text.slice(1) : text, '+');
   if (meta !== '' && !IDENTIFIERS.test(meta)) return undefined;
-  [version, pre] = cut(version, '-');
+  const [version, pre] = cut(withPre, '-');
   if (pre !== '' && !IDENTIFIERS.test(pre)) return undefined;
   if (version.split('.').length !== 3) return undefined;
   const [a = '', b = '', c = ''] = version.split('.');
