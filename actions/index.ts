@@ -55,3 +55,5 @@ export async function planAction(input: PlanInput): Promise<Plan> {
 export function planFollowUp(entry: RecordedFollowUp, base: Omit<PlanInput, 'action'>): Promise<Plan> {
   return planAction(followUpInput(entry, base));
 }
+export { chooseVerification, VERIFICATION_PREFERENCES } from './verification.ts';
+export type { VerificationChoice } from './verification.ts';

@@ -4,7 +4,8 @@
 // go through app/transaction.ts; the context comes from app/context.ts.
 import { isInsidePaths } from '../actions/manifests.ts';
 import { checkRender } from '../actions/render.ts';
-import { PlanRefusedError, type ActionDefinition, type FileEdit, type Plan } from '../actions/types.ts';
+import { PlanRefusedError, type ActionDefinition, type FileEdit, type Plan, type VerificationSpec } from '../actions/types.ts';
+import { chooseVerification } from '../actions/verification.ts';
 import { InputError, InternalError } from '../engine/errors.ts';
 import type { ContextOverride } from '../engine/ingest.ts';
 import type { CatalogService, Context, Decision, Diagnosis, GuardrailReport } from '../engine/types.ts';
@@ -90,8 +91,8 @@ function escalateAtEdge(decision: Decision, guardrail: string, detail: string): 
   return { ...decision, mode: 'escalate', guardrails: [...decision.guardrails, report], rationale: [...decision.rationale, `Escalated instead of acting: ${detail}`] };
 }
 
-function nextStep(decision: Decision, definition: ActionDefinition | undefined): string {
-  const verify = definition ? ` arbiter then checks that ${definition.verification.metric} ${definition.verification.direction}s within ${definition.verification.window};` : '';
+function nextStep(decision: Decision, verification: VerificationSpec | undefined): string {
+  const verify = verification ? ` arbiter then checks that ${verification.metric} ${verification.direction}s within ${verification.window};` : '';
   if (decision.mode === 'approval') return `a reviewer merges or closes the pull request.${verify} a failed check reverts the change and opens the circuit.`;
   return `Argo CD / Flux apply this commit.${verify} if the service does not recover, a compensating commit reverts it and the circuit opens for this service.`;
 }
@@ -217,7 +218,9 @@ async function attemptOnce(repo: Repository, p: Prepared, options: ActOptions, a
       followUp = plan.followUp;
       changed = plan.edits.map((e) => e.path).sort();
       const subject = commitSubject(plan.applied.target.service, definition.describe(plan.applied));
-      const message = formatMessage(subject, actuationBody(decision, diagnosis, plan.notes, nextStep(decision, definition)), decisionTrailers(decision));
+      // the metric that proves recovery: chosen from the action's preferences and what the diagnosis measured
+      const verification = chooseVerification(decision.action.kind, definition.verification, diagnosis.signals);
+      const message = formatMessage(subject, actuationBody(decision, diagnosis, plan.notes, nextStep(decision, verification.spec)), decisionTrailers(decision));
       const changes = plan.edits.map((e: FileEdit) => ({ path: e.path, content: e.after }));
       const commit = await writeChange(repo, { parent: targetTip, baseTree: targetTree, changes, message, signer: p.signer });
       if (decision.mode === 'approval') {
@@ -228,7 +231,7 @@ async function attemptOnce(repo: Repository, p: Prepared, options: ActOptions, a
         const forge = options.forge;
         const approved = decision;
         const edits = plan.edits;
-        const planNotes = plan.notes;
+        const planNotes = verification.note ? [...plan.notes, `verification: ${verification.note}`] : plan.notes;
         const def = definition;
         if (forge) {
           openPullRequest = async () => {
@@ -236,7 +239,7 @@ async function attemptOnce(repo: Repository, p: Prepared, options: ActOptions, a
               branch: prBranch,
               base: branch,
               title: subject,
-              body: pullRequestBody({ decision: approved, diagnosis, edits, notes: planNotes, risk: def.risk, verification: def.verification, base: branch }),
+              body: pullRequestBody({ decision: approved, diagnosis, edits, notes: planNotes, risk: def.risk, verification: verification.spec, base: branch }),
               labels: ['arbiter', `risk:${def.risk}`, `action:${approved.action!.kind}`],
               reviewers: service?.owners ?? [],
               idempotencyKey: approved.idempotencyKey,

@@ -9,8 +9,9 @@ import type { CalendarSpec } from '../engine/context.ts';
 import { InputError } from '../engine/errors.ts';
 import type { ContextOverride } from '../engine/ingest.ts';
 import type { Catalog, CatalogService, Context, Diagnosis } from '../engine/types.ts';
-import { readPath } from '../gitops/commit.ts';
-import type { ObjectStore } from '../gitops/objects.ts';
+import { readCommit, readPath } from '../gitops/commit.ts';
+import { ObjectStore } from '../gitops/objects.ts';
+import { readRef } from '../gitops/repo.ts';
 
 export const CATALOG_FILE = '.arbiter/catalog.yaml';
 export const CALENDAR_FILE = '.arbiter/calendar.yaml';
@@ -148,6 +149,23 @@ export function sourcesFromDirectory(dir: string, parsers: SourceParsers): Repos
   if (existsSync(catalogFile)) out.catalog = parsers.parseCatalog(readInputFile(catalogFile), catalogFile);
   if (existsSync(calendarFile)) out.calendar = parsers.parseCalendar(readInputFile(calendarFile), calendarFile);
   return out;
+}
+
+/**
+ * The sources `arbiter decide --repo` reads: from a bare repository, the tip of `branch` exactly as `act` reads it
+ * (sourcesFromTree); from a work tree, its files as they are on disk (so an edit can be tried before it is committed).
+ */
+export async function sourcesFromLocation(location: string, parsers: SourceParsers, branch = 'main'): Promise<RepositorySources> {
+  const bare = !existsSync(join(location, '.git')) && existsSync(join(location, 'HEAD')) && existsSync(join(location, 'objects')) && existsSync(join(location, 'refs'));
+  if (!bare) return sourcesFromDirectory(location, parsers);
+  const tip = await readRef(location, `refs/heads/${branch}`);
+  if (!tip) throw new InputError(`the bare repository has no branch ${branch}`, location);
+  const store = new ObjectStore(location);
+  try {
+    return await sourcesFromTree(store, (await readCommit(store, tip)).tree, parsers);
+  } finally {
+    store.close();
+  }
 }
 
 /** The Context and the service's catalog entry for a diagnosis, from repository sources plus bundle data. */

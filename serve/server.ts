@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import type { Decision, Diagnosis } from '../engine/types.ts';
 import { act, type ActResult } from '../app/act.ts';
 import { loadDecisionCore, type DecisionCore } from '../app/core.ts';
+import { chooseVerification } from '../actions/verification.ts';
 import { repairRepository } from '../app/repair.ts';
 import { readCommit, readPath } from '../gitops/commit.ts';
 import { LEDGER_BRANCH, readLedgerEntries } from '../gitops/ledger.ts';
@@ -193,7 +194,8 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
   }
 
   function scheduleVerification(decision: Decision, commit: string, signals: Diagnosis['signals'], entry: RecentDecision): void {
-    const spec = core.getAction(decision.action!.kind).verification;
+    // the action's preferred metric the diagnosis measured and a query exists for, else the action's default
+    const spec = chooseVerification(decision.action!.kind, core.getAction(decision.action!.kind).verification, signals, Object.keys(metrics)).spec;
     const task = verifyActuation({
       repo: config.repo,
       branch: config.branch,

@@ -1,7 +1,7 @@
 // `arbiter decide`: a Diagnosis (and optionally a Context, a bundle, a GitOps working tree) in, a Decision out.
 import { resolve } from 'node:path';
 import { DEFAULT_BUNDLE } from '../../app/bundle.ts';
-import { contextFromRepository, readInputFile, sourcesFromDirectory, type RepositorySources } from '../../app/context.ts';
+import { contextFromRepository, readInputFile, sourcesFromLocation, type RepositorySources } from '../../app/context.ts';
 import { loadBundle, type Bundle } from '../../engine/bundle.ts';
 import { canonicalJson } from '../../engine/canonical.ts';
 import { assembleContext, parseCalendar, parseCatalog } from '../../engine/context.ts';
@@ -17,7 +17,8 @@ const USAGE = `usage: arbiter decide --diagnosis FILE [--context FILE] [--bundle
   --diagnosis FILE   the Diagnosis (JSON, YAML or a CloudEvent)
   --context FILE     explicit Context values; they win field by field
   --bundle DIR       policy bundle directory or .tar.gz (default: the shipped policies/remediation)
-  --repo DIR         GitOps working tree: .arbiter/catalog.yaml, .arbiter/calendar.yaml, .arbiter/pause
+  --repo DIR         GitOps repository: a work tree's .arbiter/catalog.yaml, .arbiter/calendar.yaml, .arbiter/pause,
+                     or a bare repository's, read from the tip of main exactly as act reads them
   --now RFC3339      decision time (default: the context file's now, else the diagnosis observedAt)
   --explain          add the verdict table, the winner and the guardrails
   --json             print the Decision as one JSON document
@@ -42,7 +43,7 @@ export async function loadDecisionInputs(args: { diagnosisFile: string; contextF
   const now = args.now ?? override.now ?? diagnosis.observedAt;
   if (args.now !== undefined) override.now = args.now;
   const bundle = await loadBundle(args.bundleDir ?? DEFAULT_BUNDLE);
-  const sources: RepositorySources = args.repoDir ? sourcesFromDirectory(resolve(args.repoDir), { parseCatalog, parseCalendar }) : { killSwitch: false };
+  const sources: RepositorySources = args.repoDir ? await sourcesFromLocation(resolve(args.repoDir), { parseCatalog, parseCalendar }) : { killSwitch: false };
   const { context, service } = contextFromRepository(assembleContext, { diagnosis, now, sources, bundleData: bundle.data, override });
   return { diagnosis, context, bundle, service };
 }

@@ -13,7 +13,10 @@ import { DEFAULT_BUNDLE } from '../../app/bundle.ts';
 import { loadDecisionCore } from '../../app/core.ts';
 import { audit, formatAuditReport } from '../../gitops/audit.ts';
 import { readCommit, writeCommit, writeTreeChanges } from '../../gitops/commit.ts';
+import { FOLD_TITLES, foldOpen } from '../../gitops/forge/body.ts';
+import { GitHubForge } from '../../gitops/forge/github.ts';
 import { LEDGER_BRANCH } from '../../gitops/ledger.ts';
+import { startGitHubStandin } from '../../scenarios/runner/github-standin.ts';
 import { Repository } from '../../gitops/repo.ts';
 import { generateSshKey, sshSigner } from '../../gitops/sign/sshsig.ts';
 
@@ -27,7 +30,10 @@ const STORY: Array<{ example: string; now: string; headline: string }> = [
   { example: 'memory-leak-off-hours.yaml', now: '2026-11-21T02:20:00Z', headline: 'checkout leaks memory (same night)' },
   { example: 'network-partition.yaml', now: '2026-11-21T02:40:00Z', headline: 'a network partition is suspected' },
   { example: 'bad-deployment.yaml', now: '2026-11-21T02:45:00Z', headline: 'the first diagnosis arrives again (replay)' },
+  { example: 'critical-service.yaml', now: '2026-11-21T02:50:00Z', headline: 'payments (critical) leaks memory: a pull request for a human' },
 ];
+/** The demo's GitHub: a loopback stand-in speaking GitHub's REST API (pull requests, labels, reviewers). */
+const DEMO_REPOSITORY = 'shop/gitops';
 
 function filesOf(dir: string, base = ''): Record<string, string> {
   const out: Record<string, string> = {};
@@ -113,14 +119,32 @@ export async function run(argv: string[]): Promise<number> {
     line(`bundle ${bundle.revision} (${DEFAULT_BUNDLE.replace(ROOT, '')}), signing key ${signer.keyId}`);
     line();
     const results: ActResult[] = [];
+    const github = await startGitHubStandin({ repos: { [DEMO_REPOSITORY]: repoPath } });
+    const forge = new GitHubForge({ baseUrl: github.url, repository: DEMO_REPOSITORY, token: 'demo' });
+    try {
     for (const step of STORY) {
-      const result = await act({ diagnosis: join(EXAMPLES, step.example), bundle, repo: repoPath, signer, core, now: step.now });
+      const result = await act({ diagnosis: join(EXAMPLES, step.example), bundle, repo: repoPath, signer, core, now: step.now, forge });
       results.push(result);
       line(`▸ ${step.now}  ${step.headline}`);
       line(`  ${describe(result)}`);
       for (const r of result.decision.rationale.slice(0, 3)) line(`    - ${r}`);
       for (const g of result.decision.guardrails.filter((g) => g.applied)) line(`    ! guardrail ${g.name}: ${g.detail}`);
       line();
+    }
+    const pull = github.pulls(DEMO_REPOSITORY)[0];
+    if (pull) {
+      line(`── pull request #${pull.number} (GitHub stand-in) ──────────────────────────────────────`);
+      line(`${pull.title}`);
+      line(`labels: ${pull.labels.join(', ')}   reviewers: ${[...pull.reviewers, ...pull.teamReviewers].join(', ') || '(none)'}   head: ${pull.head}`);
+      line();
+      // what the reviewer sees before unfolding anything
+      const folded = pull.body.indexOf(foldOpen(FOLD_TITLES[0]));
+      line((folded > 0 ? pull.body.slice(0, folded) : pull.body).trimEnd());
+      line(`▸ folded: ${FOLD_TITLES.join('; ')} — then the changes, rollback and verification sections`);
+      line();
+    }
+    } finally {
+      await github.close();
     }
 
     const acted = results.find((r) => r.actuation.commit && r.actuation.branch === 'main' && !r.actuation.repeated);

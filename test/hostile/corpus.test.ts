@@ -10,6 +10,7 @@ import { parse } from 'yaml';
 import { act } from '../../app/act.ts';
 import { loadDecisionCore, type BundleLike, type DecisionCore } from '../../app/core.ts';
 import { audit } from '../../gitops/audit.ts';
+import { FOLD_TITLES, foldOpen } from '../../gitops/forge/body.ts';
 import { GitHubForge } from '../../gitops/forge/github.ts';
 import { LEDGER_BRANCH, type DecisionEntry } from '../../gitops/ledger.ts';
 import { sshSigner } from '../../gitops/sign/sshsig.ts';
@@ -195,7 +196,10 @@ for (const edition of ['policies/remediation', 'policies/remediation-rego']) {
         expect(decision.mode).toBe('approval');
         const pr = github.pulls(r.name).find((p) => p.number === actuation.pullRequest!.number)!;
         expect(pr.body).toContain('## Reported by the diagnosis (untrusted)');
-        const { html, outsideCode } = liveMarkdown(pr.body);
+        // arbiter folds its own sections (exactly these <details> lines); no other <details> may exist, none from the diagnosis
+        expect(liveMarkdown(pr.body).html.match(/<details/g)).toHaveLength(FOLD_TITLES.length);
+        for (const t of FOLD_TITLES) expect(pr.body).toContain(`\n${foldOpen(t)}\n`);
+        const { html, outsideCode } = liveMarkdown(FOLD_TITLES.reduce((b, t) => b.replace(`\n${foldOpen(t)}\n`, '\n'), pr.body));
         for (const live of ['@acme', '#1234', 'evil.example', '<img', '<details', '<script', 'fake heading', 'safe to merge', '\u202e']) {
           expect(outsideCode, live).not.toContain(live);
         }
