@@ -113,7 +113,8 @@ export class GitLabForge implements Forge {
       const transient = res.status === 429 || res.status === 502 || res.status === 503 || res.status === 504;
       if (transient && attempt < this.retries) {
         // Retry-After in seconds, capped: a forge asking for an hour does not get to stall a decision for an hour
-        const after = Math.min(Number(res.headers.get('retry-after')) || 1, 10);
+        const header = res.headers.get('retry-after');
+        const after = Math.min(header !== null && /^\d+$/.test(header.trim()) ? Number(header) : 1, 10);
         this.log(`GitLab answered ${res.status}; retrying after ${after}s`);
         await new Promise((r) => setTimeout(r, after * 1000));
         continue;
