@@ -13,6 +13,7 @@ import { GitLabApiError, GitLabForge, gitlabApiRoot } from '../../gitops/forge/g
 import { createForge } from '../../gitops/forge/registry.ts';
 import { LEDGER_BRANCH } from '../../gitops/ledger.ts';
 import { sshSigner } from '../../gitops/sign/sshsig.ts';
+import { validateServeConfig } from '../../serve/config.ts';
 import { startGitHttpServer, type GitHttpServer } from '../support/git-http.ts';
 import { startGitLabStandin, type GitLabStandin } from '../support/gitlab-standin.ts';
 import { git, gitStatus, seedBareRepository, tempDir } from '../support/git.ts';
@@ -215,6 +216,12 @@ describe('GitLabForge', () => {
       }),
       { numRuns: 20 },
     );
+  });
+
+  it('serve.yaml takes forge.kind gitlab with a subgroup path and a token from the environment', () => {
+    const c = validateServeConfig({ repo: 'gitops.git', signing: { key: 'key' }, forge: { kind: 'gitlab', url: 'http://127.0.0.1:1', repo: 'platform/infra/gitops', token: { env: 'GITLAB_TOKEN' } } }, 'serve.yaml', '/etc/arbiter', { GITLAB_TOKEN: 'glpat' });
+    expect(c.forge).toMatchObject({ kind: 'gitlab', repo: 'platform/infra/gitops', token: 'glpat' });
+    expect(() => validateServeConfig({ repo: 'gitops.git', signing: { key: 'key' }, forge: { kind: 'gitlab', url: 'http://127.0.0.1:1', repo: 'gitops' } }, 'serve.yaml', '/etc/arbiter', {})).toThrow(/forge\.repo/);
   });
 
   it('reads the token from ARBITER_GITLAB_TOKEN, then GITLAB_TOKEN, then ARBITER_GIT_TOKEN', () => {
