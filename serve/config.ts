@@ -34,7 +34,7 @@ export const ServeConfigSchema = z
     bundle: z.string().min(1).optional(),
     signing: z.object({ key: z.string().min(1), format: z.enum(['ssh', 'openpgp']).optional() }).strict(),
     cacheDir: z.string().min(1).optional(),
-    forge: z.object({ kind: z.enum(FORGE_IDS), url: HttpUrl, repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be OWNER/NAME'), token: Secret.optional() }).strict().optional(),
+    forge: z.object({ kind: z.enum(FORGE_IDS), url: HttpUrl, repo: z.string().regex(/^[\w.-]+(\/[\w.-]+)+$/, 'must be OWNER/NAME (GitLab: GROUP/SUBGROUP/PROJECT)'), token: Secret.optional() }).strict().optional(),
     intake: z
       .object({
         /** Bearer token every /v1 request must carry. Without one the intake is open (a warning is logged). */

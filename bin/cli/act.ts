@@ -21,7 +21,7 @@ ${FORGE_USAGE}
   --json                   print {decision, actuation} as one JSON document
 
 Credentials: ARBITER_GIT_TOKEN (or ARBITER_GIT_USERNAME + ARBITER_GIT_PASSWORD) for Git over HTTP(S);
-ARBITER_GITHUB_TOKEN (else ARBITER_GIT_TOKEN) for the GitHub API. ARBITER_KUBECTL: the kubectl for the render check
+ARBITER_GITHUB_TOKEN / ARBITER_GITLAB_TOKEN or GITLAB_TOKEN (else ARBITER_GIT_TOKEN) for the forge API. ARBITER_KUBECTL: the kubectl for the render check
 (default: kubectl on PATH, else /usr/bin/kubectl); empty skips the check, and the actuation notes say so.
 `;
 

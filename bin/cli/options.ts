@@ -5,7 +5,13 @@ import { createForge, FORGE_IDS } from '../../gitops/forge/registry.ts';
 
 export const FORGE_USAGE = `  --forge ${FORGE_IDS.join('|')}  the forge pull requests are opened on
   --forge-url URL          the forge's API base URL (e.g. https://api.github.com)
-  --forge-repo OWNER/NAME  the repository on the forge`;
+  --forge-repo OWNER/NAME  the repository on the forge (GitLab: GROUP/PROJECT)`;
+
+/** The forge's token from the environment: ARBITER_GITHUB_TOKEN or ARBITER_GITLAB_TOKEN (GitLab also GITLAB_TOKEN), else ARBITER_GIT_TOKEN. */
+export function forgeToken(forge: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const own = forge === 'gitlab' ? env.ARBITER_GITLAB_TOKEN || env.GITLAB_TOKEN : forge === 'github' ? env.ARBITER_GITHUB_TOKEN : undefined;
+  return own || env.ARBITER_GIT_TOKEN || undefined;
+}
 
 /** `--forge ID --forge-url URL --forge-repo OWNER/NAME`, or undefined without `--forge`. */
 export function forgeFromFlags(values: { forge?: string; 'forge-url'?: string; 'forge-repo'?: string }, command: string): Forge | undefined {
@@ -18,7 +24,7 @@ export function forgeFromFlags(values: { forge?: string; 'forge-url'?: string; '
   return createForge(values.forge, {
     url: values['forge-url'],
     repo: values['forge-repo'],
-    ...(process.env.ARBITER_GITHUB_TOKEN || process.env.ARBITER_GIT_TOKEN ? { token: process.env.ARBITER_GITHUB_TOKEN || process.env.ARBITER_GIT_TOKEN } : {}),
+    ...(forgeToken(values.forge) ? { token: forgeToken(values.forge) } : {}),
     log: (line) => process.stderr.write(`arbiter ${command}: ${line}\n`),
   });
 }

@@ -9,7 +9,7 @@ import { forgeFromFlags } from './options.ts';
 
 const USAGE = `usage: arbiter reconcile --repo PATH|URL --signing-key FILE [--signing-format ssh|openpgp] [--branch main]
                          [--bundle DIR] [--now RFC3339] [--json]
-                         [--forge github --forge-url URL --forge-repo OWNER/NAME]
+                         [--forge github|gitlab --forge-url URL --forge-repo OWNER/NAME]
 
   --repo PATH|URL        the GitOps repository (bare or remote); the ledger is its arbiter/ledger branch
   --signing-key FILE     SSH Ed25519 or OpenPGP private key; every follow-up commit is signed
@@ -23,7 +23,7 @@ const USAGE = `usage: arbiter reconcile --repo PATH|URL --signing-key FILE [--si
   --forge-url URL          GitHub API base URL (e.g. https://api.github.com)
   --forge-repo OWNER/NAME  the repository on the forge
 
-ARBITER_GITHUB_TOKEN (else ARBITER_GIT_TOKEN) for the GitHub API.
+ARBITER_GITHUB_TOKEN / ARBITER_GITLAB_TOKEN or GITLAB_TOKEN (else ARBITER_GIT_TOKEN) for the forge API.
 `;
 
 function printPretty(result: ReconcileResult): void {

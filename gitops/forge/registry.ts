@@ -3,11 +3,12 @@
 import { InputError } from '../../engine/errors.ts';
 import type { Forge } from './forge.ts';
 import { GitHubForge } from './github.ts';
+import { GitLabForge } from './gitlab.ts';
 
 /** What every forge needs to be reached: the API base URL, the repository there, a token. */
 export interface ForgeSettings {
   url: string;
-  /** `OWNER/NAME` on the forge. */
+  /** `OWNER/NAME` on the forge (GitLab: `GROUP/PROJECT`, subgroups allowed). */
   repo: string;
   token?: string;
   /** Retries after a rate limit (the forge's default when omitted). */
@@ -20,6 +21,14 @@ type ForgeFactory = (settings: ForgeSettings) => Forge;
 const FORGES = {
   github: (s) =>
     new GitHubForge({
+      baseUrl: s.url,
+      repository: s.repo,
+      ...(s.token !== undefined ? { token: s.token } : {}),
+      ...(s.rateLimitRetries !== undefined ? { rateLimitRetries: s.rateLimitRetries } : {}),
+      ...(s.log ? { log: s.log } : {}),
+    }),
+  gitlab: (s) =>
+    new GitLabForge({
       baseUrl: s.url,
       repository: s.repo,
       ...(s.token !== undefined ? { token: s.token } : {}),

@@ -9,6 +9,7 @@ import { createForge } from '../../gitops/forge/registry.ts';
 import { sshSigner } from '../../gitops/sign/sshsig.ts';
 import { startGitHttpServer } from './git-http.ts';
 import { startGitHubStandin } from './github-standin.ts';
+import { startGitLabStandin } from './gitlab-standin.ts';
 
 export interface ActRequest {
   diagnosisFile: string;
@@ -50,7 +51,7 @@ export interface Loopback {
   /** Directory whose bare repositories are served; `<root>/<name>.git`. */
   readonly root: string;
   repoUrl(name: string): string;
-  /** A loopback GitHub (REST wire format) for repository `name`, the pull requests it recorded, and its shutdown. */
+  /** A loopback GitHub or GitLab (REST wire format) for repository `name`, the pull requests it recorded, and its shutdown. */
   startForge(name: string, gitDir: string): Promise<ScenarioForge>;
   close(): Promise<void>;
 }
@@ -84,8 +85,12 @@ export async function actOnce(request: ActRequest): Promise<ActOutcome> {
   return { decision: result.decision, actuation: { commit: result.actuation.commit, branch: result.actuation.branch, pullRequest: result.actuation.pullRequest } };
 }
 
-/** Serves `root` over loopback smart HTTP (stock `git http-backend`); each scenario gets its own GitHub stand-in. */
-export async function startLoopback(root: string): Promise<Loopback> {
+/** The forges the runner can stand in for. */
+export const SCENARIO_FORGES = ['github', 'gitlab'] as const;
+export type ScenarioForgeId = (typeof SCENARIO_FORGES)[number];
+
+/** Serves `root` over loopback smart HTTP (stock `git http-backend`); each scenario gets its own forge stand-in. */
+export async function startLoopback(root: string, forgeId: ScenarioForgeId = 'github'): Promise<Loopback> {
   const server = await startGitHttpServer({ root });
   return {
     root,
@@ -93,6 +98,24 @@ export async function startLoopback(root: string): Promise<Loopback> {
     async startForge(name, gitDir) {
       const repository = `shop/${name}`;
       const token = 'scenario-token';
+      if (forgeId === 'gitlab') {
+        const gitlab = await startGitLabStandin({ repos: { [repository]: gitDir }, token });
+        return {
+          forge: createForge('gitlab', { url: gitlab.url, repo: repository, token, rateLimitRetries: 0 }),
+          pullRequests: async () =>
+            gitlab.mergeRequests(repository).map((mr) => ({
+              number: mr.iid,
+              title: mr.title,
+              body: mr.description,
+              head: mr.sourceBranch,
+              base: mr.targetBranch,
+              labels: mr.labels,
+              reviewers: mr.reviewers,
+              state: mr.state === 'opened' ? 'open' : 'closed',
+            })),
+          close: () => gitlab.close(),
+        };
+      }
       const github = await startGitHubStandin({ repos: { [repository]: gitDir }, token });
       return {
         forge: createForge('github', { url: github.url, repo: repository, token, rateLimitRetries: 0 }),

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InputError } from '../../engine/errors.ts';
-import { actOnce, startLoopback, type ActOutcome, type Loopback, type ScenarioForge } from './actuate.ts';
+import { actOnce, startLoopback, type ActOutcome, type Loopback, type ScenarioForge, type ScenarioForgeId } from './actuate.ts';
 import { branchTips, changedBetween, checkRenders, commitTrailers, LEDGER_BRANCH, ledgerPath, readAt, verifyCommit } from './inspect.ts';
 import { generateSigningKey, type ScenarioSigningKey } from './keys.ts';
 import { formatDiff, matchFields, matchSet, partialMatch, type Mismatch } from './match.ts';
@@ -23,6 +23,8 @@ export interface RunOptions {
   concurrency?: number;
   /** Called as each scenario finishes (the pretty reporter prints as it goes). */
   onResult?: (result: ScenarioResult) => void;
+  /** The forge stand-in pull requests are opened on (default github). */
+  forge?: ScenarioForgeId;
 }
 
 /** Scenario files named on the command line: files as given, directories' `*.yaml`/`*.yml` (not recursive). */
@@ -242,7 +244,7 @@ export async function runScenarios(files: string[], options: RunOptions = {}): P
   const workDir = await mkdtemp(join(tmpdir(), 'arbiter-scenarios-'));
   const root = join(workDir, 'repos');
   await mkdir(root);
-  const loopback = await startLoopback(root);
+  const loopback = await startLoopback(root, options.forge ?? 'github');
   try {
     const key = await generateSigningKey(workDir);
     const env: Environment = { loopback, key, workDir };

@@ -175,7 +175,7 @@ describe('one error hierarchy, one mapping per edge', () => {
   });
 
   it('an unknown forge id is refused naming the ones there are', () => {
-    expect(() => createForge('gitlab', { url: 'http://127.0.0.1:1', repo: 'a/b' })).toThrow(/forge: must be one of github/);
+    expect(() => createForge('bitbucket', { url: 'http://127.0.0.1:1', repo: 'a/b' })).toThrow(/forge: must be one of github, gitlab$/);
   });
 });
 
