@@ -5,7 +5,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { isDeepStrictEqual } from 'node:util';
 import { join } from 'node:path';
-import type { CalendarSpec } from '../engine/context.ts';
+import type { BuildContextArgs, CalendarSpec } from '../engine/context.ts';
 import { InputError } from '../engine/errors.ts';
 import type { ContextOverride } from '../engine/ingest.ts';
 import type { Catalog, CatalogService, Context, Diagnosis } from '../engine/types.ts';
@@ -40,16 +40,7 @@ export interface SourceParsers {
 }
 
 /** Assembles the Context and the target service's catalog entry (engine/context.ts `assembleContext`). */
-export type ContextAssembler = (input: {
-  diagnosis: Diagnosis;
-  now: string;
-  catalog?: Catalog;
-  calendar?: CalendarSpec;
-  history?: Context['history'];
-  killSwitch?: boolean;
-  bundleData?: unknown;
-  override?: ContextOverride;
-}) => { context: Context; service: CatalogService; known: boolean };
+export type ContextAssembler = (input: BuildContextArgs) => { context: Context; service: CatalogService; known: boolean };
 
 /** Parsed `.arbiter/*.yaml` by blob oid: content-addressed, so a long-running process parses each version once. */
 const parsedBlobs = new Map<string, Catalog | CalendarSpec>();

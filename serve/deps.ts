@@ -4,7 +4,9 @@ import { createLogger } from './observability.ts';
 import { DEFAULT_BUNDLE } from '../app/bundle.ts';
 import type { DecisionBundle } from '../engine/decide.ts';
 import { DecisionPool } from '../engine/pool.ts';
+import { act, type ActResult } from '../app/act.ts';
 import { loadDecisionCore, type BundleLike, type DecisionCore } from '../app/core.ts';
+import type { Diagnosis } from '../engine/types.ts';
 import { parseDuration } from '../app/verify.ts';
 import type { Forge } from '../gitops/forge/forge.ts';
 import { createForge } from '../gitops/forge/registry.ts';
@@ -83,4 +85,27 @@ export async function serverDeps(config: ServeConfig, overrides: Partial<ServerD
     // the Anthropic SDK is loaded only when the LLM tier is configured
     alertDiagnosis: overrides.alertDiagnosis ?? (config.diagnosis.tier === 'llm' ? (await import('./diagnosis.ts')).alertDiagnosisFrom(config, log) : undefined),
   };
+}
+
+/** The decision core that decides in the pool's worker threads when serve has one (a runaway evaluation blocks a
+ * terminable worker, never the event loop), else the in-process core. */
+export function pooledCore(inProcess: DecisionCore, pool: DecisionPool | undefined): DecisionCore {
+  return pool ? { ...inProcess, decide: ({ diagnosis, context, service }) => pool.decide({ diagnosis, context, ...(service ? { service } : {}) }) } : inProcess;
+}
+
+/** Carries one diagnosis out on the configured repository: the same `act` call for the intake and the bus worker. */
+export function actOnRepository(config: ServeConfig, deps: ServerDeps, core: DecisionCore, log: (line: string) => void): (diagnosis: Diagnosis) => Promise<ActResult> {
+  return (diagnosis) =>
+    act({
+      diagnosis,
+      bundle: deps.bundle,
+      repo: config.repo,
+      branch: config.branch,
+      signer: deps.signer,
+      core,
+      ...(deps.forge ? { forge: deps.forge } : {}),
+      ...(config.cacheDir ? { cacheDir: config.cacheDir } : {}),
+      ...(deps.notifier ? { notifier: deps.notifier } : {}),
+      log,
+    });
 }

@@ -10,7 +10,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Decision, Diagnosis } from '../engine/types.ts';
-import { act, type ActResult } from '../app/act.ts';
+import type { ActResult } from '../app/act.ts';
 import { loadDecisionCore, type DecisionCore } from '../app/core.ts';
 import { chooseVerification } from '../actions/verification.ts';
 import { repairRepository } from '../app/repair.ts';
@@ -20,7 +20,7 @@ import { reconcile } from '../app/reconcile.ts';
 import { Repository } from '../gitops/repo.ts';
 import { parseDuration, verifyActuation, type VerificationResult } from '../app/verify.ts';
 import type { ServeConfig } from './config.ts';
-import { metricRules, type ServerDeps } from './deps.ts';
+import { actOnRepository, metricRules, pooledCore, type ServerDeps } from './deps.ts';
 import { repositoryId, WorkBus } from './bus.ts';
 
 export type { ServerDeps } from './deps.ts';
@@ -140,7 +140,7 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
   const inProcess = deps.core ?? (await loadDecisionCore());
   // a runaway policy evaluation blocks a pool worker (terminated on overrun), never this event loop
   const pool = deps.decisionPool;
-  const untimed: DecisionCore = pool ? { ...inProcess, decide: ({ diagnosis, context, service }) => pool.decide({ diagnosis, context, ...(service ? { service } : {}) }) } : inProcess;
+  const untimed = pooledCore(inProcess, pool);
   const logger = deps.logger ?? createLogger();
   const log = deps.log ?? ((line: string) => logger.info(line));
   const queue = new RepositoryQueue();
@@ -158,6 +158,7 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
       }
     },
   };
+  const actOn = actOnRepository(config, deps, core, log);
   const inFlight = new Set<Promise<unknown>>();
   const shutdown = new AbortController();
   let closing = false;
@@ -244,20 +245,7 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
   async function handleIntake(diagnosis: Diagnosis, res: ServerResponse): Promise<void> {
     if (bus) return enqueue(diagnosis, res);
     const endActuation = obs.actuationSeconds.startTimer();
-    const result: ActResult = await queue.run(() =>
-        act({
-          diagnosis,
-          bundle: deps.bundle,
-          repo: config.repo,
-          branch: config.branch,
-          signer: deps.signer,
-          core,
-          ...(deps.forge ? { forge: deps.forge } : {}),
-          ...(config.cacheDir ? { cacheDir: config.cacheDir } : {}),
-          ...(deps.notifier ? { notifier: deps.notifier } : {}),
-          log,
-        }),
-      );
+    const result: ActResult = await queue.run(() => actOn(diagnosis));
     const { decision, actuation } = result;
     endActuation({ mode: decision.mode });
     const outcome = actuation.repeated ? 'repeated' : actuation.pullRequest ? 'pull-request' : actuation.commit ? 'committed' : 'recorded';

@@ -5,13 +5,13 @@
 // Each slot carries out one decision at a time; the bus hands out one message per repository at a time, so one
 // repository's work is serialized in arrival order while different repositories proceed in parallel.
 import type { JsMsg } from '@nats-io/jetstream';
-import { act, type ActResult } from '../app/act.ts';
+import type { ActResult } from '../app/act.ts';
 import { ArbiterError, errorKind } from '../engine/errors.ts';
 import { validateDiagnosis } from '../engine/ingest.ts';
 import type { Diagnosis } from '../engine/types.ts';
 import type { ServeConfig } from './config.ts';
 import { repositoryId, type WorkBus, type WorkItem } from './bus.ts';
-import type { ServerDeps } from './deps.ts';
+import { actOnRepository, pooledCore, type ServerDeps } from './deps.ts';
 import type { DecisionCore } from '../app/core.ts';
 import { loadDecisionCore } from '../app/core.ts';
 
@@ -179,22 +179,8 @@ export function startWorker(options: WorkerOptions): RunningWorker {
 /** The target for one serve config: `act` on its repository and branch with the server's dependencies. */
 export async function workerTarget(config: ServeConfig, deps: ServerDeps, log: (line: string) => void): Promise<WorkerTarget> {
   const inProcess: DecisionCore = deps.core ?? (await loadDecisionCore());
-  const pool = deps.decisionPool;
-  const core: DecisionCore = pool ? { ...inProcess, decide: ({ diagnosis, context, service }) => pool.decide({ diagnosis, context, ...(service ? { service } : {}) }) } : inProcess;
   return {
     repository: repositoryId(config.repo, config.branch),
-    handle: (diagnosis) =>
-      act({
-        diagnosis,
-        bundle: deps.bundle,
-        repo: config.repo,
-        branch: config.branch,
-        signer: deps.signer,
-        core,
-        ...(deps.forge ? { forge: deps.forge } : {}),
-        ...(config.cacheDir ? { cacheDir: config.cacheDir } : {}),
-        ...(deps.notifier ? { notifier: deps.notifier } : {}),
-        log,
-      }),
+    handle: actOnRepository(config, deps, pooledCore(inProcess, deps.decisionPool), log),
   };
 }
